@@ -1,0 +1,88 @@
+"""Operational database schema (SQLAlchemy 2 ORM): the registry of monitored objects and devices,
+and the rejected-packet store. Measurements live in :mod:`ecohub.store.measurements`.
+
+Schema changes go through Alembic migrations in ``migrations/versions``; this module is their
+single source of truth (``alembic revision --autogenerate`` compares against it).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+OBJECT_TYPES = ("air_station", "water_station", "pollution_source", "outlet", "noise_station")
+"""Kinds of monitored object. An ``outlet`` (flue-gas or wastewater discharge point) belongs to a
+``pollution_source`` through ``parent_id``."""
+
+DISPOSITIONS = ("rejected", "quarantined")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class MonitoredObject(Base):
+    __tablename__ = "monitored_objects"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    object_type: Mapped[str] = mapped_column(String(32), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("monitored_objects.id"))
+    longitude: Mapped[float | None] = mapped_column(Float)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    city: Mapped[str | None] = mapped_column(String(64), index=True)
+    city_code: Mapped[str | None] = mapped_column(String(12))
+    county: Mapped[str | None] = mapped_column(String(64))
+    department: Mapped[str | None] = mapped_column(String(200), index=True)
+    attributes: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    devices: Mapped[list[Device]] = relationship(back_populates="object")
+
+
+class Device(Base):
+    """A data logger (数采仪) identified by its HJ 212 MN."""
+
+    __tablename__ = "devices"
+
+    mn: Mapped[str] = mapped_column(String(64), primary_key=True)
+    object_id: Mapped[int] = mapped_column(ForeignKey("monitored_objects.id"), index=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    protocol: Mapped[str] = mapped_column(String(8), default="2017")
+    factors: Mapped[list] = mapped_column(JSON, default=list)
+    minute_interval: Mapped[int] = mapped_column(Integer, default=10)
+    active: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    object: Mapped[MonitoredObject] = relationship(back_populates="devices")
+
+
+class RejectedPacket(Base):
+    """A packet the gateway did not store, kept whole with the reason (or held in quarantine
+    because its MN is not registered yet)."""
+
+    __tablename__ = "rejected_packets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    disposition: Mapped[str] = mapped_column(String(16))
+    reason_kind: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    peer: Mapped[str | None] = mapped_column(String(64))
+    mn: Mapped[str | None] = mapped_column(String(64), index=True)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+
+    __table_args__ = (Index("ix_rejected_disposition_kind", "disposition", "reason_kind"),)

@@ -1,0 +1,268 @@
+"""The registry: monitored objects, their data loggers, and packets that were not stored."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from ecohub.store import models
+
+# Device passwords (HJ 212 PW) travel in clear in every packet, so the gateway checks one per
+# packet: light argon2 parameters keep the first check per device at about a millisecond, and
+# the verified result is cached in memory afterwards.
+_DEVICE_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+@dataclass(frozen=True)
+class ObjectSpec:
+    """A monitored object to register (station, source, outlet)."""
+
+    code: str
+    name: str
+    object_type: str
+    longitude: float | None = None
+    latitude: float | None = None
+    city: str | None = None
+    city_code: str | None = None
+    county: str | None = None
+    department: str | None = None
+    parent_code: str | None = None
+    attributes: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.object_type not in models.OBJECT_TYPES:
+            raise ValueError(
+                f"object {self.code!r}: object_type {self.object_type!r} is not one of "
+                f"{', '.join(models.OBJECT_TYPES)}"
+            )
+        if self.longitude is not None and not -180 <= self.longitude <= 180:
+            raise ValueError(f"object {self.code!r}: longitude {self.longitude} not in -180..180")
+        if self.latitude is not None and not -90 <= self.latitude <= 90:
+            raise ValueError(f"object {self.code!r}: latitude {self.latitude} not in -90..90")
+
+
+@dataclass(frozen=True)
+class Device:
+    """A registered data logger as the gateway sees it."""
+
+    mn: str
+    object_id: int
+    object_type: str
+    password_hash: str
+    factors: tuple[str, ...]
+    protocol: str = "2017"
+    minute_interval: int = 10
+    object_code: str = ""
+    object_name: str = ""
+    longitude: float | None = None
+    latitude: float | None = None
+    city: str | None = None
+
+    def verify_password(self, password: str) -> bool:
+        """Check an HJ 212 PW against the stored argon2 hash (cached after the first check)."""
+        return _verify_cached(self.password_hash, password)
+
+
+@lru_cache(maxsize=65536)
+def _verify_cached(password_hash: str, password: str) -> bool:
+    try:
+        return _DEVICE_HASHER.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def hash_device_password(password: str) -> str:
+    return _DEVICE_HASHER.hash(password)
+
+
+@dataclass(frozen=True)
+class RejectedPacket:
+    """A packet kept whole because it was not stored, and why."""
+
+    raw: bytes
+    reason: str
+    received_at: datetime
+    peer: str | None = None
+    mn: str | None = None
+    disposition: str = "rejected"
+    reason_kind: str | None = None
+
+    @property
+    def kind(self) -> str:
+        """A short groupable reason: the explicit kind, else the text before the first colon."""
+        return self.reason_kind or self.reason.split(":", 1)[0].strip()[:64]
+
+
+class Registry:
+    """Monitored objects, devices and the rejected-packet store in the operational database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def add_objects(self, objects: Sequence[ObjectSpec]) -> list[int]:
+        """Register objects (parents before children, or in the same call) and return their ids."""
+        now = datetime.now(UTC)
+        with Session(self.engine) as session, session.begin():
+            by_code: dict[str, models.MonitoredObject] = {}
+            rows = []
+            for spec in objects:
+                row = models.MonitoredObject(
+                    code=spec.code, name=spec.name, object_type=spec.object_type,
+                    longitude=spec.longitude, latitude=spec.latitude, city=spec.city,
+                    city_code=spec.city_code, county=spec.county, department=spec.department,
+                    attributes=dict(spec.attributes), created_at=now,
+                )
+                by_code[spec.code] = row
+                rows.append((spec, row))
+            session.add_all(row for _, row in rows)
+            session.flush()
+            for spec, row in rows:
+                if spec.parent_code is None:
+                    continue
+                parent = by_code.get(spec.parent_code) or session.scalar(
+                    select(models.MonitoredObject).where(
+                        models.MonitoredObject.code == spec.parent_code
+                    )
+                )
+                if parent is None:
+                    raise ValueError(
+                        f"object {spec.code!r}: parent_code {spec.parent_code!r} is not registered"
+                    )
+                row.parent_id = parent.id
+            return [row.id for _, row in rows]
+
+    def add_device(
+        self,
+        mn: str,
+        object_id: int,
+        password: str,
+        factors: Iterable[str],
+        protocol: str = "2017",
+        minute_interval: int = 10,
+    ) -> None:
+        self.add_devices([(mn, object_id, password, list(factors), protocol, minute_interval)])
+
+    def add_devices(
+        self, devices: Iterable[tuple[str, int, str, list[str], str, int]]
+    ) -> None:
+        """Register devices as (mn, object_id, password, factors, protocol, minute_interval)."""
+        now = datetime.now(UTC)
+        with Session(self.engine) as session, session.begin():
+            for mn, object_id, password, factors, protocol, minute_interval in devices:
+                if not mn or len(mn) > 64:
+                    raise ValueError(f"device MN {mn!r}: expected 1 to 64 characters")
+                if protocol not in ("2005", "2017"):
+                    raise ValueError(
+                        f"device {mn}: protocol {protocol!r}, expected '2005' or '2017'"
+                    )
+                if minute_interval <= 0 or 60 % minute_interval:
+                    raise ValueError(
+                        f"device {mn}: minute_interval {minute_interval} must divide 60 minutes"
+                    )
+                session.add(
+                    models.Device(
+                        mn=mn, object_id=object_id, password_hash=hash_device_password(password),
+                        protocol=protocol, factors=list(factors),
+                        minute_interval=minute_interval, active=1, created_at=now,
+                    )
+                )
+
+    def devices(self) -> dict[str, Device]:
+        """All active devices keyed by MN (the gateway caches this and reloads on demand)."""
+        statement = (
+            select(models.Device, models.MonitoredObject)
+            .join(models.MonitoredObject)
+            .where(models.Device.active == 1)
+        )
+        with Session(self.engine) as session:
+            return {
+                device.mn: Device(
+                    mn=device.mn, object_id=obj.id, object_type=obj.object_type,
+                    password_hash=device.password_hash, factors=tuple(device.factors),
+                    protocol=device.protocol, minute_interval=device.minute_interval,
+                    object_code=obj.code, object_name=obj.name, longitude=obj.longitude,
+                    latitude=obj.latitude, city=obj.city,
+                )
+                for device, obj in session.execute(statement)
+            }
+
+    def objects(self, object_type: str | None = None) -> list[dict]:
+        """Registered objects as plain dicts (for reports, assessments and the map)."""
+        statement = select(models.MonitoredObject).order_by(models.MonitoredObject.id)
+        if object_type is not None:
+            statement = statement.where(models.MonitoredObject.object_type == object_type)
+        with Session(self.engine) as session:
+            return [
+                {
+                    "id": o.id, "code": o.code, "name": o.name, "object_type": o.object_type,
+                    "parent_id": o.parent_id, "longitude": o.longitude, "latitude": o.latitude,
+                    "city": o.city, "city_code": o.city_code, "county": o.county,
+                    "department": o.department, "attributes": o.attributes or {},
+                }
+                for o in session.scalars(statement)
+            ]
+
+    def record_rejected(
+        self,
+        raw: bytes,
+        reason: str,
+        *,
+        received_at: datetime,
+        peer: str | None = None,
+        mn: str | None = None,
+        disposition: str = "rejected",
+        reason_kind: str | None = None,
+    ) -> None:
+        self.record_rejected_many(
+            [RejectedPacket(raw, reason, received_at, peer, mn, disposition, reason_kind)]
+        )
+
+    def record_rejected_many(self, packets: Sequence[RejectedPacket]) -> None:
+        """Keep packets that were not stored, whole, with their reasons (one transaction)."""
+        for packet in packets:
+            if packet.disposition not in models.DISPOSITIONS:
+                raise ValueError(
+                    f"disposition {packet.disposition!r}: expected one of {models.DISPOSITIONS}"
+                )
+        if not packets:
+            return
+        with Session(self.engine) as session, session.begin():
+            session.add_all(
+                models.RejectedPacket(
+                    received_at=p.received_at, disposition=p.disposition, reason_kind=p.kind,
+                    reason=p.reason, peer=p.peer, mn=p.mn, raw=bytes(p.raw),
+                )
+                for p in packets
+            )
+
+    def rejected_counts(self) -> list[tuple[str, str, int]]:
+        """(disposition, reason kind, count), most frequent first."""
+        table = models.RejectedPacket
+        statement = (
+            select(table.disposition, table.reason_kind, func.count())
+            .group_by(table.disposition, table.reason_kind)
+            .order_by(func.count().desc())
+        )
+        with Session(self.engine) as session:
+            return [tuple(row) for row in session.execute(statement).all()]
+
+    def rejected(self, limit: int = 100, disposition: str | None = None) -> list[RejectedPacket]:
+        """The most recent rejected (or quarantined) packets, raw bytes included."""
+        table = models.RejectedPacket
+        statement = select(table).order_by(table.id.desc()).limit(limit)
+        if disposition is not None:
+            statement = statement.where(table.disposition == disposition)
+        with Session(self.engine) as session:
+            return [
+                RejectedPacket(r.raw, r.reason, r.received_at, r.peer, r.mn, r.disposition,
+                               r.reason_kind)
+                for r in session.scalars(statement)
+            ]
+

@@ -1,0 +1,76 @@
+"""Where ecohub keeps its data: one URL selects the backend.
+
+Embedded default (no server to install): the operational database is SQLite and the measurement
+store is DuckDB, both files in one data directory. Server deployment: a single PostgreSQL URL
+holds both. The URL comes from the argument, else ``ECOHUB_DATABASE_URL``, else the embedded
+default in ``ECOHUB_DATA_DIR`` (``./ecohub-data``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_DATA_DIR = "ecohub-data"
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    """Resolved locations of the operational database and the measurement store."""
+
+    database_url: str
+    """SQLAlchemy URL of the operational database (registry, rejected packets, reviews)."""
+    measurement_backend: str
+    """``duckdb`` (embedded) or ``postgresql`` (server)."""
+    measurement_path: Path | None
+    """DuckDB file for the embedded backend; ``None`` for PostgreSQL."""
+    data_dir: Path | None
+
+    @property
+    def is_embedded(self) -> bool:
+        return self.measurement_backend == "duckdb"
+
+    def describe(self) -> str:
+        """Human-readable locations, with any password in the URL hidden."""
+        if self.is_embedded:
+            return f"operational: {self.database_url}; measurements: {self.measurement_path}"
+        return f"PostgreSQL: {_hide_password(self.database_url)}"
+
+
+def resolve(
+    url: str | None = None, data_dir: str | os.PathLike[str] | None = None
+) -> StoreSettings:
+    """Pick the backend from an explicit URL, the environment, or the embedded default."""
+    url = url or os.environ.get("ECOHUB_DATABASE_URL") or None
+    if url is None:
+        root = Path(data_dir or os.environ.get("ECOHUB_DATA_DIR") or DEFAULT_DATA_DIR).resolve()
+        root.mkdir(parents=True, exist_ok=True)
+        return StoreSettings(
+            database_url=f"sqlite:///{root / 'ecohub.db'}",
+            measurement_backend="duckdb",
+            measurement_path=root / "measurements.duckdb",
+            data_dir=root,
+        )
+    scheme = url.split(":", 1)[0]
+    if scheme in ("postgresql", "postgresql+psycopg", "postgres"):
+        if scheme != "postgresql+psycopg":
+            url = "postgresql+psycopg" + url[len(scheme):]
+        return StoreSettings(url, "postgresql", None, None)
+    if scheme == "sqlite":
+        path = Path(url.removeprefix("sqlite:///")).resolve()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return StoreSettings(url, "duckdb", path.with_name("measurements.duckdb"), path.parent)
+    raise ValueError(
+        f"database URL: scheme {scheme!r} is not supported; expected "
+        "'postgresql+psycopg://user@host:port/db' (server) or 'sqlite:///path/ecohub.db' (embedded)"
+    )
+
+
+def _hide_password(url: str) -> str:
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    credentials, host = rest.rsplit("@", 1)
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}{':***' if ':' in credentials else ''}@{host}"
