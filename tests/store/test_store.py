@@ -169,3 +169,50 @@ def test_settings_select_backend(tmp_path, monkeypatch):
     assert "secret" not in server.describe()
     with pytest.raises(ValueError, match="scheme 'mysql' is not supported"):
         resolve("mysql://x")
+
+
+def qc_flags(mn: str, factor: str, hours: int, flag: int, valid: bool, version: str) -> pa.Table:
+    from ecohub.store import QC_FLAG_SCHEMA
+
+    rows = [{"mn": mn, "factor": factor, "kind": "hour", "period_start": T0 + timedelta(hours=h),
+             "statistic": "Avg", "qc_flag": flag, "qc_tests": f"gross_range={flag}",
+             "qc_valid": valid, "qc_version": version, "checked_at": T0} for h in range(hours)]
+    return pa.Table.from_pylist(rows, schema=QC_FLAG_SCHEMA)
+
+
+def test_qc_flags_beside_readings_and_reviews_survive_rechecks(store):
+    station = register(store)
+    store.measurements.write(readings("MN0001", station, {"a34004": 10.0}, hours=3))
+    unchecked = store.measurements.read(with_qc=True)
+    assert unchecked["qc_flag"].null_count() == 3 and unchecked["review"].null_count() == 3
+
+    store.measurements.write_flags(qc_flags("MN0001", "a34004", 3, 4, False, "v1"))
+    key = {"mn": "MN0001", "factor": "a34004", "kind": "hour", "period_start": T0,
+           "statistic": "Avg"}
+    store.measurements.add_review(key, "accept", "张工", "sensor checked on site", T0)
+    # a re-check with a new configuration replaces the flags but not the review
+    store.measurements.write_flags(qc_flags("MN0001", "a34004", 3, 3, True, "v2"))
+    frame = store.measurements.read(with_qc=True)
+    assert frame["qc_version"].to_list() == ["v2"] * 3
+    assert frame["qc_flag"].to_list() == [3, 3, 3]
+    assert frame["review"].to_list() == ["accept", None, None]
+    assert frame["reviewer"][0] == "张工"
+    assert frame["value"].to_list() == [10.0, 11.0, 12.0]  # raw values untouched
+
+    store.measurements.add_review(key, "reject", "李工", "drift confirmed",
+                                  T0 + timedelta(hours=1))
+    assert store.measurements.read(with_qc=True)["review"][0] == "reject"  # newest wins
+
+
+def test_review_needs_who_why_and_an_existing_reading(store):
+    register(store)
+    key = {"mn": "MN0001", "factor": "a34004", "kind": "hour", "period_start": T0,
+           "statistic": "Avg"}
+    with pytest.raises(ValueError, match="decision 'maybe'"):
+        store.measurements.add_review(key, "maybe", "a", "b", T0)
+    with pytest.raises(ValueError, match="reviewer is required"):
+        store.measurements.add_review(key, "accept", " ", "b", T0)
+    with pytest.raises(ValueError, match="reason is required"):
+        store.measurements.add_review(key, "accept", "a", "", T0)
+    with pytest.raises(ValueError, match="no stored reading"):
+        store.measurements.add_review(key, "accept", "a", "b", T0)

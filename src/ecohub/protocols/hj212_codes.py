@@ -8,7 +8,7 @@ Units on the wire: pollution-source loggers use the table's default units. Ambie
 the national network report the units of GB 3095 instead (µg/m³, CO mg/m³) — Table B.2's printed
 default of ng/m³ for particulates is not what stations send — so air-station units are listed
 separately. Every reading is converted explicitly to the unit the standards use, by
-:func:`to_standard_unit`, never implicitly.
+:func:`unit_factor`, never implicitly.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, event
 from ecohub.store.measurements import (
     KINDS,
     PACKET_SCHEMA,
+    QC_FLAG_SCHEMA,
     READING_SCHEMA,
     DuckDBMeasurements,
     MeasurementStore,
@@ -26,8 +27,8 @@ from ecohub.store.registry import Device, ObjectSpec, Registry, RejectedPacket
 from ecohub.store.settings import StoreSettings, resolve
 
 __all__ = [
-    "KINDS", "PACKET_SCHEMA", "READING_SCHEMA", "Device", "MeasurementStore", "ObjectSpec",
-    "Registry", "RejectedPacket", "Store", "StoreSettings", "open_store", "migrate",
+    "KINDS", "PACKET_SCHEMA", "QC_FLAG_SCHEMA", "READING_SCHEMA", "Device", "MeasurementStore",
+    "ObjectSpec", "Registry", "RejectedPacket", "Store", "StoreSettings", "open_store", "migrate",
 ]
 
 MIGRATIONS = Path(__file__).with_name("migrations")

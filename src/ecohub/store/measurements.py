@@ -56,8 +56,47 @@ PACKET_SCHEMA = pa.schema(
     ]
 )
 
+QC_FLAG_SCHEMA = pa.schema(
+    [
+        ("mn", pa.string()),
+        ("factor", pa.string()),
+        ("kind", pa.string()),
+        ("period_start", UTC_MICROS),
+        ("statistic", pa.string()),
+        ("qc_flag", pa.int16()),
+        ("qc_tests", pa.string()),
+        ("qc_valid", pa.bool_()),
+        ("qc_version", pa.string()),
+        ("checked_at", UTC_MICROS),
+    ]
+)
+"""Automatic QC result beside each reading (aggregate QARTOD flag, per-test flags, validity for
+statistics, configuration version). A re-check replaces it; the raw reading never changes."""
+
+REVIEWS = ("accept", "reject")
+
+_QC_READ_COLUMNS = {
+    "qc_flag": pl.Int16, "qc_tests": pl.String, "qc_valid": pl.Boolean, "qc_version": pl.String,
+    "review": pl.String, "reviewer": pl.String, "review_reason": pl.String,
+}
+
 READING_KEY = ("mn", "factor", "kind", "period_start", "statistic")
 _COLUMNS = ", ".join(READING_SCHEMA.names)
+_KEY = ", ".join(READING_KEY)
+_QC_COLUMNS = ", ".join(QC_FLAG_SCHEMA.names)
+# The newest review of each reading wins; older ones stay in qc_reviews as history.
+_LATEST_REVIEW = f"""
+    SELECT {_KEY}, decision AS review, reviewer, review_reason FROM (
+        SELECT {_KEY}, decision, reviewer, reason AS review_reason,
+               row_number() OVER (PARTITION BY {_KEY} ORDER BY reviewed_at DESC, id DESC) AS rn
+        FROM qc_reviews) AS r
+    WHERE rn = 1"""
+_READ_QC = f"""
+    SELECT {', '.join('r.' + c for c in READING_SCHEMA.names)},
+           f.qc_flag, f.qc_tests, f.qc_valid, f.qc_version, v.review, v.reviewer, v.review_reason
+    FROM readings AS r
+    LEFT JOIN qc_flags AS f USING ({_KEY})
+    LEFT JOIN ({_LATEST_REVIEW}) AS v USING ({_KEY})"""
 
 
 def conform(table: pa.Table, schema: pa.Schema, what: str) -> pa.Table:
@@ -99,8 +138,14 @@ class MeasurementStore(ABC):
         object_ids: Sequence[int] | None = None,
         factors: Sequence[str] | None = None,
         statistic: str | None = None,
+        with_qc: bool = False,
     ) -> pl.DataFrame:
-        """Readings filtered by kind, period_start in [start, end), objects, factors, statistic."""
+        """Readings filtered by kind, period_start in [start, end), objects, factors, statistic.
+
+        ``with_qc`` adds the stored QC result (``qc_flag``, ``qc_tests``, ``qc_valid``,
+        ``qc_version``; null where not checked yet) and the latest operator review (``review``
+        'accept' / 'reject', ``reviewer``, ``review_reason``).
+        """
         where, params = [], []
         if kind is not None:
             if kind not in KINDS:
@@ -123,14 +168,57 @@ class MeasurementStore(ABC):
                     return pl.from_arrow(READING_SCHEMA.empty_table())
                 where.append(f"{column} IN ({', '.join('?' * len(values))})")
                 params.extend(values)
-        sql = f"SELECT {_COLUMNS} FROM readings"
+        if with_qc:
+            where = [f"r.{clause}" for clause in where]
+            sql = _READ_QC
+        else:
+            sql = f"SELECT {_COLUMNS} FROM readings AS r"
         if where:
             sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY mn, factor, kind, statistic, period_start"
+        sql += " ORDER BY r.mn, r.factor, r.kind, r.statistic, r.period_start"
         frame = self.query(sql, params)
         if frame.is_empty():
-            return pl.from_arrow(READING_SCHEMA.empty_table())
+            frame = pl.from_arrow(READING_SCHEMA.empty_table())
+            if with_qc:
+                frame = frame.with_columns(
+                    pl.lit(None, dtype).alias(name) for name, dtype in _QC_READ_COLUMNS.items()
+                )
         return frame
+
+    @abstractmethod
+    def write_flags(self, flags: pa.Table) -> int:
+        """Store QC results (:data:`QC_FLAG_SCHEMA`), replacing earlier results for the same
+        readings. Returns the number of rows written."""
+
+    def add_review(
+        self, key: dict, decision: str, reviewer: str, reason: str, reviewed_at: datetime
+    ) -> None:
+        """Record an operator's review of one reading's flags (kept as history; newest wins).
+
+        ``key`` holds the reading key: mn, factor, kind, period_start, statistic.
+        """
+        if decision not in REVIEWS:
+            raise ValueError(f"review decision {decision!r}: expected one of {REVIEWS}")
+        if not reviewer.strip():
+            raise ValueError("review: reviewer is required (who reviewed the flag)")
+        if not reason.strip():
+            raise ValueError("review: reason is required (why the flag is accepted or rejected)")
+        missing = [k for k in READING_KEY if k not in key]
+        if missing:
+            raise ValueError(f"review: reading key lacks {', '.join(missing)}")
+        found = self.query(
+            "SELECT count(*) AS n FROM readings WHERE "
+            + " AND ".join(f"{k} = ?" for k in READING_KEY),
+            [key[k] for k in READING_KEY],
+        )["n"][0]
+        if not found:
+            raise ValueError(f"review: no stored reading with key {key}")
+        self._insert_review([key[k] for k in READING_KEY], decision, reviewer, reason,
+                            _aware(reviewed_at, "reviewed_at"))
+
+    @abstractmethod
+    def _insert_review(self, key: list, decision: str, reviewer: str, reason: str,
+                       reviewed_at: datetime) -> None: ...
 
     def export_parquet(self, directory: str | Path, kind: str | None = None) -> int:
         """Write readings as Parquet partitioned by kind and UTC date (``kind=…/date=…/``), the
@@ -182,6 +270,19 @@ class DuckDBMeasurements(MeasurementStore):
             CREATE TABLE IF NOT EXISTS packets (
                 packet_id VARCHAR, mn VARCHAR, cn VARCHAR, received_at TIMESTAMPTZ, raw VARCHAR
             );
+            CREATE TABLE IF NOT EXISTS qc_flags (
+                mn VARCHAR NOT NULL, factor VARCHAR NOT NULL, kind VARCHAR NOT NULL,
+                period_start TIMESTAMPTZ NOT NULL, statistic VARCHAR NOT NULL, qc_flag SMALLINT,
+                qc_tests VARCHAR, qc_valid BOOLEAN, qc_version VARCHAR, checked_at TIMESTAMPTZ,
+                PRIMARY KEY ({', '.join(READING_KEY)})
+            );
+            CREATE SEQUENCE IF NOT EXISTS qc_review_ids;
+            CREATE TABLE IF NOT EXISTS qc_reviews (
+                id BIGINT DEFAULT nextval('qc_review_ids'), mn VARCHAR NOT NULL,
+                factor VARCHAR NOT NULL, kind VARCHAR NOT NULL, period_start TIMESTAMPTZ NOT NULL,
+                statistic VARCHAR NOT NULL, decision VARCHAR NOT NULL, reviewer VARCHAR NOT NULL,
+                reason VARCHAR NOT NULL, reviewed_at TIMESTAMPTZ NOT NULL
+            );
             CREATE TABLE IF NOT EXISTS store_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
             INSERT OR IGNORE INTO store_meta VALUES ('schema_version', '{self.SCHEMA_VERSION}');
             """
@@ -203,6 +304,20 @@ class DuckDBMeasurements(MeasurementStore):
                 self._con.execute("ROLLBACK")
                 raise
         return int(inserted)
+
+    def write_flags(self, flags: pa.Table) -> int:
+        batch = conform(flags, QC_FLAG_SCHEMA, "QC flags")  # noqa: F841 - read by DuckDB
+        with self._lock:
+            self._con.execute(f"INSERT OR REPLACE INTO qc_flags SELECT {_QC_COLUMNS} FROM batch")
+        return flags.num_rows
+
+    def _insert_review(self, key, decision, reviewer, reason, reviewed_at) -> None:
+        with self._lock:
+            self._con.execute(
+                f"INSERT INTO qc_reviews ({_KEY}, decision, reviewer, reason, reviewed_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [*key, decision, reviewer, reason, reviewed_at],
+            )
 
     def count(self) -> int:
         with self._lock:
@@ -272,6 +387,42 @@ class PostgresMeasurements(MeasurementStore):
                 )
         return int(inserted)
 
+    def write_flags(self, flags: pa.Table) -> int:
+        batch = conform(flags, QC_FLAG_SCHEMA, "QC flags")
+        c = {name: batch.column(name) for name in QC_FLAG_SCHEMA.names}
+        arrays = [
+            c["mn"].to_pylist(), c["factor"].to_pylist(), c["kind"].to_pylist(),
+            _epoch_micros(c["period_start"]), c["statistic"].to_pylist(),
+            c["qc_flag"].to_pylist(), c["qc_tests"].to_pylist(), c["qc_valid"].to_pylist(),
+            c["qc_version"].to_pylist(), _epoch_micros(c["checked_at"]),
+        ]
+        with self._lock, self._con.transaction(), self._con.cursor() as cursor:
+            cursor.execute(
+                f"""
+                INSERT INTO qc_flags ({_QC_COLUMNS})
+                SELECT mn, factor, kind, timestamptz 'epoch' + period_us * interval '1 microsecond',
+                       statistic, qc_flag, qc_tests, qc_valid, qc_version,
+                       timestamptz 'epoch' + checked_us * interval '1 microsecond'
+                FROM unnest(%s::text[], %s::text[], %s::text[], %s::bigint[], %s::text[],
+                            %s::smallint[], %s::text[], %s::bool[], %s::text[], %s::bigint[])
+                     AS b(mn, factor, kind, period_us, statistic, qc_flag, qc_tests, qc_valid,
+                          qc_version, checked_us)
+                ON CONFLICT ({_KEY}) DO UPDATE SET qc_flag = excluded.qc_flag,
+                    qc_tests = excluded.qc_tests, qc_valid = excluded.qc_valid,
+                    qc_version = excluded.qc_version, checked_at = excluded.checked_at
+                """,
+                arrays,
+            )
+        return flags.num_rows
+
+    def _insert_review(self, key, decision, reviewer, reason, reviewed_at) -> None:
+        with self._lock, self._con.transaction():
+            self._con.execute(
+                f"INSERT INTO qc_reviews ({_KEY}, decision, reviewer, reason, reviewed_at) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                [*key, decision, reviewer, reason, reviewed_at],
+            )
+
     def count(self) -> int:
         return int(self.query("SELECT count(*) AS n FROM readings")["n"][0])
 
@@ -283,7 +434,8 @@ class PostgresMeasurements(MeasurementStore):
         if not rows:
             return pl.DataFrame(schema=names)
         frame = pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
-        timestamps = [c for c in frame.columns if c in ("period_start", "received_at")]
+        timestamps = [c for c in frame.columns
+                      if c in ("period_start", "received_at", "checked_at", "reviewed_at")]
         return frame.with_columns(pl.col(timestamps).dt.convert_time_zone("UTC"))
 
     def close(self) -> None:
