@@ -52,7 +52,7 @@ WATER_FACTORS = ("w01010", "w01001", "w01009", "w01014", "w01003", "w01019", "w2
                  "w21011", "w21001")
 FLUE_GAS_FACTORS = ("a21026", "a21002", "a34013", "a00000", "a19001", "a01012")
 WASTEWATER_FACTORS = ("w01018", "w21003", "w00000")
-NOISE_FACTORS = ("LA",)
+NOISE_FACTORS = ("Leq",)  # hourly L_Aeq sent as Leq-Avg in CN 2061
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,52 @@
+"""Quality control over the stored readings: which readings count for statistics.
+
+Every assessment reads its data through :func:`read_for_statistics`, so one rule decides
+validity everywhere (HJ 663 and GB 3095 Table 4 count only *valid* values):
+
+1. an operator's latest review wins (``accept`` → valid, ``reject`` → not valid);
+2. otherwise the stored automatic QC verdict (``qc_valid``) decides;
+3. a reading not checked yet is judged by its HJ 212 device flag alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import numpy as np
+import polars as pl
+
+from ecohub.quality.flags import NOT_EVALUATED, valid_for_statistics
+from ecohub.store import Store
+
+
+def with_validity(frame: pl.DataFrame) -> pl.DataFrame:
+    """Add the boolean ``valid`` column to readings read with ``with_qc=True``."""
+    device_only = valid_for_statistics(
+        np.full(frame.height, NOT_EVALUATED, dtype=np.uint8),
+        frame["device_flag"].fill_null("").to_numpy(),
+    )
+    return frame.with_columns(
+        pl.when(pl.col("review") == "accept").then(True)
+        .when(pl.col("review") == "reject").then(False)
+        .when(pl.col("qc_valid").is_not_null()).then(pl.col("qc_valid"))
+        .otherwise(pl.Series(device_only, dtype=pl.Boolean))
+        .alias("valid")
+    )
+
+
+def read_for_statistics(
+    store: Store,
+    kind: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    object_ids: Sequence[int] | None = None,
+    factors: Sequence[str] | None = None,
+    statistic: str | None = None,
+) -> pl.DataFrame:
+    """Stored readings with their QC columns and ``valid`` (see the module docstring)."""
+    frame = store.measurements.read(
+        kind=kind, start=start, end=end, object_ids=object_ids, factors=factors,
+        statistic=statistic, with_qc=True,
+    )
+    return with_validity(frame)
