@@ -1,0 +1,144 @@
+"""Benchmark of the HJ 212 codec (ecohub.protocols.hj212).
+
+Measures, on typical CN 2051 minute packets (8 factors with -Avg, -Min, -Max, -Flag; distinct
+MNs, times and values), single-core throughput of: ``parse`` (framing + CRC check + header +
+CP, strict), ``parse`` + ``readings()`` (the ingest path), ``Packet.encode``, and the CRC.
+No Python HJ 212 library exists to compare with (reference §6.1), so the CRC is compared with
+the two straightforward pure-Python implementations on the same segments: the byte-wise loop
+of the standard ([S17] App. A) and a two-bytes-per-lookup table (65,536 entries).
+
+Run: ``.venv/bin/python bench/hj212_codec.py`` (optionally ``--n 200000``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+from datetime import datetime, timedelta
+
+from ecohub.protocols.hj212 import CHINA_TZ, FrameReader, Packet, crc, parse
+
+FACTORS = ["a34004", "a34002", "a21026", "a21004", "a21005", "a05024", "a01001", "a01002"]
+
+
+def make_frames(count: int, seed: int = 212) -> list[bytes]:
+    """``count`` distinct, valid CN 2051 minute frames (~620 bytes each)."""
+    rng = random.Random(seed)
+    start = datetime(2024, 1, 1, tzinfo=CHINA_TZ)
+    frames = []
+    for i in range(count):
+        minute = start + timedelta(minutes=i // 50)
+        factors = {}
+        for code in FACTORS:
+            low = rng.uniform(0, 80)
+            factors[code] = {
+                "Avg": f"{low + rng.uniform(0, 10):.1f}", "Min": f"{low:.1f}",
+                "Max": f"{low + rng.uniform(10, 20):.1f}", "Flag": rng.choice("NNNNNNNNMD"),
+            }  # fmt: skip
+        packet = Packet(
+            qn=(minute + timedelta(seconds=30)).strftime("%Y%m%d%H%M%S") + f"{i % 1000:03d}",
+            st="22", cn="2051", pw="123456", mn=f"{rng.getrandbits(96):024X}", flag=5,
+            data_time=minute, factors=factors,
+        )  # fmt: skip
+        frames.append(packet.encode())
+    return frames
+
+
+def crc_bytewise(segment: bytes) -> str:
+    """[S17] Appendix A, byte by byte (baseline)."""
+    reg = 0xFFFF
+    for byte in segment:
+        reg = (reg >> 8) ^ byte
+        for _ in range(8):
+            reg = (reg >> 1) ^ 0xA001 if reg & 1 else reg >> 1
+    return f"{reg:04X}"
+
+
+def _pair_table() -> tuple[list[int], list[int]]:
+    table = []
+    for byte in range(256):
+        reg = byte
+        for _ in range(8):
+            reg = (reg >> 1) ^ 0xA001 if reg & 1 else reg >> 1
+        table.append(reg)
+    high = [t >> 8 for t in table]
+    # After bytes (x, y) with x = h ^ b1: h'' = H(H(x) ^ y)  (one look-up for two bytes)
+    pairs = [high[high[x] ^ y] for x in range(256) for y in range(256)]
+    return table, pairs
+
+
+_TABLE, _PAIRS = _pair_table()
+
+
+def crc_pairs(segment: bytes) -> str:
+    """Two bytes per look-up in a 65,536-entry table (baseline)."""
+    n = len(segment)
+    if n == 0:
+        return "FFFF"
+    h = 0xFF
+    body = segment[:-1]
+    if len(body) % 2:
+        h = _TABLE[h ^ body[0]] >> 8
+        body = body[1:]
+    for i in range(0, len(body), 2):
+        h = _PAIRS[((h ^ body[i]) << 8) | body[i + 1]]
+    return f"{_TABLE[h ^ segment[-1]]:04X}"
+
+
+def _rate(func, items, repeat: int = 3) -> float:
+    """Best of ``repeat`` runs, items per second."""
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        for item in items:
+            func(item)
+        best = min(best, time.perf_counter() - t0)
+    return len(items) / best
+
+
+def bench_codec(n: int = 200_000) -> dict[str, float]:
+    """Throughput figures of the codec on ``n`` parses (single core, best of 3 runs)."""
+    distinct = min(n, 20_000)
+    frames = make_frames(distinct)
+    workload = (frames * (n // distinct + 1))[:n]
+    segments = [f[6:-6] for f in frames]
+    packets = [parse(f) for f in frames]
+    assert all(crc(s) == crc_bytewise(s) == crc_pairs(s) for s in segments[:500])
+    assert all(p.encode() == f for p, f in zip(packets[:500], frames, strict=False))
+
+    parse_rate = _rate(parse, workload)
+    ingest_rate = _rate(lambda f: parse(f).readings(), workload)
+    tolerant_rate = _rate(lambda f: parse(f, strict=False), workload)
+    encode_rate = _rate(Packet.encode, (packets * (n // distinct + 1))[:n])
+    crc_us = 1e6 / _rate(crc, segments)
+    small = segments[:2000]
+    stream = b"".join(frames)
+    chunks = [stream[i : i + 1460] for i in range(0, len(stream), 1460)]  # TCP-sized reads
+    t0 = time.perf_counter()
+    reader = FrameReader()
+    framed = sum(len(reader.feed(chunk)) for chunk in chunks)
+    frame_rate = framed / (time.perf_counter() - t0)
+    return {
+        "frame_bytes_mean": sum(map(len, frames)) / len(frames),
+        "parse_packets_per_s": parse_rate,
+        "parse_tolerant_packets_per_s": tolerant_rate,
+        "parse_plus_readings_packets_per_s": ingest_rate,
+        "encode_packets_per_s": encode_rate,
+        "frame_reader_frames_per_s": frame_rate,
+        "crc_us": crc_us,
+        "crc_bytewise_us": 1e6 / _rate(crc_bytewise, small, repeat=1),
+        "crc_pairs_us": 1e6 / _rate(crc_pairs, small),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=200_000, help="number of packets to parse")
+    args = parser.parse_args()
+    for name, value in bench_codec(args.n).items():
+        print(f"{name:36s} {value:14,.2f}")
+
+
+if __name__ == "__main__":
+    main()
