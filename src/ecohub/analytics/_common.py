@@ -1,0 +1,168 @@
+"""What the assessments over stored data share: the period asked for, the objects assessed, the
+valid readings, and the time labels of national publications.
+
+Time convention (ARCHITECTURE.md, GB/T 34302-2017 quoting HJ 663-2013 Table A.1): readings are
+stored by their UTC period start; publications show China Standard Time (UTC+8) and label an
+hour by its *end*, so the natural day D is the 24 hours labelled 01:00 … 24:00, i.e. starting
+00:00 … 23:00 CST on D.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import polars as pl
+
+from ecohub.quality.stored import read_for_statistics
+from ecohub.store import Store
+
+CST = "Asia/Shanghai"
+"""China Standard Time (UTC+8, no daylight saving since 1991): the time of publications."""
+
+_CST_OFFSET = dt.timezone(dt.timedelta(hours=8))
+
+
+@dataclass(frozen=True)
+class Period:
+    """A half-open interval [start, end) of period starts, timezone-aware."""
+
+    start: dt.datetime
+    end: dt.datetime
+
+    @property
+    def first_day(self) -> dt.date:
+        """CST natural day of the first hour."""
+        return self.start.astimezone(_CST_OFFSET).date()
+
+    @property
+    def last_day(self) -> dt.date:
+        """CST natural day of the last hour (the one starting one hour before ``end``)."""
+        return (self.end - dt.timedelta(hours=1)).astimezone(_CST_OFFSET).date()
+
+
+def resolve_period(start: dt.date | dt.datetime, end: dt.date | dt.datetime) -> Period:
+    """The interval asked for: a ``date`` is a whole CST natural day (``end`` inclusive), a
+    ``datetime`` must be timezone-aware and ``end`` is exclusive.
+
+    ``resolve_period(date(2026, 3, 1), date(2026, 3, 31))`` is March 2026 in China: period
+    starts from 2026-03-01 00:00 CST up to, not including, 2026-04-01 00:00 CST.
+    """
+
+    def moment(value: dt.date | dt.datetime, name: str, day_after: bool) -> dt.datetime:
+        if isinstance(value, dt.datetime):
+            if value.tzinfo is None:
+                raise ValueError(
+                    f"{name}={value.isoformat()}: expected a timezone-aware datetime or a date "
+                    "(a date is a natural day in China Standard Time)"
+                )
+            return value
+        if isinstance(value, dt.date):
+            day = value + dt.timedelta(days=1) if day_after else value
+            return dt.datetime.combine(day, dt.time(0), _CST_OFFSET)
+        raise ValueError(f"{name}={value!r}: expected a date or a timezone-aware datetime")
+
+    period = Period(moment(start, "start", False), moment(end, "end", True))
+    if period.end <= period.start:
+        raise ValueError(
+            f"end={end!r} is not after start={start!r}: expected a non-empty period"
+        )
+    return period
+
+
+def objects_frame(
+    store: Store, object_type: str, city: str | None, attributes: Mapping[str, pl.DataType]
+) -> pl.DataFrame:
+    """Registered objects of one type as a frame: ``object_id, code, name, object_type, city,
+    city_code`` and the requested ``attributes`` (null where an object lacks one).
+
+    ``city`` selects by city name or city code; an unknown city is an error that lists the
+    cities that have such objects.
+    """
+    rows = store.registry.objects(object_type)
+    schema: dict[str, pl.DataType] = {
+        "object_id": pl.Int64, "code": pl.String, "name": pl.String, "object_type": pl.String,
+        "city": pl.String, "city_code": pl.String, **attributes,
+    }
+    frame = pl.DataFrame(
+        [
+            {
+                "object_id": o["id"], "code": o["code"], "name": o["name"],
+                "object_type": o["object_type"], "city": o["city"], "city_code": o["city_code"],
+                **{a: _attribute(o, a, dtype) for a, dtype in attributes.items()},
+            }
+            for o in rows
+        ],
+        schema=schema,
+        orient="row",
+    )
+    if city is not None:
+        selected = frame.filter((pl.col("city") == city) | (pl.col("city_code") == city))
+        if selected.is_empty():
+            known = sorted(c for c in frame["city"].unique().to_list() if c)
+            raise ValueError(
+                f"city={city!r}: no {object_type} registered there; expected a city name or "
+                f"code of one of {', '.join(known) or '(none registered)'}"
+            )
+        frame = selected
+    return frame
+
+
+def _attribute(obj: dict, name: str, dtype: pl.DataType) -> object:
+    value = obj["attributes"].get(name)
+    if value is None:
+        return None
+    return str(value) if dtype == pl.String else value
+
+
+def valid_readings(
+    store: Store,
+    period: Period,
+    object_ids: Sequence[int],
+    factors: Sequence[str],
+    *,
+    kind: str = "hour",
+    statistic: str = "Avg",
+) -> pl.DataFrame:
+    """Readings that count for statistics (``quality.stored.read_for_statistics`` decides, HJ 663
+    and GB 3095 Table 4 count valid values only), without missing values.
+
+    Returns ``object_id, factor, period_start (UTC), period_s, value``.
+    """
+    frame = read_for_statistics(
+        store, kind=kind, start=period.start, end=period.end, object_ids=list(object_ids),
+        factors=list(factors), statistic=statistic,
+    )
+    value = pl.col("value")
+    # Select first: filtering only the needed columns is several times faster on large reads.
+    return frame.select(
+        pl.col("object_id").cast(pl.Int64), "factor",
+        pl.col("period_start").dt.convert_time_zone("UTC"), "period_s",
+        value.cast(pl.Float64), "valid",
+    ).filter(pl.col("valid") & value.is_not_null() & value.is_not_nan()).drop("valid")
+
+
+def hour_labels(start: str = "period_start") -> list[pl.Expr]:
+    """Columns of an hourly row as published: ``period_start`` in CST, its natural ``date`` and
+    the hour-ending ``hour`` label ``"01:00"`` … ``"24:00"``."""
+    local = pl.col(start).dt.convert_time_zone(CST)
+    ending = local.dt.hour().cast(pl.Int32) + 1
+    return [
+        local.alias("period_start"),
+        local.dt.date().alias("date"),
+        (ending.cast(pl.String).str.zfill(2) + ":00").alias("hour"),
+    ]
+
+
+class Assessment(Protocol):
+    """What every assessment result offers the CLI, the API and the reports."""
+
+    def tables(self) -> dict[str, pl.DataFrame]:
+        """The result's tables by name, the main table first (for ``export.write_tables``)."""
+        ...
+
+    def summary(self) -> pl.DataFrame:
+        """A short table for printing."""
+        ...
