@@ -121,6 +121,55 @@ def serve(
     console.print(counters.log_line())
 
 
+ASSESSMENTS = ("air", "water", "noise")
+
+
+@app.command()
+def assess(
+    domain: Annotated[str, typer.Argument(help="air | water | noise")],
+    date_from: Annotated[str, typer.Option("--from", help="First day (CST), YYYY-MM-DD.")],
+    date_to: Annotated[str, typer.Option("--to", help="Last day (CST), inclusive.")],
+    city: Annotated[str | None, typer.Option(help="City name or code (default: all).")] = None,
+    edition: Annotated[str | None, typer.Option(
+        help="Air: 2012 | 2026 for the whole period (default: the edition in force each day)."
+    )] = None,
+    out: Annotated[Path | None, typer.Option(
+        help="Write every table to .xlsx (one sheet each) or .csv.")] = None,
+    data_dir: DataDir = Path("ecohub-data"),
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Assess stored data against the national standards (HJ 633 / GB 3095 / HJ 663 for air,
+    GB 3838 for water, GB 3096 for noise) and print the summary."""
+    from ecohub.analytics import air, export, noise, water
+    from ecohub.store import open_store
+
+    if domain not in ASSESSMENTS:
+        raise typer.BadParameter(f"{domain!r}; expected one of {', '.join(ASSESSMENTS)}",
+                                 param_hint="DOMAIN")
+    if edition is not None and domain != "air":
+        raise typer.BadParameter("editions apply to the air standards only",
+                                 param_hint="--edition")
+    first = parse_day(date_from, "--from").date()
+    last = parse_day(date_to, "--to").date()
+    with open_store(database_url, data_dir) as store:
+        try:
+            if domain == "air":
+                result = air.assess_air(store, first, last, city=city, edition=edition)
+            elif domain == "water":
+                result = water.assess_water(store, first, last, city=city)
+            else:
+                result = noise.assess_noise(store, first, last, city=city)
+        except ValueError as error:
+            raise typer.BadParameter(str(error)) from None
+    console.print(export.to_rich_table(result.summary(), title=f"{domain} {first} – {last}"))
+    if out is not None:
+        try:
+            written = export.write_tables(result.tables(), out)
+        except ValueError as error:
+            raise typer.BadParameter(str(error), param_hint="--out") from None
+        console.print("written: " + ", ".join(str(path) for path in written))
+
+
 store_app = typer.Typer(help="Inspect and export the store.", no_args_is_help=True)
 app.add_typer(store_app, name="store")
 
