@@ -206,3 +206,121 @@ def store_export(
     console.print(f"{rows:,} readings written to {out} (kind=…/date=…/)")
 
 
+
+
+quality_app = typer.Typer(help="Automatic quality control: re-check, review, quality scores.",
+                          no_args_is_help=True)
+app.add_typer(quality_app, name="quality")
+
+
+def _period_bounds(start: str, end: str) -> tuple[datetime, datetime]:
+    """--from/--to: a plain date in --to includes that whole day (CST)."""
+    lo, hi = parse_day(start, "--from"), parse_day(end, "--to")
+    if len(end) == 10:  # YYYY-MM-DD
+        hi += timedelta(days=1)
+    if not lo < hi:
+        raise typer.BadParameter(f"--to {end} is not after --from {start}", param_hint="--to")
+    return lo, hi
+
+
+@quality_app.command("check")
+def quality_check(
+    start: Annotated[str, typer.Option("--from", help="First day (CST), YYYY-MM-DD.")],
+    end: Annotated[str, typer.Option("--to", help="Last day included, or an end time.")],
+    config: Annotated[Path | None, typer.Option("--config", help="QC configuration (TOML); "
+                                                "default: the documented defaults.")] = None,
+    data_dir: DataDir = Path("ecohub-data"),
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Re-check the stored readings of a period with a (new) QC configuration."""
+    from ecohub.quality import QCConfigError, load_config
+    from ecohub.quality.pipeline import recheck
+    from ecohub.store import open_store
+
+    lo, hi = _period_bounds(start, end)
+    try:
+        qc_config = load_config(config)
+    except (QCConfigError, OSError) as error:
+        console.print(f"[red]QC configuration {config} rejected, nothing was applied:[/]\n{error}")
+        raise typer.Exit(1) from None
+    with open_store(database_url, data_dir) as store, Progress(
+            TextColumn("[progress.description]{task.description}"), BarColumn(),
+            MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
+        task = bar.add_task(f"re-checking with {qc_config.version}", total=None)
+        result = recheck(store, qc_config, lo, hi,
+                         progress=lambda done, total: bar.update(task, completed=done,
+                                                                 total=total))
+    console.print(f"{result.readings:,} readings re-checked in {result.chunks} chunks "
+                  f"({result.seconds:.1f} s); flags now carry {result.version}")
+
+
+@quality_app.command("review")
+def quality_review(
+    mn: Annotated[str, typer.Option(help="Data logger MN.")],
+    factor: Annotated[str, typer.Option(help="HJ 212 factor code, e.g. a34004.")],
+    kind: Annotated[str, typer.Option(help="realtime | minute | hour | day")],
+    time: Annotated[str, typer.Option("--time", help="The reading's DataTime (period start), "
+                                      "CST unless a zone is given.")],
+    accept: Annotated[bool | None, typer.Option("--accept/--reject",
+                                                help="Accept or reject the reading.")] = None,
+    by: Annotated[str, typer.Option("--by", help="Reviewer's name.")] = "",
+    reason: Annotated[str, typer.Option(help="Why.")] = "",
+    statistic: Annotated[str, typer.Option(help="Rtd, Avg, Min, Max, Cou, Zs…")] = "Avg",
+    data_dir: DataDir = Path("ecohub-data"),
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Accept or reject one reading's automatic QC verdict (kept through re-checks)."""
+    from ecohub.quality.pipeline import review
+    from ecohub.store import open_store
+
+    if accept is None:
+        raise typer.BadParameter("say --accept or --reject", param_hint="--accept/--reject")
+    key = {"mn": mn, "factor": factor, "kind": kind, "statistic": statistic,
+           "period_start": parse_day(time, "--time")}
+    with open_store(database_url, data_dir) as store:
+        try:
+            row = review(store, key, "accept" if accept else "reject", by, reason)
+        except ValueError as error:
+            raise typer.BadParameter(str(error)) from None
+    r = row.row(0, named=True)
+    console.print(f"{mn} {factor}-{statistic} {kind} {key['period_start']:%Y-%m-%d %H:%M %Z}: "
+                  f"value {r['value']}, device flag {r['device_flag']}, QC flag {r['qc_flag']} "
+                  f"→ [bold]{r['review']}[/] by {r['reviewer']} ({r['review_reason']})")
+
+
+@quality_app.command("report")
+def quality_report(
+    start: Annotated[str, typer.Option("--from", help="First day (CST), YYYY-MM-DD.")],
+    end: Annotated[str, typer.Option("--to", help="Last day included, or an end time.")],
+    by: Annotated[str, typer.Option(help="department | object | factor")] = "department",
+    period: Annotated[str | None, typer.Option(help="day | month (default: whole span)")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Also write an Excel workbook "
+                                             "(.xlsx) with every grouping.")] = None,
+    data_dir: DataDir = Path("ecohub-data"),
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Data-quality scores: completeness, timeliness, validity, consistency, combined."""
+    from ecohub.quality.scores import LABELS, quality_scores, write_excel
+    from ecohub.store import open_store
+
+    lo, hi = _period_bounds(start, end)
+    with open_store(database_url, data_dir) as store:
+        try:
+            scores = quality_scores(store, lo, hi, by=by, period=period)  # type: ignore[arg-type]
+        except ValueError as error:
+            raise typer.BadParameter(str(error)) from None
+        if out is not None:
+            write_excel(store, lo, hi, out, period=period)  # type: ignore[arg-type]
+    names = {"department": ["department"], "object": ["object_name", "department"],
+             "factor": ["factor", "factor_name"]}[by]
+    shares = ["completeness", "timeliness", "validity", "consistency", "score"]
+    table = Table(title=f"数据质量评分 {lo:%Y-%m-%d} — {hi - timedelta(microseconds=1):%Y-%m-%d}")
+    for column in [*names, "period", "readings", *shares]:
+        table.add_column(LABELS[column], justify="left" if column in names else "right")
+    for row in scores.iter_rows(named=True):
+        table.add_row(*(str(row[c]) for c in names), str(row["period"] or "全部"),
+                      f"{row['readings']:,}",
+                      *("—" if row[c] is None else f"{row[c]:.1%}" for c in shares))
+    console.print(table)
+    if out is not None:
+        console.print(f"workbook written: {out}")

@@ -7,6 +7,10 @@ Public API::
                                 QCConfig, load_config, default_config,           # configuration
                                 run_qc, climatology_envelope, completeness, gaps)
 
+In the data path (these need the store and are imported on first use)::
+
+    from ecohub.quality import QualityControl, recheck, review, quality_scores
+
 See :mod:`ecohub.quality.flags` for the flag scheme and its mapping to HJ 212 data flags,
 :mod:`ecohub.quality.qartod` for the tests' exact edge rules, :mod:`ecohub.quality.config` for
 defaults and their sources, and :mod:`ecohub.quality.checks` for :func:`run_qc`.
@@ -23,12 +27,26 @@ from ecohub.quality.flags import (
 )
 from ecohub.quality.qartod import flat_line, gross_range, rate_of_change, spike
 
+# The store-facing parts load the store (SQLAlchemy, DuckDB) only when used.
+_LAZY = {"QualityControl": "pipeline", "recheck": "pipeline", "review": "pipeline",
+         "quality_scores": "scores"}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"ecohub.quality.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'ecohub.quality' has no attribute {name!r}")
+
+
 __all__ = [
     "DEVICE_FLAGS",
     "TESTS",
     "QCConfig",
     "QCConfigError",
     "QCFlag",
+    "QualityControl",
     "aggregate",
     "climatology_envelope",
     "completeness",
@@ -38,7 +56,10 @@ __all__ = [
     "gaps",
     "gross_range",
     "load_config",
+    "quality_scores",
     "rate_of_change",
+    "recheck",
+    "review",
     "run_qc",
     "spike",
     "valid_for_statistics",
