@@ -91,6 +91,16 @@ def demo(
     for disposition, kind, count in result.rejected:
         rejected.add_row(disposition, kind, f"{count:,}")
     console.print(rejected)
+    flags = result.qc_flags.pivot(on="qc_flag", index="object_type", values="readings",
+                                  sort_columns=True).fill_null(0)
+    qc = Table(title="Automatic quality control (QARTOD flags: 1 pass, 2 not evaluated, "
+               "3 suspect, 4 fail, 9 missing)")
+    for column in flags.columns:
+        qc.add_column("object type" if column == "object_type" else f"flag {column}",
+                      justify="left" if column == "object_type" else "right")
+    for row in flags.iter_rows():
+        qc.add_row(row[0], *(f"{value:,}" for value in row[1:]))
+    console.print(qc)
     console.print(f"data: {result.where}")
 
 

@@ -18,6 +18,7 @@ import polars as pl
 
 from ecohub.ingest.hj212_server import Gateway, GatewayConfig, GatewayCounters
 from ecohub.ingest.simulate import SimDevice, SimulationReport, run_simulation
+from ecohub.quality.pipeline import QualityControl
 from ecohub.region import Region, anhui_region, register
 from ecohub.store import Store, open_store
 
@@ -31,6 +32,8 @@ class DemoResult:
     gateway: GatewayCounters
     readings_by_type: pl.DataFrame
     rejected: list[tuple[str, str, int]]
+    qc_flags: pl.DataFrame
+    """Readings per object type and aggregate QC flag (QARTOD codes)."""
 
 
 def prepare(data_dir: Path) -> Store:
@@ -52,12 +55,16 @@ async def _run(store: Store, devices: list[SimDevice], start: datetime, duration
                seed: int, progress: Callable[[int, int], object] | None
                ) -> tuple[SimulationReport, GatewayCounters]:
     gateway = Gateway(store, GatewayConfig(host="127.0.0.1", port=0, unknown_mn="quarantine"))
-    await gateway.start()
-    try:
-        host, port = gateway.address
-        report = await run_simulation(host, port, devices, start, duration, seed, progress)
-    finally:
-        await gateway.stop()
+    # Every committed batch is checked as it is stored; the checker works beside the gateway so
+    # replies to the loggers never wait for it.
+    with QualityControl(store, background=True) as quality:
+        gateway.on_commit.append(quality)
+        await gateway.start()
+        try:
+            host, port = gateway.address
+            report = await run_simulation(host, port, devices, start, duration, seed, progress)
+        finally:
+            await gateway.stop()
     return report, gateway.counters()
 
 
@@ -86,8 +93,17 @@ def run_demo(
             .agg(pl.col("readings").sum(), pl.col("object_id").n_unique().alias("objects"))
             .sort("object_type", "kind")
         )
+        qc_flags = (
+            store.measurements.query(
+                "SELECT r.object_id, f.qc_flag, count(*) AS readings FROM readings AS r "
+                "JOIN qc_flags AS f USING (mn, factor, kind, period_start, statistic) "
+                "GROUP BY r.object_id, f.qc_flag")
+            .join(objects, on="object_id")
+            .group_by("object_type", "qc_flag").agg(pl.col("readings").sum())
+            .sort("object_type", "qc_flag")
+        )
         return DemoResult(
             data_dir=data_dir, where=store.settings.describe(), devices=count,
             simulation=report, gateway=counters, readings_by_type=by_type,
-            rejected=store.registry.rejected_counts(),
+            rejected=store.registry.rejected_counts(), qc_flags=qc_flags,
         )

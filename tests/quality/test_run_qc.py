@@ -191,3 +191,17 @@ def test_completeness_and_gaps() -> None:
     g = gaps(df, T0, T0 + timedelta(days=2))
     assert [(r["gap_start"] - T0, r["missing"]) for r in g.iter_rows(named=True)] == [
         (timedelta(0), 1), (timedelta(hours=3), 2), (timedelta(hours=30), 1)]
+
+
+def test_lateness_marks_delivery_not_the_value() -> None:
+    """A backfilled series (every hour 3 h late) keeps its values' verdicts; only a timestamp
+    from the future (clock error) fails the reading."""
+    late = [reading("a34004", h, 30.0 + h, delay_min=180) for h in range(6)]
+    out = flags_of(run_qc(frame(late), default_config(), object_types=OT), "a34004")
+    assert out["timeliness"].to_list() == [3] * 6
+    assert out["qc_flag"].to_list() == [1] * 6
+    assert out["qc_valid"].all()
+    early = [reading("a34004", h, 30.0 + h) for h in range(5)]
+    early.append(reading("a34004", 5, 35.0, delay_min=-70))
+    out = flags_of(run_qc(frame(early), default_config(), object_types=OT), "a34004")
+    assert out["timeliness"].to_list()[-1] == 4 and out["qc_flag"].to_list()[-1] == 4

@@ -17,7 +17,8 @@ climatology     value outside the seasonal envelope of the series' own history �
                 (QARTOD climatology test); NOT_EVALUATED without enough history
 consistency     configured pairs, e.g. PM2.5 ≤ PM10, NH3-N ≤ TN (QARTOD multi-variate idea)
 device          the HJ 212 ``-Flag`` (:data:`ecohub.quality.flags.DEVICE_FLAGS`)
-timeliness      received_at − period end: > max delay SUSPECT, < −clock skew FAIL
+timeliness      received_at − period end: > max delay SUSPECT, < −clock skew FAIL; only FAIL
+                enters the aggregate flag (lateness is a delivery property, scored separately)
 duplicate       same key received again: the first arrival is kept (like the store);
                 later copies FAIL, the kept one is SUSPECT if a copy disagrees on the value
 order           arrived after a reading of a later period of the same series → SUSPECT
@@ -378,8 +379,11 @@ def _evaluate(df: pl.DataFrame, config: QCConfig,
     _consistency(kept, config, flags)
     _device_and_timeliness(df, config, flags)
     # worst wins (ioos_qc precedence), but a value that does not exist is MISSING whatever the
-    # metadata tests (device, timeliness, ...) say about its row
-    agg = aggregate(*flags.values())
+    # metadata tests (device, timeliness, ...) say about its row. Lateness describes the
+    # delivery, not the value: a late reading keeps its value's verdict (it counts against the
+    # timeliness score instead); a reading stamped in the future (clock error) fails.
+    clock_error = np.where(flags["timeliness"] == FAIL, FAIL, NOT_EVALUATED).astype(np.uint8)
+    agg = aggregate(*(f for test, f in flags.items() if test != "timeliness"), clock_error)
     agg[~np.isfinite(values)] = MISSING
     # a superseded duplicate is never valid (the store keeps the first arrival only)
     valid = valid_for_statistics(agg, device) & kept_mask

@@ -330,8 +330,9 @@ DEFAULTS: dict[str, Any] = {
                                                     "w21003", "w21011", "w21001")},
         },
         "noise_station": {
-            "factors": {"LA": {"gross_range": {"fail_span": [20.0, 140.0],
-                                               "source": "engineering (sound-level meter range)"}}},
+            "factors": {code: {"gross_range": {"fail_span": [20.0, 140.0],
+                                               "source": "engineering (sound-level meter range)"}}
+                        for code in ("LA", "Leq")},
         },
     }
 }
