@@ -84,8 +84,10 @@ def test_resend_is_stored_once_and_nothing_is_overwritten(store):
 
 def test_duplicates_within_one_batch(store):
     station = register(store)
-    batch = readings("MN0001", station, {"a34004": 35.0})
-    assert store.measurements.write(pa.concat_tables([batch, batch])) == 1
+    first = readings("MN0001", station, {"a34004": 35.0})
+    second = readings("MN0001", station, {"a34004": 99.0})
+    assert store.measurements.write(pa.concat_tables([first, second, first])) == 1
+    assert store.measurements.read()["value"].to_list() == [35.0]  # the first arrival is kept
 
 
 def test_read_filters_and_timezone(store):
