@@ -218,3 +218,10 @@ def test_review_needs_who_why_and_an_existing_reading(store):
         store.measurements.add_review(key, "accept", "a", "", T0)
     with pytest.raises(ValueError, match="no stored reading"):
         store.measurements.add_review(key, "accept", "a", "b", T0)
+
+
+def test_count_then_query(store):
+    station = register(store)
+    store.measurements.write(readings("MN0001", station, {"a34004": 1.0}))
+    assert store.measurements.count() == 1
+    assert store.measurements.query("SELECT count(*) AS n FROM readings")["n"][0] == 1

@@ -315,7 +315,7 @@ class DuckDBMeasurements(MeasurementStore):
         with self._lock:
             self._con.execute("BEGIN")
             try:
-                inserted = self._con.execute(_DUCKDB_INSERT_NEW, [low, high]).fetchone()[0]
+                inserted = self._con.execute(_DUCKDB_INSERT_NEW, [low, high]).fetchall()[0][0]
                 if packets is not None and packets.num_rows:
                     packet_batch = conform(packets, PACKET_SCHEMA, "packets")  # noqa: F841
                     self._con.execute("INSERT INTO packets SELECT * FROM packet_batch")
@@ -341,7 +341,7 @@ class DuckDBMeasurements(MeasurementStore):
 
     def count(self) -> int:
         with self._lock:
-            return int(self._con.execute("SELECT count(*) FROM readings").fetchone()[0])
+            return int(self._con.sql("SELECT count(*) FROM readings").fetchall()[0][0])
 
     def query(self, sql: str, params: Sequence[object] = ()) -> pl.DataFrame:
         with self._lock:

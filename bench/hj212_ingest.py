@@ -1,0 +1,328 @@
+"""Benchmark: the HJ 212 gateway end to end, and a crash test of its durability promise.
+
+Run from the repository root::
+
+    .venv/bin/python bench/hj212_ingest.py                       # 1,000 connections, 15 s
+    .venv/bin/python bench/hj212_ingest.py --connections 2000 --seconds 20
+
+Three processes, as in production: this orchestrator, the gateway (``ecohub`` serving a fresh
+embedded store, exactly :func:`ecohub.ingest.hj212_server.serve`) and a load generator holding
+one TCP connection per data logger. Every logger behaves as HJ 212 loggers do: it sends a minute
+upload (CN 2051, Flag=5, 6 or 9 factors with Min/Avg/Max/Flag, pre-encoded from the simulator
+before the clock starts) and waits for its 9014 before sending the next ([S17] §6.5.2).
+
+Figures: packets per second committed (counted in the store afterwards, not from the replies),
+reply latency p50/p99 as the loggers see it, and the gateway's own commit/reply latencies.
+
+Crash test: the same load, the gateway is killed with SIGKILL mid-load, restarted on the same
+data directory, stopped; then every packet that got a 9014 must be in the store — a reply is
+the gateway's promise that the data are durable (zero replied-but-lost).
+
+If ``bench/hj212_codec.py`` (the codec benchmark) exists, its figures are printed too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib.util
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve()
+START = datetime(2024, 3, 31, 16, 0, tzinfo=UTC)  # 2024-04-01 00:00 China Standard Time
+QN_RE = re.compile(rb"QN=(\d{17});ST=91;CN=9014;PW=[^;]*;MN=([0-9A-F]+)")
+
+
+def device_list(n: int) -> list[tuple[str, str, str]]:
+    """(MN, password, object type): 70 % air stations (6 factors), 30 % water stations (9)."""
+    return [(f"0E{i:022X}", f"{100000 + i}", "water_station" if i % 10 >= 7 else "air_station")
+            for i in range(n)]
+
+
+# --------------------------------------------------------------------------- gateway process
+
+
+def gateway_main(data_dir: str, port: int) -> None:
+    from ecohub.ingest.hj212_server import GatewayConfig, serve
+    from ecohub.store import open_store
+
+    store = open_store(data_dir=data_dir)
+    config = GatewayConfig(host="127.0.0.1", port=port, idle_timeout=3600)
+    counters = asyncio.run(serve(store, config, log_every=3600))
+    store.close()
+    print(json.dumps(counters.__dict__), flush=True)
+
+
+# --------------------------------------------------------------------------- load process
+
+
+class _Logger(asyncio.Protocol):
+    """Stop-and-wait HJ 212 uploader: next packet only after the 9014 of the previous one."""
+
+    def __init__(self, frames: list[bytes], qns: list[bytes], load: _Load) -> None:
+        self.frames, self.qns, self.load = frames, qns, load
+        self.next = 0
+        self.sent_at = 0.0
+        self.buffer = b""
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self.load.connected += 1
+        if self.load.connected == self.load.expected:
+            self.load.all_connected.set()
+
+    def start(self) -> None:
+        self._send()
+
+    def _send(self) -> None:
+        if self.load.stopping or self.next >= len(self.frames) or self.transport is None:
+            return
+        self.sent_at = time.perf_counter()
+        self.transport.write(self.frames[self.next])
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        *answers, self.buffer = self.buffer.split(b"\r\n")
+        for answer in answers:
+            match = QN_RE.search(answer)
+            if match is None or match.group(1) != self.qns[self.next]:
+                continue
+            now = time.perf_counter()
+            if not self.load.stopping:
+                self.load.latencies.append(now - self.sent_at)
+            self.load.acked.append((match.group(2), match.group(1)))
+            self.next += 1
+            self._send()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.load.lost_connections += 1
+
+
+class _Load:
+    def __init__(self, expected: int) -> None:
+        self.expected = expected
+        self.connected = 0
+        self.all_connected = asyncio.Event()
+        self.stopping = False
+        self.latencies: list[float] = []
+        self.acked: list[tuple[bytes, bytes]] = []
+        self.lost_connections = 0
+
+
+def load_frames(n: int, seconds: float) -> list[tuple[list[bytes], list[bytes]]]:
+    """Pre-encoded 2051 minute uploads per logger, from the seeded simulator."""
+    from ecohub.ingest.simulate import SimDevice, SimulationPlan
+
+    per_device = int(max(60, seconds * 15))
+    devices = [SimDevice(mn, pw, kind, longitude=117 + (i % 40) * 0.05,
+                         latitude=31 + (i // 40) * 0.05)
+               for i, (mn, pw, kind) in enumerate(device_list(n))]
+    plan = SimulationPlan(devices, START, timedelta(minutes=10 * per_device), seed=2024,
+                          realtime_interval=86400, bad_rate=0, duplicate_rate=0)
+    out = []
+    for device in devices:
+        minute = [p for p in plan.packets(device) if p.cn == "2051"]
+        out.append(([p.frame for p in minute], [p.qn.encode() for p in minute]))
+    return out
+
+
+async def load_run(port: int, n: int, seconds: float, record: str | None) -> dict[str, object]:
+    frames = load_frames(n, seconds)
+    load = _Load(n)
+    loop = asyncio.get_running_loop()
+    loggers = []
+    for device_frames, qns in frames:
+        logger = _Logger(device_frames, qns, load)
+        await loop.create_connection(lambda lg=logger: lg, "127.0.0.1", port)
+        loggers.append(logger)
+    await asyncio.wait_for(load.all_connected.wait(), 60)
+    print("STARTED", flush=True)  # the crash test kills the gateway relative to this line
+    began = time.perf_counter()
+    for logger in loggers:
+        logger.start()
+    await asyncio.sleep(seconds)
+    load.stopping = True
+    elapsed = time.perf_counter() - began
+    acked_in_window = len(load.acked)
+    await asyncio.sleep(1.0)  # answers still in flight are recorded (for the crash test)
+    for logger in loggers:
+        if logger.transport is not None:
+            logger.transport.close()
+    if record:
+        Path(record).write_text("\n".join(f"{mn.decode()} {qn.decode()}"
+                                          for mn, qn in load.acked))
+    lat = np.array(load.latencies) * 1000
+    return {
+        "connections": load.connected, "seconds": elapsed, "acked": acked_in_window,
+        "acked_total": len(load.acked), "lost_connections": load.lost_connections,
+        "latency_p50_ms": float(np.percentile(lat, 50)) if lat.size else None,
+        "latency_p99_ms": float(np.percentile(lat, 99)) if lat.size else None,
+    }
+
+
+def load_main(port: int, n: int, seconds: float, record: str | None) -> None:
+    result = asyncio.run(load_run(port, n, seconds, record))
+    print(json.dumps(result), flush=True)
+
+
+# --------------------------------------------------------------------------- orchestration
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def register(data_dir: str, n: int) -> None:
+    from ecohub.store import ObjectSpec, open_store
+
+    devices = device_list(n)
+    with open_store(data_dir=data_dir) as store:
+        ids = store.registry.add_objects([
+            ObjectSpec(code=f"B{i:05d}", name=f"基准站{i}", object_type=kind)
+            for i, (_, _, kind) in enumerate(devices)])
+        store.registry.add_devices([(mn, oid, pw, [], "2017", 10)
+                                    for (mn, pw, _), oid in zip(devices, ids, strict=True)])
+
+
+def spawn(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, str(HERE), *args], stdout=subprocess.PIPE,
+                            text=True)
+
+
+def wait_listening(port: int, proc: subprocess.Popen[str], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("the gateway exited before listening")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"the gateway did not listen on {port} within {timeout} s")
+
+
+def stop_gateway(proc: subprocess.Popen[str]) -> dict[str, object]:
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=120)
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def stored_packets(data_dir: str) -> set[tuple[str, str]]:
+    from ecohub.store import open_store
+
+    with open_store(data_dir=data_dir) as store:
+        frame = store.measurements.query("SELECT DISTINCT mn, packet_id FROM readings")
+        return set(frame.rows())
+
+
+def throughput(n: int, seconds: float) -> dict[str, object]:
+    with tempfile.TemporaryDirectory(prefix="ecohub-bench-") as data_dir:
+        register(data_dir, n)
+        port = free_port()
+        gateway = spawn("gateway", data_dir, str(port))
+        wait_listening(port, gateway)
+        load = spawn("load", str(port), str(n), str(seconds))
+        out, _ = load.communicate(timeout=seconds + 300)
+        result = json.loads(out.strip().splitlines()[-1])
+        counters = stop_gateway(gateway)
+        committed = len(stored_packets(data_dir))
+        result |= {"committed_packets": committed, "gateway": counters}
+        result["committed_per_s"] = result["acked"] / result["seconds"]
+        return result
+
+
+def crash_test(n: int, seconds: float) -> dict[str, object]:
+    with tempfile.TemporaryDirectory(prefix="ecohub-crash-") as data_dir:
+        register(data_dir, n)
+        port = free_port()
+        record = str(Path(data_dir) / "acked.txt")
+        gateway = spawn("gateway", data_dir, str(port))
+        wait_listening(port, gateway)
+        load = spawn("load", str(port), str(n), str(seconds), record)
+        assert load.stdout is not None
+        while load.stdout.readline().strip() != "STARTED":  # frames are pre-encoded first
+            if load.poll() is not None:
+                raise RuntimeError("the load generator exited before starting")
+        time.sleep(seconds / 2)
+        os.kill(gateway.pid, signal.SIGKILL)
+        gateway.wait()
+        load.communicate(timeout=seconds + 300)
+        acked = {tuple(line.split()) for line in Path(record).read_text().splitlines() if line}
+        restarted = spawn("gateway", data_dir, str(port))  # recovery of the same data directory
+        wait_listening(port, restarted)
+        stop_gateway(restarted)
+        stored = stored_packets(data_dir)
+        lost = acked - stored
+        return {"replied": len(acked), "stored_packets": len(stored),
+                "replied_but_lost": len(lost), "examples_lost": sorted(lost)[:5]}
+
+
+def codec_figures() -> object:
+    path = HERE.with_name("hj212_codec.py")
+    if not path.exists():
+        return None
+    spec = importlib.util.spec_from_file_location("hj212_codec_bench", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.bench_codec() if hasattr(module, "bench_codec") else None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--connections", type=int, default=1000)
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--skip-crash", action="store_true")
+    args = parser.parse_args()
+    print(f"HJ 212 gateway, {args.connections} connections, {args.seconds:g} s, "
+          f"{os.cpu_count()} cores", flush=True)
+    result = throughput(args.connections, args.seconds)
+    g = result["gateway"]
+    print(f"  committed: {result['committed_per_s']:.0f} packets/s "
+          f"({result['acked']} answered in {result['seconds']:.1f} s; "
+          f"{result['committed_packets']} packets in the store)")
+    print(f"  reply latency at the loggers: p50 {result['latency_p50_ms']:.1f} ms, "
+          f"p99 {result['latency_p99_ms']:.1f} ms")
+    print(f"  gateway: commit p50/p99 {g['commit_latency_p50']:.1f}/"
+          f"{g['commit_latency_p99']:.1f} ms per batch, {g['batches']} batches, "
+          f"reply p50/p99 {g['reply_latency_p50']:.1f}/{g['reply_latency_p99']:.1f} ms, "
+          f"{g['readings_stored']} readings", flush=True)
+    if not args.skip_crash:
+        crash = crash_test(args.connections, args.seconds)
+        if not crash["replied"]:
+            raise SystemExit("crash test invalid: no packet was answered before the kill")
+        print(f"  crash test (SIGKILL mid-load, restart): {crash['replied']} packets answered, "
+              f"{crash['stored_packets']} in the store, "
+              f"{crash['replied_but_lost']} answered but lost", flush=True)
+        if crash["replied_but_lost"]:
+            print(f"  LOST: {crash['examples_lost']}")
+    codec = codec_figures()
+    if codec is not None:
+        print(f"  codec (bench/hj212_codec.py): {codec}")
+
+
+if __name__ == "__main__":
+    role = sys.argv[1] if len(sys.argv) > 1 else ""
+    if role == "gateway":
+        gateway_main(sys.argv[2], int(sys.argv[3]))
+    elif role == "load":
+        load_main(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]),
+                  sys.argv[5] if len(sys.argv) > 5 else None)
+    else:
+        main()

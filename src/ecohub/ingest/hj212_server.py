@@ -1,0 +1,779 @@
+"""The HJ 212 TCP gateway: data loggers (数采仪) connect, upload, and are answered after commit.
+
+HJ 212-2017 [S17] §5–6 runs the protocol over TCP and leaves the roles to practice: the platform
+listens and every data logger connects to it as a client (hj212.md §1.6). This module is that
+listening side for the whole deployment:
+
+* one asyncio server holds thousands of persistent connections (an :class:`asyncio.Protocol` per
+  connection: no task per connection, no per-read timers — an idle sweeper closes silent links);
+* bytes go through the codec's streaming frame reader, so frames split across reads and several
+  frames in one read are both handled, and a bad frame is resynchronised past ([S17] §6.3.1);
+* each packet is checked (frame, CRC, syntax, registered MN, password PW) and then either stored
+  or kept whole in the rejected-packet store with its reason — the connection stays open;
+* uploads with Flag bit A=1 are answered with CN 9014 ([S17] §6.5.2, hj212.md §3.5) **only after
+  their readings are durably committed**: everything that arrives while one commit runs forms
+  the next batch (group commit), committed in one transaction on one dedicated writer thread
+  (DuckDB connections are not for concurrent use), so a thousand loggers waiting for their
+  answers share one transaction.
+
+Readings are mapped from CN to kind (2011 realtime, 2051 minute, 2061 hour, 2031 day; hj212.md
+§3.2) with the period start converted from China Standard Time (UTC+8, the wire time of [S17]
+§4.6) to UTC and the period length from the kind (minute data: the device's MinInterval from the
+registry), as :data:`ecohub.store.READING_SCHEMA` requires.
+
+Use :func:`serve` from the command line, or drive a :class:`Gateway` yourself::
+
+    gateway = Gateway(store, GatewayConfig(port=2756))
+    await gateway.start()
+    ...
+    print(gateway.counters().log_line())
+    await gateway.stop()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import signal
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+import numpy as np
+import pyarrow as pa
+
+from ecohub.protocols import hj212
+from ecohub.store import PACKET_SCHEMA, READING_SCHEMA, Device, RejectedPacket, Store
+
+__all__ = [
+    "CN_KINDS",
+    "Gateway",
+    "GatewayConfig",
+    "GatewayCounters",
+    "serve",
+]
+
+log = logging.getLogger(__name__)
+
+CN_KINDS: dict[str, tuple[str, int | None]] = {
+    "2011": ("realtime", 0),
+    "2051": ("minute", None),  # period from the device's MinInterval ([S17] Table 4, CN 1063/1064)
+    "2061": ("hour", 3600),
+    "2031": ("day", 86400),
+}
+"""Data-upload CN → (reading kind, period length in s); [S17] §6.6.5 Table 9, DataTime per §4.6."""
+
+ANSWER_CNS = frozenset({"9011", "9012", "9013", "9014"})
+"""Interaction answers ([S17] Table 9): never answered back, never stored as readings."""
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    """Operator settings of the gateway; invalid values raise ``ValueError`` naming the field.
+
+    Times are in seconds. ``minute_interval`` (minutes) is used for a device whose registry entry
+    gives none; ``minute_intervals`` overrides it per MN (the interval of CN 2051 minute data is
+    the logger's MinInterval, one of 1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30; [S17] Table 4).
+    """
+
+    host: str = "0.0.0.0"
+    port: int = 2756
+    unknown_mn: Literal["reject", "quarantine"] = "reject"
+    strict: bool = True
+    check_password: bool = True
+    idle_timeout: float = 600.0
+    max_batch: int = 4000
+    """Most packets committed in one transaction."""
+    max_batch_delay: float = 0.004
+    """When the writer is idle, how long the first packet waits for others to share its commit
+    (while a commit runs, the next batch fills anyway)."""
+    minute_interval: int = 10
+    minute_intervals: Mapping[str, int] = field(default_factory=dict)
+    max_pending_per_connection: int = 256
+    """Packets of one connection awaiting commit before reading from it is paused."""
+    split_timeout: float = 300.0
+    """Incomplete split transfers (Flag D=1) older than this are kept as rejected."""
+    latency_window: int = 20000
+    """How many recent latencies the p50/p99 counters are computed from."""
+
+    def __post_init__(self) -> None:
+        def bad(name: str, value: object, expected: str) -> ValueError:
+            return ValueError(f"GatewayConfig.{name}: got {value!r}, expected {expected}")
+
+        if not isinstance(self.host, str) or not self.host:
+            raise bad("host", self.host, "a host name or IP address")
+        if not isinstance(self.port, int) or not 0 <= self.port <= 65535:
+            raise bad("port", self.port, "an integer 0..65535 (0 = any free port)")
+        if self.unknown_mn not in ("reject", "quarantine"):
+            raise bad("unknown_mn", self.unknown_mn, "'reject' or 'quarantine'")
+        for name in ("strict", "check_password"):
+            if not isinstance(getattr(self, name), bool):
+                raise bad(name, getattr(self, name), "True or False")
+        for name in ("idle_timeout", "split_timeout"):
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or not value > 0:
+                raise bad(name, value, "a positive number of seconds")
+        if not isinstance(self.max_batch_delay, int | float) or not 0 <= self.max_batch_delay <= 1:
+            raise bad("max_batch_delay", self.max_batch_delay, "0 to 1 second")
+        for name in ("max_batch", "max_pending_per_connection", "latency_window"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise bad(name, value, "a positive integer")
+        intervals = {"minute_interval": self.minute_interval} | {
+            f"minute_intervals[{mn!r}]": v for mn, v in self.minute_intervals.items()
+        }
+        for name, value in intervals.items():
+            if not isinstance(value, int) or value < 1 or 60 % value:
+                raise bad(name, value, "minutes dividing 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30)")
+
+
+# --------------------------------------------------------------------------- counters
+
+
+@dataclass(frozen=True)
+class GatewayCounters:
+    """A snapshot of what the gateway has done since it started (latencies in milliseconds)."""
+
+    connections_open: int
+    connections_total: int
+    connections_idle_closed: int
+    packets_received: int
+    packets_stored: int
+    packets_not_data: int
+    readings_stored: int
+    duplicates: int
+    """Readings offered again (resends) and ignored by the store."""
+    rejected: dict[str, int]
+    """Rejected packets by reason kind (``crc``, ``frame``, ``password``, ``unknown_mn`` …)."""
+    quarantined: int
+    deviations: dict[str, int]
+    """Deviations accepted in tolerant mode (``strict=False``), by kind."""
+    replies_sent: int
+    batches: int
+    store_errors: int
+    commit_latency_p50: float
+    commit_latency_p99: float
+    reply_latency_p50: float
+    reply_latency_p99: float
+
+    def log_line(self) -> str:
+        """One line for the operator's log."""
+        rejected = ",".join(f"{k}={v}" for k, v in sorted(self.rejected.items())) or "0"
+        return (
+            f"conn open={self.connections_open} total={self.connections_total} "
+            f"packets in={self.packets_received} stored={self.packets_stored} "
+            f"readings={self.readings_stored} dup={self.duplicates} rejected[{rejected}] "
+            f"quarantined={self.quarantined} replies={self.replies_sent} "
+            f"commit p50/p99={self.commit_latency_p50:.1f}/{self.commit_latency_p99:.1f} ms "
+            f"reply p50/p99={self.reply_latency_p50:.1f}/{self.reply_latency_p99:.1f} ms"
+        )
+
+
+def _percentiles(samples: Iterable[float]) -> tuple[float, float]:
+    values = np.fromiter(samples, dtype=float)
+    if values.size == 0:
+        return 0.0, 0.0
+    p50, p99 = np.percentile(values, [50, 99]) * 1000.0
+    return float(p50), float(p99)
+
+
+# --------------------------------------------------------------------------- group commit
+
+
+class _Batch:
+    """Everything to commit in one transaction, and the answers due after it.
+
+    Readings are gathered as columns: the packet-level columns once per packet (``row`` holds
+    mn, object_id, kind, period start µs, period_s, received µs, packet_id and the reading
+    count), the per-reading ones (factor, statistic, value, flag) once per reading; the Arrow
+    table is then built by repeating packet rows, not by a Python loop over readings.
+    """
+
+    __slots__ = ("rows", "factor", "statistic", "value", "flag", "packets", "rejected",
+                 "replies", "connections", "n_packets")
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, int, str, int, int, int, str, int]] = []
+        self.factor: list[str] = []
+        self.statistic: list[str] = []
+        self.value: list[float] = []
+        self.flag: list[str | None] = []
+        self.packets: list[tuple[str, str, str, int, str]] = []
+        self.rejected: list[RejectedPacket] = []
+        self.replies: list[tuple[_Connection, bytes, float]] = []
+        self.connections: list[_Connection] = []
+        self.n_packets = 0
+
+    def __len__(self) -> int:
+        return self.n_packets + len(self.rejected)
+
+    def readings_table(self) -> pa.Table:
+        """The batch's readings as :data:`ecohub.store.READING_SCHEMA`."""
+        if not self.rows:
+            return READING_SCHEMA.empty_table()
+        mn, object_id, kind, period_us, period_s, received_us, packet_id, counts = zip(
+            *self.rows, strict=True)
+        take = pa.array(np.repeat(np.arange(len(counts)), counts))
+        ts = pa.timestamp("us", tz="UTC")
+
+        def per_packet(values: tuple[Any, ...], kind_: pa.DataType) -> pa.Array:
+            return pa.array(values, kind_).take(take)
+
+        return pa.Table.from_arrays(
+            [
+                per_packet(mn, pa.string()),
+                per_packet(object_id, pa.int64()),
+                pa.array(self.factor, pa.string()),
+                per_packet(kind, pa.string()),
+                per_packet(period_us, pa.int64()).cast(ts),
+                per_packet(period_s, pa.int32()),
+                pa.array(self.statistic, pa.string()),
+                pa.array(self.value, pa.float64()),
+                pa.array(self.flag, pa.string()),
+                per_packet(received_us, pa.int64()).cast(ts),
+                per_packet(packet_id, pa.string()),
+            ],
+            schema=READING_SCHEMA,
+        )
+
+    def packets_table(self) -> pa.Table:
+        """The batch's raw packets as :data:`ecohub.store.PACKET_SCHEMA`."""
+        ids, mns, cns, received, raws = zip(*self.packets, strict=True)
+        return pa.Table.from_arrays(
+            [
+                pa.array(ids, pa.string()),
+                pa.array(mns, pa.string()),
+                pa.array(cns, pa.string()),
+                pa.array(received, pa.int64()).cast(pa.timestamp("us", tz="UTC")),
+                pa.array(raws, pa.string()),
+            ],
+            schema=PACKET_SCHEMA,
+        )
+
+
+# --------------------------------------------------------------------------- connection
+
+
+class _Connection(asyncio.Protocol):
+    """One data logger's TCP link: framing, per-link split reassembly and answers in order."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+        self.frames = hj212.FrameReader(strict=gateway.config.strict)
+        self.tail = b""
+        """The bytes the frame reader holds (always a suffix of the stream), kept if the link
+        drops before the frame is complete."""
+        self.splits: hj212.Reassembler | None = None
+        self.split_raw: dict[tuple[object, ...], bytes] = {}
+        self.transport: asyncio.Transport | None = None
+        self.peer = "?"
+        self.last_seen = time.monotonic()
+        self.pending = 0
+        self.paused = False
+        self.closed = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        host, port, *_ = transport.get_extra_info("peername") or ("?", 0)
+        self.peer = f"{host}:{port}"
+        self.gateway._opened(self)
+
+    def data_received(self, data: bytes) -> None:
+        now = time.monotonic()
+        self.last_seen = now
+        received_at = datetime.now(UTC)
+        items = self.frames.feed(data)
+        held = self.frames.pending
+        self.tail = (self.tail + data)[-held:] if held else b""
+        for item in items:
+            try:
+                self.gateway._handle(self, item, now, received_at)
+            except Exception as error:  # a bug must cost one packet (kept), not the link
+                log.exception("HJ 212 gateway: packet from %s could not be handled", self.peer)
+                raw = item.raw if isinstance(item, hj212.FrameError) else item
+                self.gateway._reject(self, raw, f"internal: {error!r}", received_at)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self.gateway._closed(self)
+
+    def send(self, frame: bytes, started: float) -> None:
+        """Write an answer unless the link has gone; record the receive-to-answer latency."""
+        if self.closed or self.transport is None or self.transport.is_closing():
+            return
+        self.transport.write(frame)
+        self.gateway._reply_sent(time.monotonic() - started)
+
+    def hold(self) -> None:
+        """One more packet of this link awaits commit; pause reading when too many do."""
+        self.pending += 1
+        if not self.paused and self.pending >= self.gateway.config.max_pending_per_connection:
+            self.paused = True
+            if self.transport is not None:
+                self.transport.pause_reading()
+
+    def release(self) -> None:
+        self.pending -= 1
+        if (self.paused and self.pending <= self.gateway.config.max_pending_per_connection // 2
+                and not self.gateway._stopping):
+            self.paused = False
+            if self.transport is not None and not self.closed:
+                self.transport.resume_reading()
+
+    def reassembler(self) -> hj212.Reassembler:
+        if self.splits is None:
+            self.splits = hj212.Reassembler(timeout=self.gateway.config.split_timeout)
+        return self.splits
+
+    def incomplete_splits(self, everything: bool) -> list[tuple[bytes, hj212.Incomplete]]:
+        """Evicted (or, with ``everything``, all) unfinished split transfers with their raw
+        bytes, removed from the link."""
+        if self.splits is None:
+            return []
+        evicted = self.splits.expire(math.inf if everything else None)
+        out = []
+        for incomplete in evicted:
+            raws = [self.split_raw.pop(_part_key(p), b"") for p in incomplete.parts]
+            out.append((b"".join(raws), incomplete))
+        return out
+
+
+def _part_key(part: hj212.Packet) -> tuple[object, ...]:
+    return (part.mn, part.cn, part.data_time, part.pnum, part.pno)
+
+
+# --------------------------------------------------------------------------- gateway
+
+
+class Gateway:
+    """The asyncio HJ 212 server over one :class:`ecohub.store.Store`.
+
+    ``on_commit`` is a list of callables receiving each committed readings table
+    (:data:`ecohub.store.READING_SCHEMA`); they run on the writer thread after the commit and
+    after the answers went out, so quality control can be wired in without slowing the replies.
+    """
+
+    def __init__(self, store: Store, config: GatewayConfig | None = None) -> None:
+        self.store = store
+        self.config = config or GatewayConfig()
+        self.on_commit: list[Callable[[pa.Table], Any]] = []
+        self._devices: dict[str, Device] = {}
+        self._connections: set[_Connection] = set()
+        self._filling: _Batch | None = None
+        self._sealed: deque[_Batch] = deque()
+        self._committing = False
+        self._timer: asyncio.TimerHandle | None = None
+        self._drained = asyncio.Event()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hj212-writer")
+        self._server: asyncio.Server | None = None
+        self._sweeper_task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._commit_latency: deque[float] = deque(maxlen=self.config.latency_window)
+        self._reply_latency: deque[float] = deque(maxlen=self.config.latency_window)
+        self._n: dict[str, int] = dict.fromkeys(
+            (
+                "connections_total", "connections_idle_closed", "packets_received",
+                "packets_stored", "packets_not_data", "readings_stored", "duplicates",
+                "quarantined", "replies_sent", "batches", "store_errors",
+            ),
+            0,
+        )
+        self._rejected: dict[str, int] = {}
+        self._deviations: dict[str, int] = {}
+
+    # ----------------------------------------------------------------- lifecycle
+
+    async def start(self) -> None:
+        """Load the device registry, start the writer and listen on ``config.host:port``."""
+        await self.reload_devices()
+        loop = asyncio.get_running_loop()
+        self._sweeper_task = loop.create_task(self._sweeper(), name="hj212-sweeper")
+        self._server = await loop.create_server(
+            lambda: _Connection(self), self.config.host, self.config.port, backlog=4096
+        )
+        log.info("HJ 212 gateway listening on %s:%s", *self.address)
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """The (host, port) actually bound (useful with ``port=0``)."""
+        if self._server is None or not self._server.sockets:
+            raise RuntimeError("the gateway is not listening; call start() first")
+        host, port, *_ = self._server.sockets[0].getsockname()
+        return host, port
+
+    async def stop(self) -> None:
+        """Graceful shutdown: stop accepting and reading, commit and answer everything received,
+        keep partial frames and unfinished split transfers as rejected, then close the links."""
+        if self._stopping:
+            return
+        self._stopping = True
+        if self._server is not None:
+            self._server.close()
+        for conn in list(self._connections):
+            if conn.transport is not None and not conn.closed:
+                conn.transport.pause_reading()
+            self._keep_leftovers(conn, "gateway stopped")
+        self._seal()
+        while self._committing or self._sealed:  # every received packet committed, answered
+            self._drained.clear()
+            await self._drained.wait()
+        if self._sweeper_task is not None:
+            self._sweeper_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper_task
+        for conn in list(self._connections):
+            if conn.transport is not None:
+                conn.transport.close()
+        for _ in range(100):  # closed links report back on the next loop iterations
+            if not self._connections:
+                break
+            await asyncio.sleep(0.01)
+        if self._server is not None:
+            await self._server.wait_closed()
+        self._executor.shutdown(wait=True)
+        log.info("HJ 212 gateway stopped: %s", self.counters().log_line())
+
+    async def reload_devices(self) -> int:
+        """Re-read the device registry (after registering loggers); returns the device count."""
+        loop = asyncio.get_running_loop()
+        self._devices = await loop.run_in_executor(self._executor, self.store.registry.devices)
+        return len(self._devices)
+
+    def counters(self) -> GatewayCounters:
+        """A snapshot of the counters."""
+        commit = _percentiles(self._commit_latency)
+        reply = _percentiles(self._reply_latency)
+        return GatewayCounters(
+            connections_open=len(self._connections),
+            rejected=dict(self._rejected),
+            deviations=dict(self._deviations),
+            commit_latency_p50=commit[0],
+            commit_latency_p99=commit[1],
+            reply_latency_p50=reply[0],
+            reply_latency_p99=reply[1],
+            **self._n,
+        )
+
+    # ----------------------------------------------------------------- connections
+
+    def _opened(self, conn: _Connection) -> None:
+        self._connections.add(conn)
+        self._n["connections_total"] += 1
+
+    def _closed(self, conn: _Connection) -> None:
+        self._connections.discard(conn)
+        if not self._stopping:
+            self._keep_leftovers(conn, "link closed")
+
+    def _keep_leftovers(self, conn: _Connection, when: str) -> None:
+        """An unfinished frame and unfinished split transfers are kept, never dropped."""
+        now = datetime.now(UTC)
+        if conn.tail.strip():
+            self._reject(conn, conn.tail, f"truncated: {len(conn.tail)} bytes of an unfinished "
+                                          f"frame when the {when}", now)
+            conn.tail = b""
+        for raw, incomplete in conn.incomplete_splits(everything=True):
+            self._reject(conn, raw, f"split: {incomplete.reason} when the {when}", now,
+                         incomplete.parts[0].mn if incomplete.parts else None)
+
+    def _reply_sent(self, latency: float) -> None:
+        self._n["replies_sent"] += 1
+        self._reply_latency.append(latency)
+
+    async def _sweeper(self) -> None:
+        """Close links silent for longer than ``idle_timeout``; keep expired split transfers."""
+        period = min(self.config.idle_timeout / 4, 1.0)
+        while True:
+            await asyncio.sleep(period)
+            now = time.monotonic()
+            for conn in list(self._connections):
+                if now - conn.last_seen > self.config.idle_timeout and conn.pending == 0:
+                    self._n["connections_idle_closed"] += 1
+                    log.info("closing HJ 212 link %s: idle for %.0f s", conn.peer,
+                             now - conn.last_seen)
+                    if conn.transport is not None:
+                        conn.transport.close()
+                for raw, incomplete in conn.incomplete_splits(everything=False):
+                    self._reject(conn, raw, f"split: {incomplete.reason}", datetime.now(UTC),
+                                 incomplete.parts[0].mn if incomplete.parts else None)
+
+    # ----------------------------------------------------------------- one packet
+
+    def _handle(self, conn: _Connection, item: bytes | hj212.FrameError, started: float,
+                received_at: datetime) -> None:
+        """Check one framed packet and route it: store, answer, quarantine or reject."""
+        self._n["packets_received"] += 1
+        if isinstance(item, hj212.FrameError):
+            self._reject(conn, item.raw, f"frame: {item.reason}", received_at)
+            return
+        raw = item
+        try:
+            packet = hj212.parse(raw, strict=self.config.strict)
+        except hj212.HJ212Error as error:
+            self._reject(conn, raw, f"{_error_kind(error)}: {error}", received_at)
+            return
+        for deviation in packet.deviations:
+            kind = deviation.split(":", 1)[0]
+            self._deviations[kind] = self._deviations.get(kind, 0) + 1
+        mn = packet.mn or ""
+        device = self._devices.get(mn)
+        if device is None:
+            reason = f"unknown_mn: MN {mn!r} is not registered"
+            if self.config.unknown_mn == "quarantine" and packet.cn not in ANSWER_CNS:
+                # Held whole for registration. Its bytes are durable once the batch commits, so
+                # the logger is answered then and stops resending while it waits.
+                batch = self._reject(conn, raw, reason, received_at, mn, "quarantined")
+                self._answer_after(batch, conn, packet, started)
+            else:
+                self._reject(conn, raw, reason, received_at, mn)
+            return
+        if self.config.check_password and not device.verify_password(packet.pw or ""):
+            self._reject(conn, raw, f"password: PW {packet.pw!r} does not match the registry "
+                                    f"for MN {mn}", received_at, mn)
+            return
+        if packet.is_split:
+            whole = self._reassemble(conn, packet, raw, started, received_at)
+            if whole is None:
+                return
+            packet, raw = whole
+        if packet.cn in CN_KINDS:
+            self._store_data(conn, device, packet, raw, started, received_at)
+            return
+        # Not readings (2081 restart time, 9011/9012 answers, 3020 logs, …): kept raw in the
+        # packet store, logged, and answered as its type asks.
+        log.debug("HJ 212 CN %s from MN %s (%s) kept as a raw packet", packet.cn, mn, conn.peer)
+        self._n["packets_not_data"] += 1
+        batch = self._enqueue_packet(conn, packet, raw, received_at)
+        self._answer_after(batch, conn, packet, started)
+
+    def _reassemble(self, conn: _Connection, part: hj212.Packet, raw: bytes, started: float,
+                    received_at: datetime) -> tuple[hj212.Packet, bytes] | None:
+        """Feed one part of a split transfer (Flag D=1; [S17] App. C.47–C.50, hj212.md §2.4).
+
+        Every part with A=1 is answered with a 9014 echoing its own QN. Parts before the last
+        are answered on receipt — the logger waits for that answer before it sends the next
+        part, so holding it until the whole transfer is committed would stall the transfer;
+        such parts live in memory until the last one arrives (kept as rejected if the link
+        drops or the transfer expires). The last part is answered after the commit.
+        """
+        splits = conn.reassembler()
+        key = _part_key(part)
+        sets = len(splits)
+        try:
+            whole = splits.add(part)
+        except hj212.HJ212Error as error:
+            raws = b""
+            if len(splits) < sets:  # the transfer was dropped as inconsistent: keep all parts
+                held = sorted((k for k in conn.split_raw if k[:-1] == key[:-1]),
+                              key=lambda k: k[-1])
+                raws = b"".join(conn.split_raw.pop(k) for k in held)
+            self._reject(conn, raws + raw, f"split: {error}", received_at, part.mn)
+            return None
+        if whole is None:
+            conn.split_raw.setdefault(key, raw)
+            reply = hj212.reply_for(part)
+            if reply is not None:
+                conn.send(reply.encode(), started)
+            return None
+        base = key[:-1]
+        raws = [conn.split_raw.pop((*base, pno), b"") for pno in range(1, (part.pnum or 0) + 1)]
+        raws[(part.pno or 1) - 1] = raw
+        whole.qn = part.qn  # the 9014 after the commit answers the last part, with its QN
+        return whole, b"".join(raws)
+
+    def _store_data(self, conn: _Connection, device: Device, packet: hj212.Packet, raw: bytes,
+                    started: float, received_at: datetime) -> None:
+        if packet.data_time is None:
+            self._reject(conn, raw, f"datatime: CN {packet.cn} upload without DataTime",
+                         received_at, device.mn)
+            return
+        kind, period_s = CN_KINDS[packet.cn]
+        if period_s is None:
+            minutes = self.config.minute_intervals.get(device.mn) or device.minute_interval
+            period_s = 60 * (minutes or self.config.minute_interval)
+        batch = self._enqueue_packet(conn, packet, raw, received_at)
+        received_us = batch.packets[-1][3]
+        readings = packet.readings()
+        if readings:
+            factor, statistic, value, flag = zip(*readings, strict=True)
+            batch.factor.extend(factor)
+            batch.statistic.extend(statistic)
+            batch.value.extend(value)
+            batch.flag.extend(flag)
+        batch.rows.append((device.mn, device.object_id, kind,
+                           (packet.data_time - _EPOCH) // _MICROSECOND, period_s, received_us,
+                           _packet_id(packet, received_us), len(readings)))
+        self._answer_after(batch, conn, packet, started)
+
+    @staticmethod
+    def _answer_after(batch: _Batch, conn: _Connection, packet: hj212.Packet, started: float
+                      ) -> None:
+        """Queue the answer the packet is owed (9014 upload, 9013 notification, none for
+        interaction answers or Flag A=0; [S17] §6.5), sent once ``batch`` is committed."""
+        reply = hj212.reply_for(packet)
+        if reply is not None:
+            batch.replies.append((conn, reply.encode(), started))
+
+    # ----------------------------------------------------------------- batching
+
+    def _open_batch(self, conn: _Connection) -> _Batch:
+        """The batch being filled (sealed and replaced when full); holds ``conn``'s slot."""
+        batch = self._filling
+        if batch is not None and len(batch) >= self.config.max_batch:
+            self._seal()  # full: its commit can start while the next one fills
+            batch = None
+        if batch is None:
+            batch = self._filling = _Batch()
+            if not self._committing and self._timer is None:
+                # The writer is idle: gather for max_batch_delay rather than commit one packet.
+                loop = asyncio.get_running_loop()
+                self._timer = loop.call_later(self.config.max_batch_delay, self._seal)
+        batch.connections.append(conn)
+        conn.hold()
+        return batch
+
+    def _enqueue_packet(self, conn: _Connection, packet: hj212.Packet, raw: bytes,
+                        received_at: datetime) -> _Batch:
+        batch = self._open_batch(conn)
+        batch.n_packets += 1
+        received_us = (received_at - _EPOCH) // _MICROSECOND
+        batch.packets.append((_packet_id(packet, received_us), packet.mn or "", packet.cn,
+                              received_us, raw.decode("utf-8", "replace")))
+        return batch
+
+    def _reject(self, conn: _Connection, raw: bytes, reason: str, received_at: datetime,
+                mn: str | None = None, disposition: str = "rejected") -> _Batch:
+        """Keep a packet whole in the rejected store (committed with the next batch); count it."""
+        record = RejectedPacket(bytes(raw), reason, received_at, conn.peer, mn or None,
+                                disposition)
+        if disposition == "quarantined":
+            self._n["quarantined"] += 1
+        else:
+            self._rejected[record.kind] = self._rejected.get(record.kind, 0) + 1
+        # Per packet at debug level: floods are visible in the counters and the rejected store.
+        log.debug("HJ 212 packet from %s %s: %s", conn.peer, disposition, reason)
+        batch = self._open_batch(conn)
+        batch.rejected.append(record)
+        return batch
+
+    # Group commit. One commit runs at a time on the writer thread; everything that arrives
+    # meanwhile fills the next batch, which is committed as soon as the writer is free (or when
+    # it is full). The event loop keeps parsing while the thread commits.
+
+    def _seal(self) -> None:
+        """Close the batch being filled and start a commit if the writer is free."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._filling is not None and len(self._filling):
+            self._sealed.append(self._filling)
+            self._filling = None
+        self._pump()
+
+    def _pump(self) -> None:
+        if self._committing or not self._sealed:
+            self._drained.set()
+            return
+        batch = self._sealed.popleft()
+        self._committing = True
+        # The Arrow tables are built here, on the loop: the writer thread then spends its time
+        # inside the store (which releases the GIL) instead of queueing for the GIL.
+        readings = batch.readings_table()
+        packets = batch.packets_table() if batch.packets else None
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self._executor, self._commit, batch.rejected, readings,
+                                      packets)
+        future.add_done_callback(lambda f: self._committed(batch, readings, f))
+
+    def _committed(self, batch: _Batch, table: pa.Table, future: asyncio.Future[tuple[int, float]]
+                   ) -> None:
+        """Back on the loop after a commit: start the next one, then answer and release."""
+        self._committing = False
+        if self._sealed:
+            self._pump()
+        else:
+            self._seal()  # whatever arrived during the commit goes now
+        error = future.exception()
+        if error is not None:
+            # Nothing is answered, so the loggers resend: HJ 212's own recovery ([S17] §6.2).
+            log.error("HJ 212 gateway: commit of %d packets failed: %r", len(batch), error)
+            self._n["store_errors"] += 1
+        else:
+            inserted, seconds = future.result()
+            self._n["batches"] += 1
+            self._n["packets_stored"] += batch.n_packets
+            self._n["readings_stored"] += inserted
+            self._n["duplicates"] += table.num_rows - inserted
+            self._commit_latency.append(seconds)
+            for conn, reply, started in batch.replies:
+                conn.send(reply, started)
+        for conn in batch.connections:
+            conn.release()
+        if self.on_commit and error is None and table.num_rows:
+            asyncio.get_running_loop().run_in_executor(self._executor, self._run_hooks, table)
+
+    def _commit(self, rejected: list[RejectedPacket], readings: pa.Table,
+                packets: pa.Table | None) -> tuple[int, float]:
+        """On the writer thread: keep the rejected packets, then store readings and raw packets
+        in one transaction. Returns (readings newly inserted, seconds)."""
+        started = time.perf_counter()
+        if rejected:
+            self.store.registry.record_rejected_many(rejected)
+        inserted = self.store.measurements.write(readings, packets) if packets is not None else 0
+        return inserted, time.perf_counter() - started
+
+    def _run_hooks(self, table: pa.Table) -> None:
+        for hook in list(self.on_commit):
+            try:
+                hook(table)
+            except Exception:
+                log.exception("HJ 212 gateway: on_commit hook %r failed", hook)
+
+
+def _packet_id(packet: hj212.Packet, received_us: int) -> str:
+    """The packet's QN, or ``<mn>:<received µs>`` when it has none (2005 style, hj212.md §2.1)."""
+    return packet.qn or f"{packet.mn}:{received_us}"
+
+
+def _error_kind(error: hj212.HJ212Error) -> str:
+    """Groupable reason kind from the field at fault: ``crc``, ``length``, ``mn``, ``pw`` …;
+    errors inside the data area (``a34004-Avg`` …) are all ``cp``."""
+    field_name = error.field.lower()
+    return field_name if field_name.replace(" ", "").replace("/", "").isalpha() else "cp"
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+async def serve(store: Store, config: GatewayConfig | None = None, *,
+                stop: asyncio.Event | None = None, log_every: float = 60.0) -> GatewayCounters:
+    """Run the gateway until SIGINT/SIGTERM (or ``stop`` is set), logging the counters every
+    ``log_every`` seconds; returns the final counters after a graceful shutdown."""
+    gateway = Gateway(store, config)
+    await gateway.start()
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=log_every)
+            log.info("HJ 212 gateway: %s", gateway.counters().log_line())
+    finally:
+        await gateway.stop()
+    return gateway.counters()
