@@ -7,15 +7,25 @@ No Python HJ 212 library exists to compare with (reference §6.1), so the CRC is
 the two straightforward pure-Python implementations on the same segments: the byte-wise loop
 of the standard ([S17] App. A) and a two-bytes-per-lookup table (65,536 entries).
 
-Run: ``.venv/bin/python bench/hj212_codec.py`` (optionally ``--n 200000``).
+Each figure is measured ``--runs`` times in CPU time of this process (``time.process_time``,
+what one core delivers, less sensitive to other load on the machine) and in wall time; the
+median and the best run are printed. ``--baseline FILE`` loads another version of the codec
+module (e.g. ``git show <commit>:src/ecohub/protocols/hj212.py > /tmp/hj212_before.py``) and
+measures its parse figures on the same frames in the same run, for a before/after comparison.
+
+Run: ``.venv/bin/python bench/hj212_codec.py`` (optionally ``--n 200000 --runs 5``).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import random
+import statistics
 import time
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from types import ModuleType
 
 from ecohub.protocols.hj212 import CHINA_TZ, FrameReader, Packet, crc, parse
 
@@ -87,7 +97,7 @@ def crc_pairs(segment: bytes) -> str:
 
 
 def _rate(func, items, repeat: int = 3) -> float:
-    """Best of ``repeat`` runs, items per second."""
+    """Best of ``repeat`` runs, items per second (wall time)."""
     best = float("inf")
     for _ in range(repeat):
         t0 = time.perf_counter()
@@ -97,8 +107,33 @@ def _rate(func, items, repeat: int = 3) -> float:
     return len(items) / best
 
 
-def bench_codec(n: int = 200_000) -> dict[str, float]:
-    """Throughput figures of the codec on ``n`` parses (single core, best of 3 runs)."""
+def _rates(
+    func: Callable[[object], object], items: Sequence[object], runs: int
+) -> dict[str, float]:
+    """Items per second over ``runs`` runs: CPU-time median and best, wall-time median."""
+    cpu, wall = [], []
+    for _ in range(runs):
+        c0, t0 = time.process_time(), time.perf_counter()
+        for item in items:
+            func(item)
+        cpu.append(len(items) / (time.process_time() - c0))
+        wall.append(len(items) / (time.perf_counter() - t0))
+    return {"cpu_median": statistics.median(cpu), "cpu_best": max(cpu),
+            "wall_median": statistics.median(wall)}  # fmt: skip
+
+
+def _load(path: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location("hj212_baseline", path)
+    assert spec is not None and spec.loader is not None, path
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def bench_codec(
+    n: int = 200_000, runs: int = 5, baseline: str | None = None
+) -> dict[str, dict[str, float]]:
+    """Throughput figures of the codec on ``n`` parses per run (single core)."""
     distinct = min(n, 20_000)
     frames = make_frames(distinct)
     workload = (frames * (n // distinct + 1))[:n]
@@ -107,37 +142,52 @@ def bench_codec(n: int = 200_000) -> dict[str, float]:
     assert all(crc(s) == crc_bytewise(s) == crc_pairs(s) for s in segments[:500])
     assert all(p.encode() == f for p, f in zip(packets[:500], frames, strict=False))
 
-    parse_rate = _rate(parse, workload)
-    ingest_rate = _rate(lambda f: parse(f).readings(), workload)
-    tolerant_rate = _rate(lambda f: parse(f, strict=False), workload)
+    def ingest(frame: bytes) -> object:
+        return parse(frame).readings()
+
+    figures = {
+        "parse (strict), packets/s": _rates(parse, workload, runs),
+        "parse + readings(), packets/s": _rates(ingest, workload, runs),
+        "parse (tolerant), packets/s": _rates(lambda f: parse(f, strict=False), workload, runs),
+    }
+    if baseline is not None:
+        old = _load(baseline)
+        assert [old.parse(f).readings() for f in frames[:500]] == [
+            parse(f).readings() for f in frames[:500]
+        ]
+        figures["baseline parse (strict), packets/s"] = _rates(old.parse, workload, runs)
+        figures["baseline parse + readings(), packets/s"] = _rates(
+            lambda f: old.parse(f).readings(), workload, runs
+        )
     encode_rate = _rate(Packet.encode, (packets * (n // distinct + 1))[:n])
-    crc_us = 1e6 / _rate(crc, segments)
-    small = segments[:2000]
     stream = b"".join(frames)
     chunks = [stream[i : i + 1460] for i in range(0, len(stream), 1460)]  # TCP-sized reads
     t0 = time.perf_counter()
     reader = FrameReader()
     framed = sum(len(reader.feed(chunk)) for chunk in chunks)
     frame_rate = framed / (time.perf_counter() - t0)
-    return {
+    small = segments[:2000]
+    single = {  # wall time, best of 3
         "frame_bytes_mean": sum(map(len, frames)) / len(frames),
-        "parse_packets_per_s": parse_rate,
-        "parse_tolerant_packets_per_s": tolerant_rate,
-        "parse_plus_readings_packets_per_s": ingest_rate,
         "encode_packets_per_s": encode_rate,
         "frame_reader_frames_per_s": frame_rate,
-        "crc_us": crc_us,
+        "crc_us": 1e6 / _rate(crc, segments),
         "crc_bytewise_us": 1e6 / _rate(crc_bytewise, small, repeat=1),
         "crc_pairs_us": 1e6 / _rate(crc_pairs, small),
     }
+    return figures | {"other figures (wall, best of 3)": single}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=200_000, help="number of packets to parse")
+    parser.add_argument("--n", type=int, default=200_000, help="packets parsed per run")
+    parser.add_argument("--runs", type=int, default=5, help="runs per figure (median, best)")
+    parser.add_argument("--baseline", help="another hj212.py to measure on the same frames")
     args = parser.parse_args()
-    for name, value in bench_codec(args.n).items():
-        print(f"{name:36s} {value:14,.2f}")
+    for name, values in bench_codec(args.n, args.runs, args.baseline).items():
+        print(name)
+        for key, value in values.items():
+            print(f"    {key:34s} {value:14,.2f}")
 
 
 if __name__ == "__main__":

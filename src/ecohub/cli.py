@@ -117,6 +117,7 @@ def serve(
     """Run the HJ 212 TCP gateway until interrupted."""
     from ecohub.ingest.hj212_server import GatewayConfig
     from ecohub.ingest.hj212_server import serve as serve_gateway
+    from ecohub.quality.pipeline import QualityControl
     from ecohub.store import open_store
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -125,9 +126,11 @@ def serve(
                                strict=not tolerant, idle_timeout=idle_timeout)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
-    with open_store(database_url, data_dir) as store:
-        console.print(f"HJ 212 gateway on {host}:{port}; {store.settings.describe()}")
-        counters = asyncio.run(serve_gateway(store, config))
+    with open_store(database_url, data_dir) as store, \
+            QualityControl(store, background=True) as quality:
+        console.print(f"HJ 212 gateway on {host}:{port}; {store.settings.describe()}; "
+                      f"quality control {quality.config.version}")
+        counters = asyncio.run(serve_gateway(store, config, on_commit=[quality]))
     console.print(counters.log_line())
 
 

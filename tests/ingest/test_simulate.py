@@ -301,3 +301,21 @@ def test_logger_reconnects_after_the_link_drops() -> None:
     report = asyncio.run(main())
     assert report.acked == report.packets == 5 and report.unanswered == 0
     assert report.resent >= 1 and len(links) == 2
+
+
+def test_noise_station_sends_hourly_energy_means() -> None:
+    noise = SimDevice("0E0000000000000000000001", "333333", "noise_station",
+                      longitude=117.2, latitude=31.8)
+    plan = SimulationPlan([noise], START, timedelta(days=2), seed=5)
+    packets = [p for p in plan.packets(noise) if p.bad is None]
+    assert {p.cn for p in packets} == {"2061"}  # hourly L_Aeq only
+    hours = [hj212.parse(p.frame) for p in packets]
+    assert len(hours) == 48 and all(p.st == "23" for p in hours)  # ST 23: acoustic environment
+    slots = plan.series(noise)["Leq"]["Avg"].reshape(-1, 6)  # 10-minute slots
+    expected = 10 * np.log10(np.mean(10 ** (slots / 10), axis=1))  # energy mean, not arithmetic
+    np.testing.assert_allclose(values(hours, "Leq"), expected[-48:], atol=0.051)
+    assert (expected > slots.mean(axis=1) - 1e-9).all()
+    level = values(hours, "Leq")
+    day = (local_hours(hours) >= 6) & (local_hours(hours) < 22)
+    assert 40 < level.min() and level.max() < 90
+    assert level[day].mean() > level[~day].mean() + 3  # quieter nights

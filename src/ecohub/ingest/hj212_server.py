@@ -759,10 +759,15 @@ def _error_kind(error: hj212.HJ212Error) -> str:
 
 
 async def serve(store: Store, config: GatewayConfig | None = None, *,
-                stop: asyncio.Event | None = None, log_every: float = 60.0) -> GatewayCounters:
-    """Run the gateway until SIGINT/SIGTERM (or ``stop`` is set), logging the counters every
-    ``log_every`` seconds; returns the final counters after a graceful shutdown."""
+                stop: asyncio.Event | None = None, log_every: float = 60.0,
+                on_commit: Iterable[Callable[[pa.Table], Any]] = ()) -> GatewayCounters:
+    """Run the gateway until SIGINT/SIGTERM (or ``stop`` is set); log counters periodically.
+
+    ``on_commit`` hooks (e.g. quality control) receive every committed readings table.
+    Returns the final counters after a graceful shutdown.
+    """
     gateway = Gateway(store, config)
+    gateway.on_commit.extend(on_commit)
     await gateway.start()
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -71,9 +71,11 @@ DEFAULT_FACTORS: dict[str, tuple[str, ...]] = {
                       "w21011", "w21001"),
     "flue_gas": ("a21026", "a21002", "a34013", "a00000", "a19001", "a01012"),
     "wastewater": ("w01018", "w21003", "w00000"),
+    "noise_station": ("Leq",),
 }
 
-SYSTEM_CODES = {"air_station": "22", "water_station": "21", "flue_gas": "31", "wastewater": "32"}
+SYSTEM_CODES = {"air_station": "22", "water_station": "21", "flue_gas": "31", "wastewater": "32",
+                "noise_station": "23"}
 """ST of each kind of logger ([S17] §6.6.1 Table 5)."""
 
 REFERENCE_O2 = 6.0
@@ -138,6 +140,11 @@ _MODELS: dict[str, dict[str, _Model]] = {
         "a00000": _Model(80.0, 1, noise=0.02, spread=0.05),
         "a19001": _Model(9.0, 1, noise=0.1, log=False, spread=0.4, lo=3.0, hi=20.5),
         "a01012": _Model(120.0, 1, noise=0.5, log=False, spread=2.0, lo=20.0, hi=250.0),
+    },
+    "noise_station": {
+        # equivalent level L_Aeq, dB(A): about 9 dB quieter at night than in the afternoon
+        "Leq": _Model(55.0, 1, ((4.5, 14.0, 0.0),), noise=0.04, log=False, spread=3.0,
+                      lo=30.0, hi=95.0),
     },
     "wastewater": {
         "w01018": _Model(40.0, 1, noise=0.05, spread=0.1),
@@ -218,7 +225,7 @@ class SimulationReport:
 
 
 def _kind_of(device: SimDevice) -> str | None:
-    if device.object_type in ("air_station", "water_station"):
+    if device.object_type in ("air_station", "water_station", "noise_station"):
         return device.object_type
     if device.object_type in ("pollution_source", "outlet"):
         if device.factors:
@@ -503,8 +510,12 @@ class SimulationPlan:
         t0 = int(self._origin().timestamp())
         first, end = int(self.start.timestamp()), int((self.start + self.duration).timestamp())
         n = next(iter(series.values()))["Avg"].size
-        decimals = {code: _MODELS[kind].get(code, _PM10).decimals for code in series}
 
+        if kind == "noise_station":
+            # Noise stations report hourly L_Aeq (CN 2061); an hour's level is the energy mean
+            # of its slots, not their arithmetic mean (L_Aeq, GB 3096-2008 §3).
+            return self._uploads(device, kind, rng, [("2061", 2, t0 + 3600 * np.arange(
+                n * step // 3600), 3600, _energy_hours(series, 3600 // step))])
         blocks = [("2051", 1, t0 + step * np.arange(n), step, series)]
         hours = _aggregate(series, 3600 // step)
         if hours:
@@ -521,7 +532,16 @@ class SimulationPlan:
                              **({"ZsRtd": s["ZsAvg"][slot] * jitter} if "ZsAvg" in s else {})}
                       for code, s in series.items()}
             blocks.append(("2011", 0, instants, 0, sample))
+        return self._uploads(device, kind, rng, blocks)
 
+    def _uploads(self, device: SimDevice, kind: str, rng: np.random.Generator,
+                 blocks: list[tuple[str, int, np.ndarray, int, dict[str, dict[str, np.ndarray]]]]
+                 ) -> list[SimPacket]:
+        """Frame the blocks' periods that lie inside the run, in sending order, with deliberate
+        duplicates and bad packets mixed in."""
+        first, end = int(self.start.timestamp()), int((self.start + self.duration).timestamp())
+        decimals = {code: _MODELS[kind].get(code, _PM10).decimals
+                    for _, _, _, _, stats in blocks for code in stats}
         uploads: list[tuple[int, int, str, int, str]] = []
         for cn, order, starts, length, stats in blocks:
             ends = starts + length
@@ -595,6 +615,18 @@ _SUFFIX_ORDER = {
 }
 """Suffixes per upload ([S17] App. C.14–C.18: real-time ``-Rtd``; minute/hour/day ``-Cou``,
 ``-Min``, ``-Avg``, ``-Max``; flue gas also the converted ``Zs`` values), ``-Flag`` last."""
+
+
+def _energy_hours(stats: dict[str, dict[str, np.ndarray]], k: int
+                  ) -> dict[str, dict[str, np.ndarray]]:
+    """Hourly sound levels from ``k`` slots each: Avg as the energy mean 10·lg(mean 10^(L/10)),
+    Min/Max as the extremes, the first abnormal flag (L_Aeq, GB 3096-2008 §3)."""
+    hours = _aggregate(stats, k)
+    for code, s in stats.items():
+        m = s["Avg"].size // k
+        energy = np.power(10.0, s["Avg"][: m * k].reshape(m, k) / 10.0).mean(axis=1)
+        hours[code]["Avg"] = 10.0 * np.log10(energy)
+    return hours
 
 
 def _floor(moment: datetime, step: int) -> datetime:

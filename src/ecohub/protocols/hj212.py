@@ -25,10 +25,12 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Container, Hashable, Iterable
+from collections.abc import Callable, Container, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from itertools import repeat
+from operator import itemgetter
 
 __all__ = [
     "CHINA_TZ",
@@ -316,7 +318,10 @@ def crc(segment: bytes) -> str:
     width = (m + 7) & ~7
     while width > 8:
         half = ((width >> 4) + ((width >> 3) & 1)) << 3  # ceil(words / 2) words, in bytes
-        folded = (folded >> (8 * half)) ^ (folded & _FOLD_MASKS[half])
+        mask = _FOLD_MASKS.get(half)
+        if mask is None:  # longer than any frame (tolerant parse of an oversized one)
+            mask = (1 << (8 * half)) - 1
+        folded = (folded >> (8 * half)) ^ (folded & mask)
         width = half
     a, b, c, d, e, f, g, h = folded.to_bytes(8, "little")
     t = _LANES[m & 7]
@@ -344,16 +349,25 @@ def crc_modbus(segment: bytes) -> str:
 # --------------------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)
+def _local_time(digits: str) -> datetime | None:
+    """``YYYYMMDDhhmmss`` or ``YYYYMMDDhhmmsszzz`` as UTC+8 time; None if these are not ASCII
+    digits of a real date and time. Cached: the devices of a network send the same DataTime."""
+    if not (digits.isdigit() and digits.isascii() and len(digits) in (14, 17)):
+        return None
+    fraction = "." + digits[14:] if len(digits) == 17 else ""
+    try:
+        return datetime.fromisoformat(f"{digits[:8]}T{digits[8:14]}{fraction}+08:00")
+    except ValueError:
+        return None
+
+
 def _parse_time(text: str, field_name: str, strict: bool, deviations: list[str]) -> datetime:
     """``YYYYMMDDhhmmss`` (N14, [S17] Table 4) in UTC+8; tolerant mode also takes ``…zzz`` ms."""
     n = len(text)
-    if text.isdigit() and text.isascii() and (n == 14 or (n == 17 and not strict)):
-        fraction = "." + text[14:] if n == 17 else ""
-        try:
-            stamp = datetime.fromisoformat(f"{text[:8]}T{text[8:14]}{fraction}+08:00")
-        except ValueError:
-            pass
-        else:
+    if n == 14 or (n == 17 and not strict):
+        stamp = _local_time(text)
+        if stamp is not None:
             if n == 17:
                 deviations.append(
                     f"time.milliseconds: {field_name}={text} has 17 digits, the standard says N14"
@@ -403,6 +417,10 @@ class Packet:
 
     ``deviations`` lists what a tolerant parse accepted (``"kind: explanation"``); ``raw_cp``
     is the data area as received, which :meth:`encode` reproduces when the content is unchanged.
+
+    :func:`parse` builds ``factors`` of a conforming data area of factor values (the common
+    upload) on first access only; it is an ordinary dict from then on. :meth:`readings` does not
+    need it.
     """
 
     qn: str | None = None
@@ -418,6 +436,23 @@ class Packet:
     factors: dict[str, dict[str, str]] = field(default_factory=dict)
     deviations: list[str] = field(default_factory=list, compare=False)
     raw_cp: str | None = field(default=None, compare=False, repr=False)
+    # A data area checked by parse but not yet built into ``factors`` (see _standard_cp).
+    _items: tuple[_Layout, list[str | None]] | None = field(
+        default=None, init=False, compare=False, repr=False
+    )
+
+    def __getattr__(self, name: str) -> object:
+        # Python calls this only for an attribute that is not set: here, ``factors`` of a
+        # packet parsed lazily (see _parse_segment), built now and stored, so that later
+        # accesses are plain slot reads. Anything else is a real miss.
+        # (never self._items here: on a bare instance, as copy makes, that would recurse)
+        items = object.__getattribute__(self, "_items") if name == "factors" else None
+        if items is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        layout, values = items
+        self.factors = layout.build(values)
+        self._items = None
+        return self.factors
 
     @property
     def version(self) -> str:
@@ -449,6 +484,9 @@ class Packet:
         decimal numbers are left out here (they stay, unchanged, in :attr:`factors`). Units are
         the factor's default unit of [S17] Appendix B unless agreed otherwise.
         """
+        if self._items is not None and not _items_built(self):
+            layout, values = self._items
+            return layout.readings(values)
         numeric = NUMERIC_SUFFIXES
         try:
             return [
@@ -573,8 +611,24 @@ def parse(data: bytes | str, strict: bool = True) -> Packet:
     return _parse_segment(text, strict, deviations)
 
 
+# A conforming frame in one match ([S17] §6.3.1): '##', 4 digits, the data segment up to its last
+# '&&', 4 upper-case hex digits, CR LF. Anything else takes the field-by-field checks of _unframe.
+_FRAME = re.compile(rb"##([0-9]{4})(.*&&)([0-9A-F]{4})\r\n", re.S)
+
+
 def _unframe(raw: bytes, strict: bool, deviations: list[str]) -> bytes:
     """Check the frame around the data segment and its CRC; return the segment bytes."""
+    if strict:
+        frame = _FRAME.fullmatch(raw)
+        if frame is not None and len(raw) <= MAX_FRAME:
+            digits, segment, given = frame.groups()
+            # the conditions below, in one go: length field, 'CP=&&' before the end, CRC
+            if (
+                int(digits) == len(segment)
+                and raw.find(b"CP=&&", 6) < len(segment)
+                and crc(segment) == given.decode("ascii")
+            ):
+                return segment
     if not strict:
         has_trailer = raw.endswith(b"\r\n")
         body = raw[:-2] if has_trailer else raw
@@ -700,6 +754,17 @@ def _parse_segment(text: str, strict: bool, deviations: list[str]) -> Packet:
         if strict:
             raise HJ212Error("CP", cp_bytes, f"'CP=&&…&&' of at most {limit} bytes")
         deviations.append(f"cp.oversize: CP is {cp_bytes} bytes, maximum {limit}")
+    standard = _standard_cp(cp, version)
+    if standard is not None:
+        # The common upload: built without calling Packet() (its keyword handling costs as much
+        # as the rest of this function), every field but ``factors``, which is built on first
+        # access (Packet.__getattr__). tests: test_lazy_packet_sets_every_field.
+        packet = object.__new__(Packet)
+        packet.qn, packet.st, packet.cn, packet.pw, packet.mn = qn, st, cn, pw, mn
+        packet.flag, packet.pnum, packet.pno = flag, pnum, pno
+        packet.data_time, packet.fields, packet._items = standard[0], {}, standard[1:]
+        packet.deviations, packet.raw_cp = deviations, cp
+        return packet
     data_time, fields, factors = _parse_cp(cp, strict, version, deviations)
     return Packet(
         qn=qn, st=st, cn=cn, pw=pw, mn=mn, flag=flag, pnum=pnum, pno=pno,
@@ -844,16 +909,17 @@ _CpContent = tuple[datetime | None, dict[str, str], dict[str, dict[str, str]]]
 
 
 def _parse_cp(cp: str, strict: bool, version: str, deviations: list[str]) -> _CpContent:
-    """Parse the data area; the fast route covers conforming areas, the slow one the rest."""
+    """Parse the data area; the fast route covers common layouts, the slow one the rest."""
     if "//" not in cp and " " not in cp:
+        notes: list[str] = []  # kept only if the fast route succeeds (the slow one notes again)
         try:
-            content = _parse_cp_fast(cp, strict, deviations)
+            content = _parse_cp_fast(cp, strict, notes)
         except (ValueError, HJ212Error):  # a piece without exactly one '=', a bad DataTime
             content = None
-            deviations.clear() if False else None
         if content is not None and (
-            not ("-Flag=" in cp or strict) or _cp_values_ok(cp, strict, _flags_allowed(version))
+            not ("-Flag=" in cp or strict) or _cp_values_ok(cp, strict, version)
         ):
+            deviations.extend(notes)
             return content
     return _parse_cp_slow(cp, strict, version, deviations)
 
@@ -864,6 +930,144 @@ def _flags_allowed(version: str) -> Container[str]:
     if version == "2005":
         return DATA_FLAGS_2005
     return DATA_FLAGS_2017.keys() | DATA_FLAGS_2005.keys()
+
+
+# ---- the standard data area: checked against a cached layout, built on demand ---------------
+# A data logger sends the same keys in the same order in every upload, so what the keys say
+# (factor codes, suffixes, which values must be numbers or flags, the order of the readings) is
+# worked out once per layout and cached; each packet then only has its values checked, with
+# C-level splits and one regular expression over its numbers.
+
+#: Numbers of [S17] §6.3.3.2.2 (:data:`_NUMBER`) joined by ';', in ASCII digits (others take the
+#: detailed path, which accepts them as before). Possessive quantifiers: a number has one parse,
+#: so nothing is lost by never backtracking, and the match is twice as fast.
+_ASCII_NUMBER = r"[+-]?+(?:[0-9]++(?:\.[0-9]*+)?+|\.[0-9]++)"
+_NUMBERS = re.compile(rf"{_ASCII_NUMBER}(?:;{_ASCII_NUMBER})*+")
+_FLAG_SETS = {
+    version: frozenset(_flags_allowed(version)) for version in ("2017", "2005", "unknown")
+}
+
+
+def _getter(positions: list[int]) -> Callable[[Sequence[str | None]], Sequence[str | None]]:
+    """``values -> the values at positions``, always a sequence (``itemgetter`` of a single
+    position would return the bare item)."""
+    if len(positions) > 1:
+        return itemgetter(*positions)
+    if positions:
+        return itemgetter(slice(positions[0], positions[0] + 1))
+    return itemgetter(slice(0, 0))
+
+
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """What the keys of a data area say, by position of the values (see :func:`_layout`)."""
+
+    factors: tuple[tuple[str, tuple[tuple[str, int], ...]], ...]  # code, ((suffix, position), …)
+    numbers: Callable[[Sequence[str | None]], Sequence[str | None]]  # the numeric values
+    flags: Callable[[Sequence[str | None]], Sequence[str | None]]  # the -Flag values
+    codes: tuple[str, ...]  # per reading, in the order of Packet.readings
+    suffixes: tuple[str, ...]
+    reading_flags: Callable[[Sequence[str | None]], Sequence[str | None]]
+
+    def build(self, values: list[str | None]) -> dict[str, dict[str, str]]:
+        """``Packet.factors`` from the values."""
+        return {
+            code: {suffix: values[position] for suffix, position in pairs}  # type: ignore[misc]
+            for code, pairs in self.factors
+        }
+
+    def readings(self, values: list[str | None]) -> list[tuple[str, str, float, str | None]]:
+        """``Packet.readings()`` from the values: C-level iterators, no dicts."""
+        numbers = map(float, self.numbers(values))  # type: ignore[arg-type]
+        flags = self.reading_flags(values)
+        return list(zip(self.codes, self.suffixes, numbers, flags, strict=True))  # type: ignore[arg-type]
+
+
+@lru_cache(maxsize=1024)
+def _layout(keys: str) -> _Layout | None:
+    """The layout of a data area whose keys, in order, are ``keys`` (``"k1=;k2=;…;kn="``).
+
+    None unless every key is ``code-Suffix`` (a factor value, [S17] §6.3.3) and no key repeats;
+    anything else (plain fields such as ``RtdInterval``, repeated keys) takes the detailed path.
+    The factors and the order of the readings are those of the dicts the detailed path builds:
+    codes by first appearance, suffixes in order, whichever items they were written in.
+    """
+    names = keys[:-1].split("=;")
+    if len(set(names)) != len(names):
+        return None
+    by_code: dict[str, list[tuple[str, int]]] = {}
+    for position, name in enumerate(names):
+        code, dash, suffix = name.partition("-")
+        if not (dash and code and suffix):
+            return None
+        by_code.setdefault(code, []).append((suffix, position))
+    flag_of = {
+        code: p for code, pairs in by_code.items() for suffix, p in pairs if suffix == "Flag"
+    }
+    readings = [
+        (code, suffix, p)
+        for code, pairs in by_code.items()
+        for suffix, p in pairs
+        if suffix in NUMERIC_SUFFIXES
+    ]
+    return _Layout(
+        factors=tuple((code, tuple(pairs)) for code, pairs in by_code.items()),
+        numbers=_getter([p for _, _, p in readings]),
+        flags=_getter(list(flag_of.values())),
+        codes=tuple(code for code, _, _ in readings),
+        suffixes=tuple(suffix for _, suffix, _ in readings),
+        # position len(names): the None appended to the values, for a factor without a flag
+        reading_flags=_getter([flag_of.get(code, len(names)) for code, _, _ in readings]),
+    )
+
+
+def _standard_cp(cp: str, version: str) -> tuple[datetime | None, _Layout, list[str | None]] | None:
+    """``(DataTime, layout, values)`` of a conforming data area of factor values, else None.
+
+    Conforming as the detailed path would find it in strict mode, and without any deviation in
+    tolerant mode: ``DataTime`` (N14, a real local time) first if present, then
+    ``code-Suffix=value`` pairs separated by ``;`` or ``,``, no key twice, numbers ([S17]
+    §6.3.3.2.2) for the numeric suffixes, data flags of the version ([S17] Table 8), no spaces
+    and no ``//`` log text.
+    ``values`` has a None appended (the flag of a factor that has none).
+    """
+    data_time = None
+    body = cp
+    if cp.startswith("DataTime="):
+        data_time = _local_time(cp[9:23]) if cp[23:24] == ";" else None
+        if data_time is None:
+            return None
+        body = cp[24:]
+    if not body or " " in body or "//" in body:
+        return None
+    # "k=v,k=v;k=v" -> ["k=", "v", "k=", "v", "k=", "v"]: a token holds at most one '=', at its end.
+    # The text is pieces "key=value" exactly when the tokens alternate key=, value, that is when
+    # there are two per '=' and every '=' is in a key.
+    tokens = body.replace("=", "=;").replace(",", ";").split(";")
+    keys = ";".join(tokens[0::2])
+    pairs = body.count("=")
+    if len(tokens) != 2 * pairs or keys.count("=") != pairs:
+        return None  # an item without '=' or with two, or an empty item
+    layout = _layout(keys)
+    if layout is None:
+        return None
+    values: list[str | None] = tokens[1::2]  # type: ignore[assignment]
+    numbers = layout.numbers(values)
+    if numbers and not _NUMBERS.fullmatch(";".join(numbers)):  # type: ignore[arg-type]
+        return None
+    if not _FLAG_SETS[version].issuperset(layout.flags(values)):
+        return None
+    values.append(None)
+    return data_time, layout, values
+
+
+def _items_built(packet: Packet) -> bool:
+    """Whether ``packet.factors`` is set (``object.__getattribute__`` does not build it)."""
+    try:
+        object.__getattribute__(packet, "factors")
+    except AttributeError:
+        return False
+    return True
 
 
 def _cp_values_ok(cp: str, strict: bool, version: str) -> bool:

@@ -250,7 +250,8 @@ def rate_of_change_core(x: np.ndarray, missing: np.ndarray, t_us: np.ndarray, th
     xv, tv = x[idx], t_us[idx]
     out = np.full(idx.size, NOT_EVALUATED, dtype=np.uint8)
     if idx.size > 1:
-        with np.errstate(over="ignore", invalid="ignore"):
+        # equal times occur only across series boundaries, which are masked out below
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             rate = np.abs(np.diff(xv) / (np.diff(tv) / _US_PER_S))  # units per second
         verdict = np.where(rate > threshold, SUSPECT, PASS).astype(np.uint8)
         if fail_threshold is not None:
