@@ -22,6 +22,7 @@ import argparse
 import importlib.util
 import random
 import statistics
+import sys
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
@@ -126,6 +127,7 @@ def _load(path: str) -> ModuleType:
     spec = importlib.util.spec_from_file_location("hj212_baseline", path)
     assert spec is not None and spec.loader is not None, path
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while decorating
     spec.loader.exec_module(module)
     return module
 

@@ -47,7 +47,7 @@ def parse_day(value: str, option: str) -> datetime:
 @app.command()
 def demo(
     data_dir: DataDir = Path("ecohub-data"),
-    days: Annotated[float, typer.Option(min=0.05, max=31, help="Simulated days.")] = 2.0,
+    days: Annotated[float, typer.Option(min=0.05, max=31, help="Simulated days.")] = 1.0,
     start: Annotated[str | None, typer.Option(help="Simulated start (CST), default: "
                                               "that many days before today 00:00.")] = None,
     seed: int = 2026,
@@ -65,10 +65,14 @@ def demo(
                   f"{begin:%Y-%m-%d %H:%M} CST, seed {seed}")
     with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
                   MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
-        task = bar.add_task("HJ 212 packets acknowledged", total=None)
-        result = run_demo(data_dir, begin, timedelta(days=days), seed,
-                          progress=lambda done, total: bar.update(task, completed=done,
-                                                                  total=total))
+        packets = bar.add_task("HJ 212 packets acknowledged", total=None)
+        days_checked = bar.add_task("quality control, days checked", total=None)
+        result = run_demo(
+            data_dir, begin, timedelta(days=days), seed,
+            progress=lambda done, total: bar.update(packets, completed=done, total=total),
+            qc_progress=lambda done, total: bar.update(days_checked, completed=done,
+                                                       total=total),
+        )
     sim, gw = result.simulation, result.gateway
     console.print(
         f"{result.devices} data loggers sent {sim.sent:,} frames in {sim.elapsed_s:.1f} s "

@@ -485,6 +485,7 @@ class Packet:
         the factor's default unit of [S17] Appendix B unless agreed otherwise.
         """
         if self._items is not None and not _items_built(self):
+            # parsed lazily, factors neither built nor replaced: straight from the values
             layout, values = self._items
             return layout.readings(values)
         numeric = NUMERIC_SUFFIXES
