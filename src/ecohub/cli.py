@@ -178,6 +178,12 @@ def assess(
                 result = noise.assess_noise(store, first, last, city=city)
         except ValueError as error:
             raise typer.BadParameter(str(error)) from None
+    if domain == "air" and result.city_daily.height:
+        daily = result.city_daily.select(
+            "date", "city", "aqi", "category", "primary", "PM2.5_ug_m3", "PM10_ug_m3",
+            "O3_max_8h_ug_m3", "NO2_ug_m3", "edition")
+        console.print(export.to_rich_table(daily, title="城市日报 city daily AQI",
+                                           max_rows=160))
     console.print(export.to_rich_table(result.summary(), title=f"{domain} {first} – {last}"))
     if out is not None:
         try:
