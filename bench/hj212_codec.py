@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from types import ModuleType
 
+from ecohub.protocols import hj212
 from ecohub.protocols.hj212 import CHINA_TZ, FrameReader, Packet, crc, parse
 
 FACTORS = ["a34004", "a34002", "a21026", "a21004", "a21005", "a05024", "a01001", "a01002"]
@@ -66,13 +67,8 @@ def crc_bytewise(segment: bytes) -> str:
     return f"{reg:04X}"
 
 
-def _pair_table() -> tuple[list[int], list[int]]:
-    table = []
-    for byte in range(256):
-        reg = byte
-        for _ in range(8):
-            reg = (reg >> 1) ^ 0xA001 if reg & 1 else reg >> 1
-        table.append(reg)
+def _pair_table() -> tuple[tuple[int, ...], list[int]]:
+    table = hj212._reflected_a001_table()
     high = [t >> 8 for t in table]
     # After bytes (x, y) with x = h ^ b1: h'' = H(H(x) ^ y)  (one look-up for two bytes)
     pairs = [high[high[x] ^ y] for x in range(256) for y in range(256)]
