@@ -266,10 +266,10 @@ def _iaqi_core(
     bp = BREAKPOINTS[edition][column]
     if rounding == "published":
         top = bp[-1] * 10**decimals
-        units = round_units_gbt8170(concentration, decimals)
-        index = np.minimum(units, top + 1)
+        index = round_units_gbt8170(concentration, decimals)
         beyond = index > top
-        np.nan_to_num(index, copy=False, nan=top + 2)
+        np.minimum(index, top + 1, out=index)
+        np.copyto(index, top + 2, where=np.isnan(index))
         values = _published_table(column, edition).take(index.astype(np.intp))
     else:
         edges = np.array(bp, dtype=np.float64)
@@ -428,10 +428,11 @@ def _aqi_core(
     n = int(np.prod(shape))
 
     # one row per indicator: every per-indicator step and the max run over contiguous memory
-    iaqis = np.full((len(names), n), np.nan)
+    iaqis = np.empty((len(names), n))
     beyond = np.zeros((len(names), n), dtype=bool)
     for j, name in enumerate(names):
         if name not in arrays:
+            iaqis[j] = np.nan
             continue
         x = np.broadcast_to(arrays[name], shape).ravel()
         d = None
@@ -513,6 +514,38 @@ def aqi(
     )
 
 
+@cache
+def _grade_index_table() -> NDArray[np.intp]:
+    """Grade index (0 … 5) of every published AQI 0 … 500, then 6 ("NA") at entry 501."""
+    grade = np.searchsorted(_GRADE_UPPER, np.arange(501, dtype=np.float64), side="left")
+    return np.append(grade, len(GRADES))
+
+
+@cache
+def _grade_labels() -> tuple[pl.Series, pl.Series, pl.Series]:
+    """Grade number, category and colour of each grade index, None ("NA") at index 6."""
+    import polars as pl
+
+    def label(values: list[str]) -> pl.Series:
+        # Enum (categorical) columns: a gather of small integer codes, not of strings
+        return pl.Series([*values, None], dtype=pl.Enum(values))
+
+    return (
+        pl.Series([g.grade for g in GRADES] + [None], dtype=pl.Int8),
+        label([g.category for g in GRADES]),
+        label([g.rgb_hex for g in GRADES]),
+    )
+
+
+@cache
+def _primary_sets(names: tuple[str, ...]) -> pl.Series:
+    """Every subset of ``names`` as a list, subset ``code`` holding the names of its set bits."""
+    import polars as pl
+
+    sets = [[k for j, k in enumerate(names) if code >> j & 1] for code in range(1 << len(names))]
+    return pl.Series(sets, dtype=pl.List(pl.Enum(names)))
+
+
 def aqi_columns(
     concentrations: Mapping[str, ArrayLike],
     period: str,
@@ -540,28 +573,23 @@ def aqi_columns(
     names, iaqis, beyond, published = _aqi_core(arrays, period, edition, so2_24h, not_monitored)
     edition = _check_edition(edition)
     na = np.isnan(published)
-    # grade index 0 … 5; 6 selects the trailing None of the label tables ("NA")
-    grade_index = np.where(
-        na, len(GRADES), np.searchsorted(_GRADE_UPPER, np.where(na, 0.0, published))
-    )
+    # A published AQI is an integer 0 … 500 (each IAQI is a table entry), so its grade is one
+    # gather from a table over 0 … 500; entry 501 stands for "NA".
+    grade_index = _grade_index_table().take(np.where(na, 501.0, published).astype(np.intp))
     # the primary set of each row as a bit mask → one gather from the list of every possible set
-    mask = ((iaqis == published) & (published > 50)).T @ (1 << np.arange(len(names)))
-    sets = [[k for j, k in enumerate(names) if code >> j & 1] for code in range(1 << len(names))]
-
-    def label(values: list[str]) -> pl.Series:
-        # Enum (categorical) columns: a gather of small integer codes, not of strings
-        return pl.Series([*values, None], dtype=pl.Enum(values)).gather(grade_index)
-
+    mask = np.zeros(published.shape, dtype=np.uint8)
+    for j in range(len(names)):
+        mask |= np.equal(iaqis[j], published).view(np.uint8) << j
+    mask *= published > 50
+    grades, categories, colours = _grade_labels()
     return pl.DataFrame(
         {f"iaqi_{k}": iaqis[j] for j, k in enumerate(names)}
         | {
             "aqi": pl.Series(published).fill_nan(None).cast(pl.Int16),
-            "grade": pl.Series([g.grade for g in GRADES] + [None], dtype=pl.Int8).gather(
-                grade_index
-            ),
-            "category": label([g.category for g in GRADES]),
-            "colour_rgb": label([g.rgb_hex for g in GRADES]),
-            "primary": pl.Series(sets, dtype=pl.List(pl.Enum(names))).gather(mask),
+            "grade": grades.gather(grade_index),
+            "category": categories.gather(grade_index),
+            "colour_rgb": colours.gather(grade_index),
+            "primary": _primary_sets(names).gather(mask),
             "beyond_scale": beyond.any(axis=0),
             "complete": ~np.isnan(iaqis).any(axis=0),
         }
