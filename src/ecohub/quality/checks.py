@@ -291,7 +291,10 @@ def run_qc(frame: pl.DataFrame, config: QCConfig, *, history: pl.DataFrame | Non
         Stored readings of the same series for context, same columns as ``frame``: per series
         at least the longest flat-line window before the earliest new reading, plus everything
         after it (late arrivals change their successors' verdicts). History rows are not
-        returned unless the new rows change their verdict (then ``qc_revised`` is True).
+        returned unless the new rows change their verdict (then ``qc_revised`` is True), judged
+        against their verdict from the history alone — so the history must be readings already
+        checked together (their stored flags are that verdict), never readings still waiting
+        for their own check.
     object_types : mapping object_id -> object type, optional
         Needed when ``frame`` has no ``object_type`` column.
     climatology : mapping (object_type, factor) -> envelope, optional

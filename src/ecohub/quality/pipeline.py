@@ -33,6 +33,15 @@ whole period (``tests/quality/test_pipeline.py``). Per (device MN, data kind) th
 A neighbour further away than ``horizon`` is not looked up in either path; within a chunk
 (``chunk <= horizon``) run_qc sees all data, so the two paths agree exactly.
 
+In streaming, the history holds only *checked* readings (those with stored flags). run_qc
+revises a history reading when the new readings change its verdict from that of the history
+alone, so that verdict must be the one stored. A reading committed after the ones being checked
+(queued for the worker's next pass) was absent when those flags were computed; taken as history
+it would, for instance, become the successor of the previous pass's last real-time reading
+(period 0, so no gap rule applies) and hide that its "not evaluated" spike verdict is to be
+revised. It is checked, and its neighbours revised, in its own pass. A reading never checked (a
+failed pass, data stored without the hook) is context for :func:`recheck` only, which repairs it.
+
 **Units.** Readings are stored in wire units (:func:`ecohub.protocols.hj212_codes.wire_unit`);
 the thresholds of :mod:`ecohub.quality.config` are in µg/m³ for ambient-air pollutants (CO in
 mg/m³) and in the HJ 212-2017 App. B units otherwise. The only factor where the two differ in
@@ -149,13 +158,16 @@ def lookback(config: QCConfig, object_type: str, kind: str) -> timedelta:
 
 
 # ----------------------------------------------------------------------------- context
-def _typed(frame: pl.DataFrame) -> pl.DataFrame:
-    """Rows from MeasurementStore.query as READING_SCHEMA (PostgreSQL gives untyped empties)."""
+def _typed(frame: pl.DataFrame, extra: Mapping[str, pl.DataType] | None = None
+           ) -> pl.DataFrame:
+    """Rows from MeasurementStore.query as READING_SCHEMA plus ``extra`` columns (PostgreSQL
+    gives untyped empties)."""
     empty = pl.from_arrow(READING_SCHEMA.empty_table())
     assert isinstance(empty, pl.DataFrame)
+    schema = {**empty.schema, **(extra or {})}
     if frame.is_empty():
-        return empty
-    return frame.select(pl.col(c).cast(t) for c, t in empty.schema.items())
+        return pl.DataFrame(schema=schema)
+    return frame.select(pl.col(c).cast(t) for c, t in schema.items())
 
 
 def _values(rows: int) -> str:
@@ -174,22 +186,37 @@ def _select(alias: str) -> str:
     return ", ".join(f"{alias}.{c}" for c in _COLUMNS)
 
 
-def _fetch_near(store: Store, windows: pl.DataFrame) -> pl.DataFrame:
-    """Part (1) and (3) of the context (module docstring): one query per 1000 (mn, kind)."""
+def _checked(checked_only: bool) -> str:
+    """SQL truth of "reading r has stored flags" (any reading counts unless ``checked_only``)."""
+    if not checked_only:
+        return "TRUE"
+    same = " AND ".join(f"f.{c} = r.{c}" for c in KEY)
+    return f"EXISTS (SELECT 1 FROM qc_flags AS f WHERE {same})"
+
+
+def _fetch_near(store: Store, windows: pl.DataFrame, checked_only: bool) -> pl.DataFrame:
+    """Part (1) and (3) of the context (module docstring): one query per 1000 (mn, kind).
+
+    Column ``checked`` says whether the reading has stored flags (always True unless
+    ``checked_only``).
+    """
     parts = []
     for params in _window_params(windows, ["mn", "kind", "floor", "until", "ahead", "seen"]):
         n = len(params) // 6
         parts.append(store.measurements.query(
             f"""WITH w(mn, kind, floor, until, ahead, seen) AS (VALUES {_values(n)})
-            SELECT {_select('r')} FROM readings AS r JOIN w ON r.mn = w.mn AND r.kind = w.kind
+            SELECT {_select('r')}, {_checked(checked_only)} AS checked
+            FROM readings AS r JOIN w ON r.mn = w.mn AND r.kind = w.kind
             WHERE r.period_start >= w.floor
               AND (w.until IS NULL OR r.period_start < w.ahead OR r.received_at < w.seen)""",
             params))
-    return pl.concat([_typed(p) for p in parts]) if parts else _typed(pl.DataFrame())
+    extra = {"checked": pl.Boolean()}
+    return pl.concat([_typed(p, extra) for p in parts or [pl.DataFrame()]])
 
 
-def _fetch_far(store: Store, windows: pl.DataFrame) -> pl.DataFrame:
-    """Part (2) and the successor of (3): neighbours across gaps, within the horizon."""
+def _fetch_far(store: Store, windows: pl.DataFrame, checked_only: bool) -> pl.DataFrame:
+    """Part (2) and the successor of (3): neighbours across gaps, within the horizon; with
+    ``checked_only`` the neighbours before ``floor`` are looked up among checked readings."""
     parts = []
     for params in _window_params(windows, ["mn", "kind", "lo", "floor", "ahead", "hi"]):
         n = len(params) // 6
@@ -201,7 +228,8 @@ def _fetch_far(store: Store, windows: pl.DataFrame) -> pl.DataFrame:
                                           ORDER BY r.period_start DESC) AS kf,
                        {_FINITE} AS fin
                 FROM readings AS r JOIN w ON r.mn = w.mn AND r.kind = w.kind
-                WHERE r.period_start >= w.lo AND r.period_start < w.floor) AS b
+                WHERE r.period_start >= w.lo AND r.period_start < w.floor
+                  AND {_checked(checked_only)}) AS b
             WHERE b.k <= 2 OR (b.kf = 1 AND b.fin)
             UNION ALL
             SELECT {_select('a')} FROM (
@@ -215,17 +243,20 @@ def _fetch_far(store: Store, windows: pl.DataFrame) -> pl.DataFrame:
 
 
 def _context(store: Store, windows: pl.DataFrame, frame_of: Callable[[pl.DataFrame], pl.Series],
-             horizon: timedelta) -> tuple[pl.DataFrame, pl.DataFrame]:
+             horizon: timedelta, checked_only: bool) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(readings to check, their history) for windows (mn, kind, since, until, seen).
 
-    ``frame_of(context)`` marks the context rows being checked.
+    ``frame_of(context)`` marks the context rows being checked. With ``checked_only`` the
+    history holds only readings with stored flags (streaming, module docstring).
     """
     windows = windows.with_columns(
         floor=pl.col("since") - pl.col("kind").replace_strict(_NEAR, return_dtype=pl.Duration),
         ahead=pl.col("until") + pl.col("kind").replace_strict(_NEAR, return_dtype=pl.Duration),
     )
-    near = _fetch_near(store, windows)
-    frame = near.filter(frame_of(near))
+    near = _fetch_near(store, windows, checked_only)
+    is_frame = frame_of(near)
+    frame = near.filter(is_frame).drop("checked")
+    near = near.filter(is_frame | pl.col("checked")).drop("checked")
     # which checked series lack a neighbour in (1): fewer than two readings or no finite one
     # before `since`, or (re-check) no successor in [until, ahead)
     w = windows.select("mn", "kind", "since", "until", "ahead")
@@ -245,7 +276,7 @@ def _context(store: Store, windows: pl.DataFrame, frame_of: Callable[[pl.DataFra
         far = (_fetch_far(store, windows.join(lacking.select("mn", "kind").unique(),
                                               on=["mn", "kind"])
                           .with_columns(lo=pl.col("since") - horizon,
-                                        hi=pl.col("until") + horizon))
+                                        hi=pl.col("until") + horizon), checked_only)
                .join(lacking.select(SERIES), on=SERIES, how="semi"))
         context = pl.concat([near, far]).unique(KEY, keep="first", maintain_order=True)
     history = context.filter(~frame_of(context))
@@ -293,8 +324,9 @@ def _flags_table(checked: pl.DataFrame, now: datetime) -> pa.Table:
 
 def _check(store: Store, config: QCConfig, types: _ObjectTypes, windows: pl.DataFrame,
            frame_of: Callable[[pl.DataFrame], pl.Series], horizon: timedelta,
-           climatology: Mapping[tuple[str, str], pl.DataFrame] | None) -> pl.DataFrame:
-    frame, history = _context(store, windows, frame_of, horizon)
+           climatology: Mapping[tuple[str, str], pl.DataFrame] | None,
+           checked_only: bool) -> pl.DataFrame:
+    frame, history = _context(store, windows, frame_of, horizon, checked_only)
     if frame.is_empty():
         return pl.DataFrame()
     frame = _in_qc_units(types.column(frame))
@@ -449,7 +481,7 @@ class QualityControl:
 
         out = _check(self.store, self.config, self._types,
                      _windows(summary, self.config, self._types), frame_of, self.horizon,
-                     self.climatology)
+                     self.climatology, checked_only=True)
         if out.height:
             self.store.measurements.write_flags(_flags_table(out, datetime.now(UTC)))
         revised = int(out["qc_revised"].sum()) if out.height else 0
@@ -537,7 +569,7 @@ def recheck(store: Store, config: QCConfig | Mapping[str, Any] | str | Path | No
                 return context["period_start"].is_between(lo, hi, closed="left")
 
             out = _check(store, config, types, _windows(summary, config, types), frame_of,
-                         horizon, climatology)
+                         horizon, climatology, checked_only=False)
             out = out.filter(pl.col("period_start").is_between(start, end, closed="left")) \
                 if out.height else out
             if out.height:
