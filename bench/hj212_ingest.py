@@ -4,6 +4,7 @@ Run from the repository root::
 
     .venv/bin/python bench/hj212_ingest.py                       # 1,000 connections, 15 s
     .venv/bin/python bench/hj212_ingest.py --connections 2000 --seconds 20
+    .venv/bin/python bench/hj212_ingest.py --skip-crash --skip-codec  # throughput only, ~1 min
 
 Three processes, as in production: this orchestrator, the gateway (``ecohub`` serving a fresh
 embedded store, exactly :func:`ecohub.ingest.hj212_server.serve`) and a load generator holding
@@ -12,7 +13,8 @@ upload (CN 2051, Flag=5, 6 or 9 factors with Min/Avg/Max/Flag, pre-encoded from 
 before the clock starts) and waits for its 9014 before sending the next ([S17] §6.5.2).
 
 Figures: packets per second committed (counted in the store afterwards, not from the replies),
-reply latency p50/p99 as the loggers see it, and the gateway's own commit/reply latencies.
+reply latency p50/p99 as the loggers see it, the gateway's own commit/reply latencies, and the CPU
+each process used over the load window (Linux /proc), per packet.
 
 Crash test: the same load, the gateway is killed with SIGKILL mid-load, restarted on the same
 data directory, stopped; then every packet that got a 9014 must be in the store — a reply is
@@ -29,7 +31,6 @@ import contextlib
 import importlib.util
 import json
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -43,7 +44,6 @@ import numpy as np
 
 HERE = Path(__file__).resolve()
 START = datetime(2024, 3, 31, 16, 0, tzinfo=UTC)  # 2024-04-01 00:00 China Standard Time
-QN_RE = re.compile(rb"QN=(\d{17});ST=91;CN=9014;PW=[^;]*;MN=([0-9A-F]+)")
 
 
 def device_list(n: int) -> list[tuple[str, str, str]]:
@@ -72,8 +72,8 @@ def gateway_main(data_dir: str, port: int) -> None:
 class _Logger(asyncio.Protocol):
     """Stop-and-wait HJ 212 uploader: next packet only after the 9014 of the previous one."""
 
-    def __init__(self, frames: list[bytes], qns: list[bytes], load: _Load) -> None:
-        self.frames, self.qns, self.load = frames, qns, load
+    def __init__(self, mn: bytes, frames: list[bytes], qns: list[bytes], load: _Load) -> None:
+        self.mn, self.frames, self.qns, self.load = mn, frames, qns, load
         self.next = 0
         self.sent_at = 0.0
         self.buffer = b""
@@ -96,16 +96,16 @@ class _Logger(asyncio.Protocol):
         self.transport.write(self.frames[self.next])
 
     def data_received(self, data: bytes) -> None:
+        # Kept cheap (the generator shares the 2 cores with the gateway): one answer is due at a
+        # time, and the gateway's 9014 carries the QN right after the length field.
         self.buffer += data
-        *answers, self.buffer = self.buffer.split(b"\r\n")
-        for answer in answers:
-            match = QN_RE.search(answer)
-            if match is None or match.group(1) != self.qns[self.next]:
+        while (end := self.buffer.find(b"\r\n")) >= 0:
+            answer, self.buffer = self.buffer[:end], self.buffer[end + 2:]
+            if self.next >= len(self.qns) or answer[6:26] != b"QN=" + self.qns[self.next]:
                 continue
-            now = time.perf_counter()
             if not self.load.stopping:
-                self.load.latencies.append(now - self.sent_at)
-            self.load.acked.append((match.group(2), match.group(1)))
+                self.load.latencies.append(time.perf_counter() - self.sent_at)
+            self.load.acked.append((self.mn, self.qns[self.next]))
             self.next += 1
             self._send()
 
@@ -146,8 +146,8 @@ async def load_run(port: int, n: int, seconds: float, record: str | None) -> dic
     load = _Load(n)
     loop = asyncio.get_running_loop()
     loggers = []
-    for device_frames, qns in frames:
-        logger = _Logger(device_frames, qns, load)
+    for (mn, _, _), (device_frames, qns) in zip(device_list(n), frames, strict=True):
+        logger = _Logger(mn.encode(), device_frames, qns, load)
         await loop.create_connection(lambda lg=logger: lg, "127.0.0.1", port)
         loggers.append(logger)
     await asyncio.wait_for(load.all_connected.wait(), 60)
@@ -231,6 +231,20 @@ def stored_packets(data_dir: str) -> set[tuple[str, str]]:
         return set(frame.rows())
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, all threads) of a process so far, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_started(load: subprocess.Popen[str]) -> None:
+    """Until the load generator has connected every logger and starts sending."""
+    assert load.stdout is not None
+    while load.stdout.readline().strip() != "STARTED":  # frames are pre-encoded first
+        if load.poll() is not None:
+            raise RuntimeError("the load generator exited before starting")
+
+
 def throughput(n: int, seconds: float) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="ecohub-bench-") as data_dir:
         register(data_dir, n)
@@ -238,12 +252,19 @@ def throughput(n: int, seconds: float) -> dict[str, object]:
         gateway = spawn("gateway", data_dir, str(port))
         wait_listening(port, gateway)
         load = spawn("load", str(port), str(n), str(seconds))
+        wait_started(load)
+        # CPU of each process over the load window: where the two cores go, per packet.
+        cpu = [cpu_seconds(gateway.pid), cpu_seconds(load.pid)]
+        time.sleep(seconds)
+        cpu = [cpu_seconds(gateway.pid) - cpu[0], cpu_seconds(load.pid) - cpu[1]]
         out, _ = load.communicate(timeout=seconds + 300)
         result = json.loads(out.strip().splitlines()[-1])
         counters = stop_gateway(gateway)
         committed = len(stored_packets(data_dir))
         result |= {"committed_packets": committed, "gateway": counters}
         result["committed_per_s"] = result["acked"] / result["seconds"]
+        result["cpu_us_per_packet"] = [c / max(result["acked"], 1) * 1e6 for c in cpu]
+        result["cpu_percent"] = [c / seconds * 100 for c in cpu]
         return result
 
 
@@ -255,10 +276,7 @@ def crash_test(n: int, seconds: float) -> dict[str, object]:
         gateway = spawn("gateway", data_dir, str(port))
         wait_listening(port, gateway)
         load = spawn("load", str(port), str(n), str(seconds), record)
-        assert load.stdout is not None
-        while load.stdout.readline().strip() != "STARTED":  # frames are pre-encoded first
-            if load.poll() is not None:
-                raise RuntimeError("the load generator exited before starting")
+        wait_started(load)
         time.sleep(seconds / 2)
         os.kill(gateway.pid, signal.SIGKILL)
         gateway.wait()
@@ -289,6 +307,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--skip-crash", action="store_true")
+    parser.add_argument("--skip-codec", action="store_true",
+                        help="do not run bench/hj212_codec.py (it takes ~2.5 minutes)")
     args = parser.parse_args()
     print(f"HJ 212 gateway, {args.connections} connections, {args.seconds:g} s, "
           f"{os.cpu_count()} cores", flush=True)
@@ -303,6 +323,11 @@ def main() -> None:
           f"{g['commit_latency_p99']:.1f} ms per batch, {g['batches']} batches, "
           f"reply p50/p99 {g['reply_latency_p50']:.1f}/{g['reply_latency_p99']:.1f} ms, "
           f"{g['readings_stored']} readings", flush=True)
+    (gateway_us, load_us), (gateway_pct, load_pct) = (result["cpu_us_per_packet"],
+                                                      result["cpu_percent"])
+    print(f"  CPU over the window: gateway {gateway_pct:.0f} % of a core ({gateway_us:.0f} µs "
+          f"per packet), load generator {load_pct:.0f} % ({load_us:.0f} µs per packet); "
+          f"load average {os.getloadavg()[0]:.1f}", flush=True)
     if not args.skip_crash:
         crash = crash_test(args.connections, args.seconds)
         if not crash["replied"]:
@@ -312,7 +337,7 @@ def main() -> None:
               f"{crash['replied_but_lost']} answered but lost", flush=True)
         if crash["replied_but_lost"]:
             print(f"  LOST: {crash['examples_lost']}")
-    codec = codec_figures()
+    codec = None if args.skip_codec else codec_figures()
     if codec is not None:
         print(f"  codec (bench/hj212_codec.py): {codec}")
 

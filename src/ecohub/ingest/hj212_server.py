@@ -37,6 +37,7 @@ import contextlib
 import logging
 import math
 import signal
+import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
@@ -71,6 +72,12 @@ CN_KINDS: dict[str, tuple[str, int | None]] = {
 
 ANSWER_CNS = frozenset({"9011", "9012", "9013", "9014"})
 """Interaction answers ([S17] Table 9): never answered back, never stored as readings."""
+
+WRITER_SWITCH_INTERVAL = 0.0005
+"""GIL switch interval (s) while :func:`serve` runs. A commit returns from DuckDB (which runs
+without the GIL) to Python several times, and each time the writer thread waits until the busy
+event loop hands the GIL over: up to the interval, 5 ms by default. Measured on a 10,000-reading
+commit beside a busy Python thread: 5 ms adds ~60 ms to the commit, 0.5 ms ~25 ms."""
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -623,9 +630,9 @@ class Gateway:
                       ) -> None:
         """Queue the answer the packet is owed (9014 upload, 9013 notification, none for
         interaction answers or Flag A=0; [S17] §6.5), sent once ``batch`` is committed."""
-        reply = hj212.reply_for(packet)
+        reply = _reply_frame(packet)
         if reply is not None:
-            batch.replies.append((conn, reply.encode(), started))
+            batch.replies.append((conn, reply, started))
 
     # ----------------------------------------------------------------- batching
 
@@ -743,6 +750,29 @@ class Gateway:
                 log.exception("HJ 212 gateway: on_commit hook %r failed", hook)
 
 
+def _reply_frame(packet: hj212.Packet) -> bytes | None:
+    """The encoded answer ``packet`` is owed, exactly ``hj212.reply_for(packet).encode()``.
+
+    The common case, a 2017-shaped upload of readings with Flag bit A set, is answered by a
+    9014 that differs from the next one only in QN, PW and MN ([S17] §6.5.2, C.14): it is
+    formatted here directly, without building and encoding an answer :class:`hj212.Packet`
+    (a tenth of the event loop's time per packet). Everything else goes through the codec.
+    """
+    flag = packet.flag
+    if packet.cn in CN_KINDS and flag is not None and flag & 0x01 and packet.version != "2005":
+        segment = b"".join((
+            b"" if packet.qn is None else b"QN=%s;" % packet.qn.encode(),
+            b"ST=91;CN=9014;",
+            b"" if packet.pw is None else b"PW=%s;" % packet.pw.encode(),
+            b"" if packet.mn is None else b"MN=%s;" % packet.mn.encode(),
+            b"Flag=4;CP=&&&&",
+        ))
+        if len(segment) <= hj212.MAX_SEGMENT:
+            return b"##%04d%b%b\r\n" % (len(segment), segment, hj212.crc(segment).encode())
+    reply = hj212.reply_for(packet)
+    return None if reply is None else reply.encode()
+
+
 def _packet_id(packet: hj212.Packet, received_us: int) -> str:
     """The packet's QN, or ``<mn>:<received µs>`` when it has none (2005 style, hj212.md §2.1)."""
     return packet.qn or f"{packet.mn}:{received_us}"
@@ -765,6 +795,9 @@ async def serve(store: Store, config: GatewayConfig | None = None, *,
 
     ``on_commit`` hooks (e.g. quality control) receive every committed readings table.
     Returns the final counters after a graceful shutdown.
+
+    While it runs, the interpreter's GIL switch interval is lowered to
+    :data:`WRITER_SWITCH_INTERVAL`: see there why.
     """
     gateway = Gateway(store, config)
     gateway.on_commit.extend(on_commit)
@@ -774,6 +807,8 @@ async def serve(store: Store, config: GatewayConfig | None = None, *,
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(WRITER_SWITCH_INTERVAL)
     try:
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
@@ -781,4 +816,5 @@ async def serve(store: Store, config: GatewayConfig | None = None, *,
             log.info("HJ 212 gateway: %s", gateway.counters().log_line())
     finally:
         await gateway.stop()
+        sys.setswitchinterval(switch_interval)
     return gateway.counters()
