@@ -369,10 +369,7 @@ def main() -> None:
         f"| aqi-hub cal_iaqi_cn (per value, 20,000) | {rate_b:,.0f} | "
         f"{rate / rate_b:,.0f}× faster |",
     ]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    with open("bench/RESULTS_air.md", "w", encoding="utf-8") as fh:
-        fh.write(text)
+    print("\n".join(lines))
 
 
 if __name__ == "__main__":
