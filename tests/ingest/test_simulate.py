@@ -251,6 +251,15 @@ def test_plan_from_registry_devices(tmp_path: Path) -> None:
         [WATER], START, timedelta(hours=2), 1).packets(WATER)
 
 
+async def simulate_against(platform) -> object:
+    """40 simulated minutes of one air-station logger against a hand-written platform."""
+    server = await asyncio.start_server(platform, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        return await run_simulation("127.0.0.1", port, [AIR], START, timedelta(minutes=40), 3,
+                                    ack_timeout=0.2, bad_rate=0, duplicate_rate=0)
+
+
 def test_logger_resends_after_timeout_without_answer() -> None:
     """A platform that drops the first copy of every packet: each is resent once, then answered
     ([S17] §6.2: resend after the time-out, up to the retry count)."""
@@ -265,14 +274,7 @@ def test_logger_resends_after_timeout_without_answer() -> None:
                 if seen[packet.qn or ""] == 2:
                     writer.write(hj212.data_reply(packet).encode())
 
-    async def main() -> object:
-        server = await asyncio.start_server(platform, "127.0.0.1", 0)
-        port = server.sockets[0].getsockname()[1]
-        async with server:
-            return await run_simulation("127.0.0.1", port, [AIR], START, timedelta(minutes=40),
-                                        3, ack_timeout=0.2, bad_rate=0, duplicate_rate=0)
-
-    report = asyncio.run(main())
+    report = asyncio.run(simulate_against(platform))
     assert report.packets == 5  # four 10-minute blocks and one real-time sample
     assert report.acked == 5 and report.resent == 5 and report.sent == 10
     assert set(seen.values()) == {2}
@@ -291,14 +293,7 @@ def test_logger_reconnects_after_the_link_drops() -> None:
                     return
                 writer.write(hj212.data_reply(hj212.parse(item)).encode())
 
-    async def main() -> object:
-        server = await asyncio.start_server(platform, "127.0.0.1", 0)
-        port = server.sockets[0].getsockname()[1]
-        async with server:
-            return await run_simulation("127.0.0.1", port, [AIR], START, timedelta(minutes=40),
-                                        3, ack_timeout=0.2, bad_rate=0, duplicate_rate=0)
-
-    report = asyncio.run(main())
+    report = asyncio.run(simulate_against(platform))
     assert report.acked == report.packets == 5 and report.unanswered == 0
     assert report.resent >= 1 and len(links) == 2
 
