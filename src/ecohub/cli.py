@@ -159,6 +159,8 @@ def assess(
     )] = None,
     out: Annotated[Path | None, typer.Option(
         help="Write every table to .xlsx (one sheet each) or .csv.")] = None,
+    map_svg: Annotated[Path | None, typer.Option(
+        "--map", help="Air: draw the last day's city AQI as an SVG map.")] = None,
     data_dir: DataDir = Path("ecohub-data"),
     database_url: DatabaseUrl = None,
 ) -> None:
@@ -173,6 +175,8 @@ def assess(
     if domain not in ASSESSMENTS:
         raise typer.BadParameter(f"{domain!r}; expected one of {', '.join(ASSESSMENTS)}",
                                  param_hint="DOMAIN")
+    if map_svg is not None and domain != "air":
+        raise typer.BadParameter("maps are drawn for air assessments", param_hint="--map")
     if edition is not None and domain != "air":
         raise typer.BadParameter("editions apply to the air standards only",
                                  param_hint="--edition")
@@ -186,6 +190,8 @@ def assess(
                 result = water.assess_water(store, first, last, city=city)
             else:
                 result = noise.assess_noise(store, first, last, city=city)
+            if map_svg is not None:
+                map_svg.write_text(air.city_map(result, store), encoding="utf-8")
         except ValueError as error:
             raise typer.BadParameter(str(error)) from None
     if domain == "air" and result.city_daily.height:
@@ -201,6 +207,8 @@ def assess(
         except ValueError as error:
             raise typer.BadParameter(str(error), param_hint="--out") from None
         console.print("written: " + ", ".join(str(path) for path in written))
+    if map_svg is not None:
+        console.print(f"map: {map_svg}")
 
 
 store_app = typer.Typer(help="Inspect and export the store.", no_args_is_help=True)

@@ -65,6 +65,13 @@ def test_assess_air_reads_the_demo_store(demo_dir, tmp_path):
     assert "air_city_daily" in sheets
 
 
+def test_map_of_a_half_day_says_why_it_cannot_be_drawn(demo_dir, tmp_path):
+    data_dir, _ = demo_dir  # half a simulated day: no daily AQI (GB 3095-2026 Table 4)
+    result = runner.invoke(app, ["assess", "air", "--from", "2026-11-20", "--to", "2026-11-20",
+                                 "--data-dir", str(data_dir), "--map", str(tmp_path / "m.svg")])
+    assert result.exit_code != 0 and "no city has a daily AQI" in result.output
+
+
 def test_assess_rejects_bad_arguments(demo_dir):
     data_dir, _ = demo_dir
     result = runner.invoke(app, ["assess", "soil", "--from", "2026-11-20", "--to", "2026-11-20",
