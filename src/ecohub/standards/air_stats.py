@@ -175,11 +175,13 @@ def daily_mean(
         np.add.reduce(gap.view(np.int8), axis=0, out=missing[block])
         np.copyto(h, 0.0, where=gap)
         np.add.reduce(h, axis=0, out=total[block])
-    count = HOURS_PER_DAY - missing.astype(np.int64)
-    count = count.reshape(grid.shape[:-1])
+    count = np.subtract(HOURS_PER_DAY, missing, dtype=np.int64).reshape(grid.shape[:-1])
     valid = gb3095.valid_day(count)
+    # the mean in place of the sum, invalid days NaN: no further day-sized arrays to fault in
+    value = total.reshape(count.shape)
     with np.errstate(invalid="ignore", divide="ignore"):
-        value = np.where(valid, total.reshape(count.shape) / count, np.nan)
+        np.divide(value, count, out=value)
+    np.copyto(value, np.nan, where=~valid)
     return DailyValues(dates, value, count, valid)
 
 
@@ -201,9 +203,11 @@ def daily_max_1h(
         np.add.reduce(gap.view(np.int8), axis=0, out=missing[block])
         np.copyto(h, -np.inf, where=gap)
         np.maximum.reduce(h, axis=0, out=peak[block])
-    count = (HOURS_PER_DAY - missing.astype(np.int64)).reshape(grid.shape[:-1])
+    count = np.subtract(HOURS_PER_DAY, missing, dtype=np.int64).reshape(grid.shape[:-1])
     valid = gb3095.valid_day(count)
-    return DailyValues(dates, np.where(valid, peak.reshape(count.shape), np.nan), count, valid)
+    value = peak.reshape(count.shape)
+    np.copyto(value, np.nan, where=~valid)
+    return DailyValues(dates, value, count, valid)
 
 
 def _row_blocks(rows: int, size: int = _BLOCK_ROWS) -> list[slice]:
@@ -324,7 +328,8 @@ def o3_daily_max_8h(
     best, count = best.reshape(grid.shape[:-1]), count.reshape(grid.shape[:-1])
     over = (count > 0) & (round_gbt8170(np.where(count > 0, best, 0.0)) > o3_limit)
     valid = (count >= MIN_O3_WINDOWS) | over
-    return DailyValues(dates, np.where(valid, best, np.nan), count, valid)
+    np.copyto(best, np.nan, where=~valid)
+    return DailyValues(dates, best, count, valid)
 
 
 @dataclass(frozen=True)

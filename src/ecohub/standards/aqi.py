@@ -404,8 +404,11 @@ def _aqi_core(
     edition: str,
     so2_24h: ArrayLike | None,
     not_monitored: Iterable[str],
-) -> tuple[tuple[str, ...], NDArray[np.float64], NDArray[np.bool_], NDArray[np.float64]]:
-    """IAQIs (indicators, n), beyond-scale mask (indicators, n), published AQI (n; NaN = NA)."""
+) -> tuple[
+    tuple[str, ...], NDArray[np.float64], NDArray[np.bool_], NDArray[np.float64], NDArray[np.bool_]
+]:
+    """IAQIs (indicators, n), beyond-scale mask (indicators, n), published AQI (n; NaN = NA) and
+    completeness (n; no indicator missing)."""
     _check_choice("period", period, PERIODS)
     edition = _check_edition(edition)
     expected = REPORT_INDICATORS[(edition, period)]
@@ -445,12 +448,11 @@ def _aqi_core(
         over = np.broadcast_to(arrays["O3_8h"], shape).ravel() > 800
         iaqis[j8, over] = iaqis[j1, over]
 
-    missing = np.isnan(iaqis)
-    complete = ~missing.any(axis=0)
+    complete = ~np.isnan(iaqis).any(axis=0)
     worst = np.fmax.reduce(iaqis, axis=0, initial=np.nan) if names else np.full(n, np.nan)
     # HJ 633-2026 5.3: with an indicator missing the AQI of the others is published only above 100.
     published = np.where(complete | (worst > 100), worst, np.nan)
-    return names, iaqis, beyond, published
+    return names, iaqis, beyond, published, complete
 
 
 def aqi(
@@ -489,7 +491,9 @@ def aqi(
     AQIResult
     """
     clean = {k: (np.nan if v is None else v) for k, v in concentrations.items()}
-    names, iaqis, beyond, published = _aqi_core(clean, period, edition, so2_24h, not_monitored)
+    names, iaqis, beyond, published, _ = _aqi_core(
+        clean, period, edition, so2_24h, not_monitored
+    )
     edition = _check_edition(edition)
     values = dict(zip(names, iaqis[:, 0].tolist(), strict=True))
     value = published[0]
@@ -570,16 +574,19 @@ def aqi_columns(
     import polars as pl
 
     arrays = {k: np.asarray(v, dtype=np.float64) for k, v in concentrations.items()}
-    names, iaqis, beyond, published = _aqi_core(arrays, period, edition, so2_24h, not_monitored)
+    names, iaqis, beyond, published, complete = _aqi_core(
+        arrays, period, edition, so2_24h, not_monitored
+    )
     edition = _check_edition(edition)
     na = np.isnan(published)
     # A published AQI is an integer 0 … 500 (each IAQI is a table entry), so its grade is one
     # gather from a table over 0 … 500; entry 501 stands for "NA".
     grade_index = _grade_index_table().take(np.where(na, 501.0, published).astype(np.intp))
     # the primary set of each row as a bit mask → one gather from the list of every possible set
-    mask = np.zeros(published.shape, dtype=np.uint8)
-    for j in range(len(names)):
-        mask |= np.equal(iaqis[j], published).view(np.uint8) << j
+    # (bit j = indicator j; at most 7 indicators, so one byte per row)
+    mask = np.equal(iaqis, published).view(np.uint8)
+    np.left_shift(mask, np.arange(len(names), dtype=np.uint8)[:, None], out=mask)
+    mask = np.bitwise_or.reduce(mask, axis=0)
     mask *= published > 50
     grades, categories, colours = _grade_labels()
     return pl.DataFrame(
@@ -591,6 +598,6 @@ def aqi_columns(
             "colour_rgb": colours.gather(grade_index),
             "primary": _primary_sets(names).gather(mask),
             "beyond_scale": beyond.any(axis=0),
-            "complete": ~np.isnan(iaqis).any(axis=0),
+            "complete": complete,
         }
     ).with_columns(pl.lit(edition).alias("edition"))
