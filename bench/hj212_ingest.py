@@ -259,7 +259,9 @@ def throughput(n: int, seconds: float) -> dict[str, object]:
         cpu = [cpu_seconds(gateway.pid) - cpu[0], cpu_seconds(load.pid) - cpu[1]]
         out, _ = load.communicate(timeout=seconds + 300)
         result = json.loads(out.strip().splitlines()[-1])
-        counters = stop_gateway(gateway)
+        stopping = time.perf_counter()
+        counters = stop_gateway(gateway)  # the store catches up with the answers first
+        result["drain_s"] = time.perf_counter() - stopping
         committed = len(stored_packets(data_dir))
         result |= {"committed_packets": committed, "gateway": counters}
         result["committed_per_s"] = result["acked"] / result["seconds"]
@@ -319,10 +321,13 @@ def main() -> None:
           f"{result['committed_packets']} packets in the store)")
     print(f"  reply latency at the loggers: p50 {result['latency_p50_ms']:.1f} ms, "
           f"p99 {result['latency_p99_ms']:.1f} ms")
-    print(f"  gateway: commit p50/p99 {g['commit_latency_p50']:.1f}/"
+    print(f"  gateway: journal commit p50/p99 {g['commit_latency_p50']:.1f}/"
           f"{g['commit_latency_p99']:.1f} ms per batch, {g['batches']} batches, "
-          f"reply p50/p99 {g['reply_latency_p50']:.1f}/{g['reply_latency_p99']:.1f} ms, "
-          f"{g['readings_stored']} readings", flush=True)
+          f"reply p50/p99 {g['reply_latency_p50']:.1f}/{g['reply_latency_p99']:.1f} ms; "
+          f"store: {g['store_transactions']} transactions, p50/p99 "
+          f"{g['store_latency_p50']:.0f}/{g['store_latency_p99']:.0f} ms, "
+          f"{g['readings_stored']} readings, caught up {result['drain_s']:.1f} s after the load",
+          flush=True)
     (gateway_us, load_us), (gateway_pct, load_pct) = (result["cpu_us_per_packet"],
                                                       result["cpu_percent"])
     print(f"  CPU over the window: gateway {gateway_pct:.0f} % of a core ({gateway_us:.0f} µs "

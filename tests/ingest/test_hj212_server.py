@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ecohub.ingest.hj212_server import Gateway, GatewayConfig, _reply_frame, serve
+from ecohub.ingest.journal import Journal
 from ecohub.protocols import hj212
 from ecohub.store import ObjectSpec, Store, open_store
 
@@ -121,6 +122,7 @@ def test_reference_packets_answered_and_stored(store: Store) -> None:
         await client.send(B4)
         answers = await client.answers_until(2)
         await client.close()
+        await gateway.flush()
         return answers, gateway.counters()
 
     answers, counters = run(store, body, strict=False)
@@ -223,6 +225,7 @@ def test_resend_stored_once_answered_twice(store: Store) -> None:
         await client.send(packet)  # the logger missed the answer and sends again
         answers = await client.answers_until(2)
         await client.close()
+        await gateway.flush()
         return answers, gateway.counters()
 
     answers, counters = run(store, body)
@@ -232,24 +235,25 @@ def test_resend_stored_once_answered_twice(store: Store) -> None:
     assert counters.duplicates == 6
 
 
-def test_answer_only_after_commit(store: Store) -> None:
-    """The 9014 leaves after write() returned, and the readings are visible when it arrives."""
+def test_answer_only_after_the_journal_commit(store: Store, monkeypatch) -> None:
+    """The 9014 leaves after the batch is on disk (journal write + fdatasync returned)."""
     commits: list[float] = []
-    write = store.measurements.write
+    append = Journal.append
 
-    def slow_write(readings, packets=None):  # a slow disk: the answer must wait for it
+    def slow_append(self: Journal, payload: bytes) -> int:  # a slow disk: the answer must wait
         time.sleep(0.3)
-        inserted = write(readings, packets)
+        seq = append(self, payload)
         commits.append(time.monotonic())
-        return inserted
+        return seq
 
-    store.measurements.write = slow_write  # type: ignore[method-assign]
+    monkeypatch.setattr(Journal, "append", slow_append)
 
     async def body(gateway: Gateway) -> tuple[float, int]:
         client = await Client.connect(gateway)
         await client.send(minute_packet("20240501085000001"))
         await client.answers_until(1)
         arrived = time.monotonic()
+        await gateway.flush()
         visible = store.measurements.count()
         await client.close()
         return arrived, visible
@@ -257,6 +261,40 @@ def test_answer_only_after_commit(store: Store) -> None:
     arrived, visible = run(store, body)
     assert commits and arrived >= commits[0]
     assert visible == 6
+
+
+def test_answered_data_survives_a_failing_store(store: Store, monkeypatch) -> None:
+    """The store is down: loggers are still answered (the data is in the journal), the failure
+    is counted, and the next start applies what the store missed."""
+    def down(*args: object, **kwargs: object) -> int:
+        raise RuntimeError("store unreachable")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(store.measurements, "write", down)
+        patch.setattr("ecohub.ingest.store_writer._RETRY_SECONDS", 0.01)
+
+        async def body(gateway: Gateway) -> object:
+            client = await Client.connect(gateway)
+            await client.send(minute_packet("20240501085000001"))
+            await client.send(BAD["crc"])
+            answers = await client.answers_until(1)
+            await asyncio.sleep(0.1)
+            await client.close()
+            return answers, gateway.counters()
+
+        answers, counters = run(store, body)
+    assert [a.qn for a in answers] == ["20240501085000001"]
+    assert counters.store_errors >= 1 and counters.packets_stored == 0
+    assert store.measurements.count() == 0
+    assert list((store.settings.data_dir / "journal").glob("*.wal"))
+
+    async def restart(gateway: Gateway) -> object:
+        return gateway.counters()
+
+    run(store, restart)  # replays the journal on start
+    assert store.measurements.count() == 6
+    assert [r.kind for r in store.registry.rejected()] == ["crc"]  # once, not once per attempt
+    assert not list((store.settings.data_dir / "journal").glob("*.wal"))
 
 
 def test_no_answer_when_flag_a_is_0(store: Store) -> None:
@@ -447,6 +485,7 @@ def test_counters_and_commit_hook(store: Store) -> None:
             await client.answers_until(1)
         await client.send(BAD["crc"])
         await asyncio.sleep(0.1)
+        await gateway.flush()
         counters = gateway.counters()
         for client in clients:
             await client.close()

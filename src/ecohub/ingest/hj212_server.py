@@ -12,9 +12,14 @@ listening side for the whole deployment:
   or kept whole in the rejected-packet store with its reason — the connection stays open;
 * uploads with Flag bit A=1 are answered with CN 9014 ([S17] §6.5.2, hj212.md §3.5) **only after
   their readings are durably committed**: everything that arrives while one commit runs forms
-  the next batch (group commit), committed in one transaction on one dedicated writer thread
-  (DuckDB connections are not for concurrent use), so a thousand loggers waiting for their
-  answers share one transaction.
+  the next batch (group commit), so a thousand loggers waiting for their answers share one
+  commit. The commit is an append to the gateway's write-ahead journal (one ``fdatasync``,
+  :mod:`ecohub.ingest.journal`); a single store thread then applies the journaled batches to the
+  registry and the measurement store in large transactions that record the journal position
+  they reached, and a restart after a crash replays what they miss
+  (:mod:`ecohub.ingest.store_writer`). The stores trail the answers by one apply, usually well
+  under a second; a store that falls further behind than ``max_backlog`` holds the answers
+  back, which slows the loggers down.
 
 Readings are mapped from CN to kind (2011 realtime, 2051 minute, 2061 hour, 2031 day; hj212.md
 §3.2) with the period start converted from China Standard Time (UTC+8, the wire time of [S17]
@@ -36,6 +41,7 @@ import asyncio
 import contextlib
 import logging
 import math
+import os
 import signal
 import sys
 import time
@@ -49,8 +55,10 @@ from typing import Any, Literal
 import numpy as np
 import pyarrow as pa
 
+from ecohub.ingest.store_writer import Applied, JournalBatch, StoreWriter
 from ecohub.protocols import hj212
 from ecohub.store import PACKET_SCHEMA, READING_SCHEMA, Device, RejectedPacket, Store
+from ecohub.store.settings import DEFAULT_DATA_DIR
 
 __all__ = [
     "CN_KINDS",
@@ -114,6 +122,11 @@ class GatewayConfig:
     """Incomplete split transfers (Flag D=1) older than this are kept as rejected."""
     latency_window: int = 20000
     """How many recent latencies the p50/p99 counters are computed from."""
+    journal_dir: str | None = None
+    """This gateway's write-ahead journal; default ``<data dir>/journal`` (for a PostgreSQL
+    store: ``$ECOHUB_DATA_DIR/journal``, else ``./ecohub-data/journal``). One per gateway."""
+    max_backlog: int = 50000
+    """Packets answered but not yet in the stores beyond which answers are held back."""
 
     def __post_init__(self) -> None:
         def bad(name: str, value: object, expected: str) -> ValueError:
@@ -134,7 +147,10 @@ class GatewayConfig:
                 raise bad(name, value, "a positive number of seconds")
         if not isinstance(self.max_batch_delay, int | float) or not 0 <= self.max_batch_delay <= 1:
             raise bad("max_batch_delay", self.max_batch_delay, "0 to 1 second")
-        for name in ("max_batch", "max_pending_per_connection", "latency_window"):
+        if self.journal_dir is not None and (not isinstance(self.journal_dir, str | os.PathLike)
+                                             or not str(self.journal_dir)):
+            raise bad("journal_dir", self.journal_dir, "a directory path")
+        for name in ("max_batch", "max_pending_per_connection", "latency_window", "max_backlog"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise bad(name, value, "a positive integer")
@@ -169,9 +185,17 @@ class GatewayCounters:
     """Deviations accepted in tolerant mode (``strict=False``), by kind."""
     replies_sent: int
     batches: int
+    """Group commits to the journal (each answers the packets in it)."""
+    store_transactions: int
     store_errors: int
+    """Failed journal commits (not answered) and store transactions (retried from the
+    journal)."""
+    store_backlog: int
+    """Packets answered (journaled) but not yet applied to the stores."""
     commit_latency_p50: float
     commit_latency_p99: float
+    store_latency_p50: float
+    store_latency_p99: float
     reply_latency_p50: float
     reply_latency_p99: float
 
@@ -184,6 +208,8 @@ class GatewayCounters:
             f"readings={self.readings_stored} dup={self.duplicates} rejected[{rejected}] "
             f"quarantined={self.quarantined} replies={self.replies_sent} "
             f"commit p50/p99={self.commit_latency_p50:.1f}/{self.commit_latency_p99:.1f} ms "
+            f"store backlog={self.store_backlog} "
+            f"p50/p99={self.store_latency_p50:.1f}/{self.store_latency_p99:.1f} ms "
             f"reply p50/p99={self.reply_latency_p50:.1f}/{self.reply_latency_p99:.1f} ms"
         )
 
@@ -257,6 +283,8 @@ class _Batch:
 
     def packets_table(self) -> pa.Table:
         """The batch's raw packets as :data:`ecohub.store.PACKET_SCHEMA`."""
+        if not self.packets:
+            return PACKET_SCHEMA.empty_table()
         ids, mns, cns, received, raws = zip(*self.packets, strict=True)
         return pa.Table.from_arrays(
             [
@@ -368,8 +396,8 @@ def _part_key(part: hj212.Packet) -> tuple[object, ...]:
 class Gateway:
     """The asyncio HJ 212 server over one :class:`ecohub.store.Store`.
 
-    ``on_commit`` is a list of callables receiving each committed readings table
-    (:data:`ecohub.store.READING_SCHEMA`); they run on the writer thread after the commit and
+    ``on_commit`` is a list of callables receiving each readings table applied to the store
+    (:data:`ecohub.store.READING_SCHEMA`), replayed ones included; they run on the store thread
     after the answers went out, so quality control can be wired in without slowing the replies.
     """
 
@@ -384,17 +412,20 @@ class Gateway:
         self._committing = False
         self._timer: asyncio.TimerHandle | None = None
         self._drained = asyncio.Event()
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hj212-writer")
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hj212-journal")
+        self._writer: StoreWriter | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.Server | None = None
         self._sweeper_task: asyncio.Task[None] | None = None
         self._stopping = False
         self._commit_latency: deque[float] = deque(maxlen=self.config.latency_window)
+        self._store_latency: deque[float] = deque(maxlen=self.config.latency_window)
         self._reply_latency: deque[float] = deque(maxlen=self.config.latency_window)
         self._n: dict[str, int] = dict.fromkeys(
             (
                 "connections_total", "connections_idle_closed", "packets_received",
                 "packets_stored", "packets_not_data", "readings_stored", "duplicates",
-                "quarantined", "replies_sent", "batches", "store_errors",
+                "quarantined", "replies_sent", "batches", "store_transactions", "store_errors",
             ),
             0,
         )
@@ -404,9 +435,13 @@ class Gateway:
     # ----------------------------------------------------------------- lifecycle
 
     async def start(self) -> None:
-        """Load the device registry, start the writer and listen on ``config.host:port``."""
+        """Load the device registry, open the journal and apply what the stores miss from it
+        (after a crash), start the store thread and listen on ``config.host:port``."""
         await self.reload_devices()
-        loop = asyncio.get_running_loop()
+        loop = self._loop = asyncio.get_running_loop()
+        self._writer = await loop.run_in_executor(self._executor, self._open_writer)
+        await loop.run_in_executor(self._executor, self._writer.replay)
+        self._writer.start()
         self._sweeper_task = loop.create_task(self._sweeper(), name="hj212-sweeper")
         self._server = await loop.create_server(
             lambda: _Connection(self), self.config.host, self.config.port, backlog=4096
@@ -421,9 +456,19 @@ class Gateway:
         host, port, *_ = self._server.sockets[0].getsockname()
         return host, port
 
+    def _open_writer(self) -> StoreWriter:
+        directory = self.config.journal_dir
+        if directory is None:
+            root = self.store.settings.data_dir or os.environ.get("ECOHUB_DATA_DIR") \
+                or DEFAULT_DATA_DIR
+            directory = os.path.join(root, "journal")
+        return StoreWriter(self.store, directory, hooks=self.on_commit,
+                           on_applied=self._applied_threadsafe)
+
     async def stop(self) -> None:
         """Graceful shutdown: stop accepting and reading, commit and answer everything received,
-        keep partial frames and unfinished split transfers as rejected, then close the links."""
+        keep partial frames and unfinished split transfers as rejected, close the links, then
+        apply the journal to the stores and remove it."""
         if self._stopping:
             return
         self._stopping = True
@@ -450,8 +495,21 @@ class Gateway:
             await asyncio.sleep(0.01)
         if self._server is not None:
             await self._server.wait_closed()
+        if self._writer is not None:
+            await asyncio.get_running_loop().run_in_executor(self._executor, self._writer.close)
         self._executor.shutdown(wait=True)
         log.info("HJ 212 gateway stopped: %s", self.counters().log_line())
+
+    async def flush(self) -> None:
+        """Commit and answer everything received so far, and wait until the stores hold it
+        (and the ``on_commit`` hooks have seen it)."""
+        self._seal()
+        while self._committing or self._sealed:
+            self._drained.clear()
+            await self._drained.wait()
+        while self._writer is not None and self._writer.unapplied:
+            await asyncio.sleep(0.002)
+        await asyncio.sleep(0)  # the store thread's last report runs on the loop first
 
     async def reload_devices(self) -> int:
         """Re-read the device registry (after registering loggers); returns the device count."""
@@ -462,9 +520,13 @@ class Gateway:
     def counters(self) -> GatewayCounters:
         """A snapshot of the counters."""
         commit = _percentiles(self._commit_latency)
+        store = _percentiles(self._store_latency)
         reply = _percentiles(self._reply_latency)
         return GatewayCounters(
             connections_open=len(self._connections),
+            store_backlog=0 if self._writer is None else self._writer.backlog,
+            store_latency_p50=store[0],
+            store_latency_p99=store[1],
             rejected=dict(self._rejected),
             deviations=dict(self._deviations),
             commit_latency_p50=commit[0],
@@ -694,20 +756,23 @@ class Gateway:
         if self._committing or not self._sealed:
             self._drained.set()
             return
+        if self._writer is None or self._writer.backlog >= self.config.max_backlog:
+            return  # the store is behind: hold the answers back; _applied pumps again
         batch = self._sealed.popleft()
         self._committing = True
-        # The Arrow tables are built here, on the loop: the writer thread then spends its time
-        # inside the store (which releases the GIL) instead of queueing for the GIL.
-        readings = batch.readings_table()
-        packets = batch.packets_table() if batch.packets else None
+        # The Arrow tables are built here, on the loop: the journal thread then spends its time
+        # serialising and writing (without the GIL) instead of queueing for the GIL.
+        journaled = JournalBatch(batch.readings_table(), batch.packets_table(), batch.rejected,
+                                 batch.n_packets)
         loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self._executor, self._commit, batch.rejected, readings,
-                                      packets)
-        future.add_done_callback(lambda f: self._committed(batch, readings, f))
+        started = time.perf_counter()
+        future = loop.run_in_executor(self._executor, self._writer.commit, journaled)
+        future.add_done_callback(lambda f: self._committed(batch, journaled, f, started))
 
-    def _committed(self, batch: _Batch, table: pa.Table, future: asyncio.Future[tuple[int, float]]
-                   ) -> None:
-        """Back on the loop after a commit: start the next one, then answer and release."""
+    def _committed(self, batch: _Batch, journaled: JournalBatch, future: asyncio.Future[int],
+                   started: float) -> None:
+        """Back on the loop after a journal commit: start the next one, then answer, release
+        the links and hand the batch to the store thread."""
         self._committing = False
         if self._sealed:
             self._pump()
@@ -716,38 +781,34 @@ class Gateway:
         error = future.exception()
         if error is not None:
             # Nothing is answered, so the loggers resend: HJ 212's own recovery ([S17] §6.2).
-            log.error("HJ 212 gateway: commit of %d packets failed: %r", len(batch), error)
+            log.error("HJ 212 gateway: journal commit of %d packets failed: %r", len(batch), error)
             self._n["store_errors"] += 1
         else:
-            inserted, seconds = future.result()
+            assert self._writer is not None
+            self._writer.submit(future.result(), journaled)
             self._n["batches"] += 1
-            self._n["packets_stored"] += batch.n_packets
-            self._n["readings_stored"] += inserted
-            self._n["duplicates"] += table.num_rows - inserted
-            self._commit_latency.append(seconds)
-            for conn, reply, started in batch.replies:
-                conn.send(reply, started)
+            self._commit_latency.append(time.perf_counter() - started)
+            for conn, reply, sent in batch.replies:
+                conn.send(reply, sent)
         for conn in batch.connections:
             conn.release()
-        if self.on_commit and error is None and table.num_rows:
-            asyncio.get_running_loop().run_in_executor(self._executor, self._run_hooks, table)
 
-    def _commit(self, rejected: list[RejectedPacket], readings: pa.Table,
-                packets: pa.Table | None) -> tuple[int, float]:
-        """On the writer thread: keep the rejected packets, then store readings and raw packets
-        in one transaction. Returns (readings newly inserted, seconds)."""
-        started = time.perf_counter()
-        if rejected:
-            self.store.registry.record_rejected_many(rejected)
-        inserted = self.store.measurements.write(readings, packets) if packets is not None else 0
-        return inserted, time.perf_counter() - started
+    def _applied_threadsafe(self, result: Applied) -> None:
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._applied, result)
 
-    def _run_hooks(self, table: pa.Table) -> None:
-        for hook in list(self.on_commit):
-            try:
-                hook(table)
-            except Exception:
-                log.exception("HJ 212 gateway: on_commit hook %r failed", hook)
+    def _applied(self, result: Applied) -> None:
+        """Back on the loop after a store transaction: count it; resume held-back answers."""
+        if result.error is not None:
+            self._n["store_errors"] += 1
+            return
+        self._n["store_transactions"] += 1
+        self._n["packets_stored"] += result.packets
+        self._n["readings_stored"] += result.inserted
+        self._n["duplicates"] += result.readings - result.inserted
+        self._store_latency.append(result.seconds)
+        if self._sealed and not self._committing:
+            self._pump()
 
 
 def _reply_frame(packet: hj212.Packet) -> bytes | None:

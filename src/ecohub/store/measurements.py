@@ -115,11 +115,18 @@ class MeasurementStore(ABC):
     """Append-only store of readings and of the raw packets they came from."""
 
     @abstractmethod
-    def write(self, readings: pa.Table, packets: pa.Table | None = None) -> int:
+    def write(self, readings: pa.Table, packets: pa.Table | None = None, *,
+              journal: tuple[str, int] | None = None) -> int:
         """Store readings (and their source packets) in one transaction, durable on return.
 
         Readings whose key already exists are ignored. Returns the number newly inserted.
+        ``journal`` (journal id, sequence number) records in the same transaction that the
+        gateway's journal is applied up to that record (:mod:`ecohub.ingest.journal`).
         """
+
+    @abstractmethod
+    def journal_position(self, journal_id: str) -> int:
+        """The last record of journal ``journal_id`` applied to this store (0: none)."""
 
     @abstractmethod
     def count(self) -> int: ...
@@ -262,7 +269,7 @@ _DUCKDB_INSERT_NEW = f"""
 class DuckDBMeasurements(MeasurementStore):
     """Embedded columnar backend (one DuckDB file, one writing process)."""
 
-    SCHEMA_VERSION = 2
+    SCHEMA_VERSION = 3
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -299,12 +306,17 @@ class DuckDBMeasurements(MeasurementStore):
                 statistic VARCHAR NOT NULL, decision VARCHAR NOT NULL, reviewer VARCHAR NOT NULL,
                 reason VARCHAR NOT NULL, reviewed_at TIMESTAMPTZ NOT NULL
             );
+            CREATE TABLE IF NOT EXISTS journal_applied (
+                journal_id VARCHAR, target VARCHAR, seq BIGINT NOT NULL,
+                PRIMARY KEY (journal_id, target)
+            );
             CREATE TABLE IF NOT EXISTS store_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
             INSERT OR IGNORE INTO store_meta VALUES ('schema_version', '{self.SCHEMA_VERSION}');
             """
         )
 
-    def write(self, readings: pa.Table, packets: pa.Table | None = None) -> int:
+    def write(self, readings: pa.Table, packets: pa.Table | None = None, *,
+              journal: tuple[str, int] | None = None) -> int:
         batch = conform(readings, READING_SCHEMA, "readings")
         if batch.num_rows == 0 and (packets is None or packets.num_rows == 0):
             return 0
@@ -319,11 +331,22 @@ class DuckDBMeasurements(MeasurementStore):
                 if packets is not None and packets.num_rows:
                     packet_batch = conform(packets, PACKET_SCHEMA, "packets")  # noqa: F841
                     self._con.execute("INSERT INTO packets SELECT * FROM packet_batch")
+                if journal is not None:
+                    self._con.execute(
+                        "INSERT OR REPLACE INTO journal_applied VALUES (?, 'measurements', ?)",
+                        list(journal))
                 self._con.execute("COMMIT")
             except BaseException:
                 self._con.execute("ROLLBACK")
                 raise
         return int(inserted)
+
+    def journal_position(self, journal_id: str) -> int:
+        with self._lock:
+            row = self._con.execute(
+                "SELECT seq FROM journal_applied WHERE journal_id = ? AND target = 'measurements'",
+                [journal_id]).fetchone()
+        return 0 if row is None else int(row[0])
 
     def write_flags(self, flags: pa.Table) -> int:
         batch = conform(flags, QC_FLAG_SCHEMA, "QC flags")  # noqa: F841 - read by DuckDB
@@ -360,7 +383,8 @@ class PostgresMeasurements(MeasurementStore):
         self._con = self._raw.driver_connection  # psycopg.Connection
         self._lock = threading.Lock()
 
-    def write(self, readings: pa.Table, packets: pa.Table | None = None) -> int:
+    def write(self, readings: pa.Table, packets: pa.Table | None = None, *,
+              journal: tuple[str, int] | None = None) -> int:
         batch = conform(readings, READING_SCHEMA, "readings")
         columns = {name: batch.column(name) for name in READING_SCHEMA.names}
         arrays = [
@@ -405,7 +429,24 @@ class PostgresMeasurements(MeasurementStore):
                         p.column("raw").to_pylist(),
                     ],
                 )
+            if journal is not None:
+                cursor.execute(
+                    """
+                    INSERT INTO journal_applied (journal_id, target, seq)
+                    VALUES (%s, 'measurements', %s)
+                    ON CONFLICT (journal_id, target) DO UPDATE SET seq = excluded.seq
+                    """,
+                    list(journal),
+                )
         return int(inserted)
+
+    def journal_position(self, journal_id: str) -> int:
+        with self._lock, self._con.transaction(), self._con.cursor() as cursor:
+            cursor.execute(
+                "SELECT seq FROM journal_applied WHERE journal_id = %s AND target = 'measurements'",
+                [journal_id])
+            row = cursor.fetchone()
+        return 0 if row is None else int(row[0])
 
     def write_flags(self, flags: pa.Table) -> int:
         batch = conform(flags, QC_FLAG_SCHEMA, "QC flags")

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     DateTime,
     Float,
     ForeignKey,
@@ -86,3 +87,15 @@ class RejectedPacket(Base):
     raw: Mapped[bytes] = mapped_column(LargeBinary)
 
     __table_args__ = (Index("ix_rejected_disposition_kind", "disposition", "reason_kind"),)
+
+
+class JournalPosition(Base):
+    """The last record of a gateway's write-ahead journal that a store has applied
+    (:mod:`ecohub.ingest.journal`), written in the same transaction as the data."""
+
+    __tablename__ = "journal_applied"
+
+    journal_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    target: Mapped[str] = mapped_column(String(32), primary_key=True)
+    """``registry`` (rejected packets) or ``measurements`` (readings and raw packets)."""
+    seq: Mapped[int] = mapped_column(BigInteger)

@@ -224,8 +224,13 @@ class Registry:
             [RejectedPacket(raw, reason, received_at, peer, mn, disposition, reason_kind)]
         )
 
-    def record_rejected_many(self, packets: Sequence[RejectedPacket]) -> None:
-        """Keep packets that were not stored, whole, with their reasons (one transaction)."""
+    def record_rejected_many(self, packets: Sequence[RejectedPacket], *,
+                             journal: tuple[str, int] | None = None) -> None:
+        """Keep packets that were not stored, whole, with their reasons (one transaction).
+
+        ``journal`` (journal id, sequence number) records in the same transaction that the
+        gateway's journal is applied up to that record (:mod:`ecohub.ingest.journal`).
+        """
         for packet in packets:
             if packet.disposition not in models.DISPOSITIONS:
                 raise ValueError(
@@ -234,6 +239,9 @@ class Registry:
         if not packets:
             return
         with Session(self.engine) as session, session.begin():
+            if journal is not None:
+                session.merge(models.JournalPosition(
+                    journal_id=journal[0], target="registry", seq=journal[1]))
             session.add_all(
                 models.RejectedPacket(
                     received_at=p.received_at, disposition=p.disposition, reason_kind=p.kind,
@@ -241,6 +249,12 @@ class Registry:
                 )
                 for p in packets
             )
+
+    def journal_position(self, journal_id: str) -> int:
+        """The last record of journal ``journal_id`` whose rejected packets are kept (0: none)."""
+        with Session(self.engine) as session:
+            row = session.get(models.JournalPosition, (journal_id, "registry"))
+            return 0 if row is None else row.seq
 
     def rejected_counts(self) -> list[tuple[str, str, int]]:
         """(disposition, reason kind, count), most frequent first."""

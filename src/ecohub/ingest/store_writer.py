@@ -1,0 +1,282 @@
+"""Durable ingest: batches go to the write-ahead journal, then to the stores in the background.
+
+The gateway hands each group-commit batch (readings, raw packets, rejected packets) to
+:meth:`StoreWriter.commit`, which appends it to the :class:`~ecohub.ingest.journal.Journal` and
+returns once it is on disk: the batch is then durable and its loggers may be answered. A single
+applier thread takes the journaled batches, merges whatever has queued up into one transaction
+per store (large transactions are what a columnar store is fast at) and records in that same
+transaction the journal position it reached. After a crash, :meth:`StoreWriter.replay` applies
+exactly the records beyond each store's position; segments applied to both stores are deleted.
+
+The store lags the answers by one apply (typically well under a second); ``backlog`` says by how
+much, and the gateway stops answering new batches while it exceeds its limit, so a slow store
+slows the loggers down instead of filling memory.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import struct
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+
+from ecohub.ingest.journal import Journal
+from ecohub.store import RejectedPacket, Store
+
+__all__ = ["Applied", "JournalBatch", "StoreWriter"]
+
+log = logging.getLogger(__name__)
+
+REJECTED_SCHEMA = pa.schema([
+    ("raw", pa.binary()),
+    ("reason", pa.string()),
+    ("received_at", pa.timestamp("us", tz="UTC")),
+    ("peer", pa.string()),
+    ("mn", pa.string()),
+    ("disposition", pa.string()),
+    ("reason_kind", pa.string()),
+])
+"""Rejected and quarantined packets inside a journal record."""
+
+_LENGTH = struct.Struct("<Q")
+_RETRY_SECONDS = 1.0
+
+
+@dataclass
+class JournalBatch:
+    """One group commit: readings (:data:`READING_SCHEMA`), raw packets (:data:`PACKET_SCHEMA`)
+    and packets kept as rejected or quarantined."""
+
+    readings: pa.Table
+    packets: pa.Table
+    rejected: list[RejectedPacket] = field(default_factory=list)
+    packet_count: int = 0
+    """Packets the batch answers for (stored and quarantined), for the backlog."""
+
+    def encode(self) -> bytes:
+        """The batch as one journal record: three length-prefixed Arrow IPC streams."""
+        parts = []
+        for table in (self.readings, self.packets, _rejected_table(self.rejected),
+                      pa.table({"n": pa.array([self.packet_count], pa.int64())})):
+            sink = pa.BufferOutputStream()
+            with pa.ipc.new_stream(sink, table.schema) as writer:
+                writer.write_table(table)
+            data = sink.getvalue()
+            parts += [_LENGTH.pack(data.size), data.to_pybytes()]
+        return b"".join(parts)
+
+    @classmethod
+    def decode(cls, payload: bytes) -> JournalBatch:
+        tables, offset = [], 0
+        for _ in range(4):
+            (size,) = _LENGTH.unpack_from(payload, offset)
+            offset += _LENGTH.size
+            tables.append(pa.ipc.open_stream(payload[offset:offset + size]).read_all())
+            offset += size
+        readings, packets, rejected, count = tables
+        return cls(readings, packets, _rejected_list(rejected), count.column(0)[0].as_py())
+
+
+def _rejected_table(records: list[RejectedPacket]) -> pa.Table:
+    return pa.Table.from_pylist(
+        [{"raw": bytes(r.raw), "reason": r.reason, "received_at": r.received_at, "peer": r.peer,
+          "mn": r.mn, "disposition": r.disposition, "reason_kind": r.reason_kind}
+         for r in records],
+        schema=REJECTED_SCHEMA,
+    )
+
+
+def _rejected_list(table: pa.Table) -> list[RejectedPacket]:
+    return [RejectedPacket(**row) for row in table.to_pylist()]
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What one store transaction applied (reported to ``on_applied``)."""
+
+    packets: int
+    readings: int
+    inserted: int
+    seconds: float
+    error: BaseException | None = None
+
+
+class StoreWriter:
+    """The journal of one gateway and the thread that applies it to the stores.
+
+    Parameters
+    ----------
+    store : Store
+        Registry (rejected packets) and measurement store.
+    journal_dir : path
+        This gateway's journal directory.
+    on_applied : callable, optional
+        Called on the applier thread after every store transaction (or failed attempt).
+    hooks : list of callables
+        Receive every applied readings table (e.g. quality control), after ``on_applied``.
+    max_rows : int
+        Most readings merged into one store transaction.
+    """
+
+    def __init__(self, store: Store, journal_dir: str | Path, *,
+                 on_applied: Callable[[Applied], None] | None = None,
+                 hooks: Iterable[Callable[[pa.Table], object]] = (),
+                 max_rows: int = 200_000) -> None:
+        self.store = store
+        self.on_applied = on_applied
+        self.hooks = hooks
+        self.max_rows = max_rows
+        self.journal = Journal(journal_dir)
+        self._positions = (store.registry.journal_position(self.journal.id),
+                           store.measurements.journal_position(self.journal.id))
+        if max(self._positions) > self.journal.last_seq:
+            # records applied and released earlier: never hand out their numbers again
+            self.journal.close()
+            self.journal = Journal(journal_dir, after=max(self._positions))
+        self._registry_at = self._positions[0]
+        self._queue: queue.Queue[tuple[int, JournalBatch] | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._backlog = self._unapplied = 0
+        self._closing = False
+        self._backlog_lock = threading.Lock()
+
+    # ----------------------------------------------------------------- recovery
+
+    def replay(self, progress: Callable[[int], None] | None = None) -> tuple[int, int]:
+        """Apply the journal records the stores are missing (after a crash); returns (records,
+        readings newly inserted). Call before the gateway accepts packets."""
+        registry_at, measurements_at = self._positions
+        pending: list[tuple[int, JournalBatch]] = []
+        records = inserted = rows = 0
+        for seq, payload in self.journal.replay(after=min(self._positions)):
+            batch = JournalBatch.decode(payload)
+            if seq <= registry_at:
+                batch.rejected = []
+            if seq <= measurements_at:
+                batch.readings = batch.readings.slice(0, 0)
+                batch.packets = batch.packets.slice(0, 0)
+            pending.append((seq, batch))
+            rows += batch.readings.num_rows
+            records += 1
+            if rows >= self.max_rows:
+                inserted += self._apply(pending).inserted
+                pending, rows = [], 0
+            if progress is not None:
+                progress(records)
+        if pending:
+            inserted += self._apply(pending).inserted
+        self.journal.release(self.journal.last_seq, current=True)
+        if records:
+            log.info("HJ 212 journal %s: replayed %d records, %d readings were missing",
+                     self.journal.directory, records, inserted)
+        return records, inserted
+
+    # ----------------------------------------------------------------- the data path
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="hj212-store", daemon=True)
+        self._thread.start()
+
+    def commit(self, batch: JournalBatch) -> int:
+        """Make ``batch`` durable in the journal (blocking; run it off the event loop); returns
+        its sequence number for :meth:`submit`."""
+        return self.journal.append(batch.encode())
+
+    def submit(self, seq: int, batch: JournalBatch) -> None:
+        """Queue a journaled batch for the stores."""
+        with self._backlog_lock:
+            self._backlog += batch.packet_count
+            self._unapplied += 1
+        self._queue.put((seq, batch))
+
+    @property
+    def backlog(self) -> int:
+        """Packets answered (journaled) but not yet applied to the stores."""
+        return self._backlog
+
+    @property
+    def unapplied(self) -> int:
+        """Journaled batches not yet applied to the stores (and through the hooks)."""
+        return self._unapplied
+
+    def close(self) -> None:
+        """Apply everything queued, stop the applier, delete the applied journal, close it.
+
+        If the stores fail now, what they miss stays in the journal for the next start."""
+        if self._thread is not None:
+            self._closing = True
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+        self.journal.close()
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            items = [self._queue.get()]
+            rows = 0 if items[0] is None else items[0][1].readings.num_rows
+            while rows < self.max_rows:  # merge what queued up meanwhile into one transaction
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                items.append(item)
+                rows += 0 if item is None else item[1].readings.num_rows
+            if None in items:
+                stopping = True
+                items = [i for i in items if i is not None]
+            if not items:
+                continue
+            while True:
+                result = self._apply(items)
+                if self.on_applied is not None:
+                    self.on_applied(result)
+                if result.error is None or self._closing:
+                    break
+                # Answered data is safe in the journal: keep trying, never drop it.
+                time.sleep(_RETRY_SECONDS)
+            with self._backlog_lock:
+                self._backlog -= sum(b.packet_count for _, b in items)
+                self._unapplied -= len(items)
+            if result.error is not None:
+                log.error("HJ 212 store: journal records up to %d stay in %s and are applied "
+                          "at the next start", items[-1][0], self.journal.directory)
+                return
+        self.journal.release(self.journal.last_seq, current=True)
+
+    def _apply(self, items: list[tuple[int, JournalBatch]]) -> Applied:
+        """Apply journaled batches in one transaction per store; release their segments."""
+        started = time.perf_counter()
+        seq = items[-1][0]
+        batches = [b for _, b in items]
+        readings = pa.concat_tables([b.readings for b in batches]).combine_chunks()
+        packets = pa.concat_tables([b.packets for b in batches])
+        rejected = [r for b in batches for r in b.rejected]
+        count = sum(b.packet_count for b in batches)
+        try:
+            if rejected and seq > self._registry_at:  # not again when a retry follows
+                self.store.registry.record_rejected_many(rejected, journal=(self.journal.id, seq))
+                self._registry_at = seq
+            inserted = 0
+            if readings.num_rows or packets.num_rows:
+                inserted = self.store.measurements.write(
+                    readings, packets, journal=(self.journal.id, seq))
+        except Exception as error:
+            log.error("HJ 212 store: applying journal records up to %d failed (kept, retried): "
+                      "%r", seq, error)
+            return Applied(count, readings.num_rows, 0, time.perf_counter() - started, error)
+        self.journal.release(seq)
+        seconds = time.perf_counter() - started
+        if readings.num_rows:
+            for hook in list(self.hooks):
+                try:
+                    hook(readings)
+                except Exception:
+                    log.exception("HJ 212 store: hook %r failed", hook)
+        return Applied(count, readings.num_rows, inserted, seconds)
