@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from ecohub.ingest.hj212_server import Gateway, GatewayConfig, _reply_frame, serve
 from ecohub.ingest.journal import Journal
 from ecohub.protocols import hj212
-from ecohub.store import ObjectSpec, Store, open_store
+from ecohub.store import Device, ObjectSpec, Store, open_store
 
 MN = "010000A8900016F000169DC0"
 PW = "123456"
@@ -215,6 +215,37 @@ def test_several_frames_in_one_write_answered_in_order(store: Store) -> None:
     assert store.measurements.count() == 5 * 6
 
 
+def test_packets_behind_a_password_check_keep_their_order(store: Store, monkeypatch) -> None:
+    """A logger's first PW is checked off the loop; what it sends meanwhile (a wrong PW, then
+    good packets) waits and is handled in order, while another logger is served."""
+    verify = Device.verify_password
+
+    def slow_verify(self: Device, password: str) -> bool:
+        time.sleep(0.2)
+        return verify(self, password)
+
+    monkeypatch.setattr(Device, "verify_password", slow_verify)
+    stream = (minute_packet("20240501085000001", "20240501080000")
+              + minute_packet("20240501085000002", "20240501081000", pw="654321")
+              + minute_packet("20240501085000003", "20240501082000"))
+
+    async def body(gateway: Gateway) -> object:
+        first, other = await Client.connect(gateway), await Client.connect(gateway)
+        await first.send(stream)
+        await asyncio.sleep(0.05)
+        await other.send(minute_packet("20240501085000004", "20240501083000"))
+        answers = await first.answers_until(2)
+        await other.answers_until(1)
+        await first.close()
+        await other.close()
+        return answers
+
+    answers = run(store, body)
+    assert [a.qn for a in answers] == ["20240501085000001", "20240501085000003"]
+    assert [r.kind for r in store.registry.rejected()] == ["password"]
+    assert store.measurements.count() == 3 * 6
+
+
 def test_resend_stored_once_answered_twice(store: Store) -> None:
     packet = minute_packet("20240501085000001")
 
@@ -238,15 +269,15 @@ def test_resend_stored_once_answered_twice(store: Store) -> None:
 def test_answer_only_after_the_journal_commit(store: Store, monkeypatch) -> None:
     """The 9014 leaves after the batch is on disk (journal write + fdatasync returned)."""
     commits: list[float] = []
-    append = Journal.append
+    append_many = Journal.append_many
 
-    def slow_append(self: Journal, payload: bytes) -> int:  # a slow disk: the answer must wait
+    def slow_append(self: Journal, payloads: list[bytes]) -> list[int]:  # a slow disk
         time.sleep(0.3)
-        seq = append(self, payload)
+        seqs = append_many(self, payloads)
         commits.append(time.monotonic())
-        return seq
+        return seqs
 
-    monkeypatch.setattr(Journal, "append", slow_append)
+    monkeypatch.setattr(Journal, "append_many", slow_append)
 
     async def body(gateway: Gateway) -> tuple[float, int]:
         client = await Client.connect(gateway)

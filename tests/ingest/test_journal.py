@@ -72,6 +72,13 @@ def test_segments_rotate_and_applied_ones_are_deleted(tmp_path: Path) -> None:
         assert journal.append(b"x") == 7
 
 
+def test_group_commit_writes_records_in_order(tmp_path: Path) -> None:
+    with Journal(tmp_path) as journal:
+        assert journal.append_many([b"a", b"b", b"c"]) == [1, 2, 3]
+        assert journal.append(b"d") == 4
+        assert [p for _, p in journal.replay(after=0)] == [b"a", b"b", b"c", b"d"]
+
+
 def test_numbering_continues_after_an_applied_position(tmp_path: Path) -> None:
     with Journal(tmp_path, after=41) as journal:
         assert journal.append(b"x") == 42
@@ -132,7 +139,7 @@ def test_replay_applies_exactly_what_the_stores_miss(store, tmp_path: Path) -> N
     journal_dir = tmp_path / "journal"
     writer = StoreWriter(store, journal_dir)
     for minute in range(4):  # journaled (answered) …
-        writer.commit(batch(minute, rejected=1))
+        writer.journal.append(batch(minute, rejected=1).encode())
     writer._apply([(1, batch(0, rejected=1)), (2, batch(1, rejected=1))])  # … two applied
     writer.journal.close()  # the process dies here
 
@@ -146,8 +153,10 @@ def test_replay_applies_exactly_what_the_stores_miss(store, tmp_path: Path) -> N
     assert not list(journal_dir.glob("*.wal"))
     assert writer.replay() == (0, 0)
     writer.start()
-    writer.submit(writer.commit(batch(9)), batch(9))
+    seqs: list[object] = []
+    writer.commit(batch(9), seqs.append)
     writer.close()
+    assert seqs == [5]
     assert store.measurements.count() == 15
     assert store.measurements.journal_position(writer.journal.id) == 5  # never reused
 
@@ -157,7 +166,7 @@ def test_applier_merges_queued_batches_and_runs_hooks(store, tmp_path: Path) -> 
     writer = StoreWriter(store, tmp_path / "journal", hooks=[lambda t: seen.append(t.num_rows)])
     for minute in range(5):
         b = batch(minute)
-        writer.submit(writer.commit(b), b)
+        writer.submit(writer.journal.append(b.encode()), b)
     assert writer.backlog == 5
     writer.start()
     writer.close()

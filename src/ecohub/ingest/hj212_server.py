@@ -111,9 +111,9 @@ class GatewayConfig:
     idle_timeout: float = 600.0
     max_batch: int = 4000
     """Most packets committed in one transaction."""
-    max_batch_delay: float = 0.004
-    """When the writer is idle, how long the first packet waits for others to share its commit
-    (while a commit runs, the next batch fills anyway)."""
+    max_batch_delay: float = 0.005
+    """How long the first packet of a batch waits for others to share its journal commit
+    (batches sealed while a commit runs share the next one anyway)."""
     minute_interval: int = 10
     minute_intervals: Mapping[str, int] = field(default_factory=dict)
     max_pending_per_connection: int = 256
@@ -318,10 +318,12 @@ class _Connection(asyncio.Protocol):
         self.pending = 0
         self.paused = False
         self.closed = False
+        self.held: deque[tuple[bytes | hj212.FrameError, float, datetime]] | None = None
+        """Items that arrived while a password check of this link runs (None: no check)."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports are not asyncio.Transport subclasses, but behave as one
+        self.transport = transport  # type: ignore[assignment]
         host, port, *_ = transport.get_extra_info("peername") or ("?", 0)
         self.peer = f"{host}:{port}"
         self.gateway._opened(self)
@@ -331,15 +333,22 @@ class _Connection(asyncio.Protocol):
         self.last_seen = now
         received_at = datetime.now(UTC)
         items = self.frames.feed(data)
-        held = self.frames.pending
-        self.tail = (self.tail + data)[-held:] if held else b""
+        pending = self.frames.pending
+        self.tail = (self.tail + data)[-pending:] if pending else b""
         for item in items:
-            try:
-                self.gateway._handle(self, item, now, received_at)
-            except Exception as error:  # a bug must cost one packet (kept), not the link
-                log.exception("HJ 212 gateway: packet from %s could not be handled", self.peer)
-                raw = item.raw if isinstance(item, hj212.FrameError) else item
-                self.gateway._reject(self, raw, f"internal: {error!r}", received_at)
+            self.take(item, now, received_at)
+
+    def take(self, item: bytes | hj212.FrameError, now: float, received_at: datetime) -> None:
+        """Handle one framed item, or queue it behind a password check still running."""
+        if self.held is not None:
+            self.held.append((item, now, received_at))
+            return
+        try:
+            self.gateway._handle(self, item, now, received_at)
+        except Exception as error:  # a bug must cost one packet (kept), not the link
+            log.exception("HJ 212 gateway: packet from %s could not be handled", self.peer)
+            raw = item.raw if isinstance(item, hj212.FrameError) else item
+            self.gateway._reject(self, raw, f"internal: {error!r}", received_at)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -409,10 +418,14 @@ class Gateway:
         self._connections: set[_Connection] = set()
         self._filling: _Batch | None = None
         self._sealed: deque[_Batch] = deque()
-        self._committing = False
+        self._in_flight = 0
+        """Batches handed to the journal and not answered yet."""
+        self._verifying = 0
+        """Password checks running."""
+        self._auth = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hj212-auth")
         self._timer: asyncio.TimerHandle | None = None
         self._drained = asyncio.Event()
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hj212-journal")
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hj212-io")
         self._writer: StoreWriter | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.Server | None = None
@@ -478,10 +491,7 @@ class Gateway:
             if conn.transport is not None and not conn.closed:
                 conn.transport.pause_reading()
             self._keep_leftovers(conn, "gateway stopped")
-        self._seal()
-        while self._committing or self._sealed:  # every received packet committed, answered
-            self._drained.clear()
-            await self._drained.wait()
+        await self._answer_everything()
         if self._sweeper_task is not None:
             self._sweeper_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -498,18 +508,25 @@ class Gateway:
         if self._writer is not None:
             await asyncio.get_running_loop().run_in_executor(self._executor, self._writer.close)
         self._executor.shutdown(wait=True)
+        self._auth.shutdown(wait=True)
         log.info("HJ 212 gateway stopped: %s", self.counters().log_line())
 
     async def flush(self) -> None:
         """Commit and answer everything received so far, and wait until the stores hold it
         (and the ``on_commit`` hooks have seen it)."""
-        self._seal()
-        while self._committing or self._sealed:
-            self._drained.clear()
-            await self._drained.wait()
+        await self._answer_everything()
         while self._writer is not None and self._writer.unapplied:
             await asyncio.sleep(0.002)
         await asyncio.sleep(0)  # the store thread's last report runs on the loop first
+
+    async def _answer_everything(self) -> None:
+        """Wait until every packet received is checked, journaled and answered."""
+        while True:
+            self._drained.clear()
+            self._seal()
+            if not (self._in_flight or self._sealed or self._verifying):
+                return
+            await self._drained.wait()
 
     async def reload_devices(self) -> int:
         """Re-read the device registry (after registering loggers); returns the device count."""
@@ -609,10 +626,57 @@ class Gateway:
             else:
                 self._reject(conn, raw, reason, received_at, mn)
             return
-        if self.config.check_password and not device.verify_password(packet.pw or ""):
-            self._reject(conn, raw, f"password: PW {packet.pw!r} does not match the registry "
-                                    f"for MN {mn}", received_at, mn)
-            return
+        if self.config.check_password:
+            verdict = device.password_verdict(packet.pw or "")
+            if verdict is None:
+                self._check_password(conn, device, packet, raw, started, received_at)
+                return
+            if not verdict:
+                self._reject_password(conn, packet, raw, received_at)
+                return
+        self._accept(conn, device, packet, raw, started, received_at)
+
+    def _reject_password(self, conn: _Connection, packet: hj212.Packet, raw: bytes,
+                         received_at: datetime) -> None:
+        self._reject(conn, raw, f"password: PW {packet.pw!r} does not match the registry "
+                                f"for MN {packet.mn}", received_at, packet.mn)
+
+    def _check_password(self, conn: _Connection, device: Device, packet: hj212.Packet,
+                        raw: bytes, started: float, received_at: datetime) -> None:
+        """A PW not seen before: argon2 takes about a millisecond, so it is checked on a thread
+        (it releases the GIL) while the loop serves the other links; this link's later packets
+        wait behind it, in order. After a restart every logger's first packet comes here."""
+        conn.held = deque()
+        self._verifying += 1
+        assert self._loop is not None
+        future = self._loop.run_in_executor(self._auth, device.verify_password, packet.pw or "")
+        future.add_done_callback(
+            lambda f: self._password_checked(f, conn, device, packet, raw, started, received_at))
+
+    def _password_checked(self, future: asyncio.Future[bool], conn: _Connection, device: Device,
+                          packet: hj212.Packet, raw: bytes, started: float,
+                          received_at: datetime) -> None:
+        self._verifying -= 1
+        held, conn.held = conn.held or deque(), None
+        try:
+            if future.result():
+                self._accept(conn, device, packet, raw, started, received_at)
+            else:
+                self._reject_password(conn, packet, raw, received_at)
+        except Exception as error:  # a bug must cost one packet (kept), not the link
+            log.exception("HJ 212 gateway: packet from %s could not be handled", conn.peer)
+            self._reject(conn, raw, f"internal: {error!r}", received_at)
+        while held and conn.held is None:
+            conn.take(*held.popleft())
+        if held:  # another check started: the rest stays behind it, in order
+            assert conn.held is not None
+            conn.held.extendleft(reversed(held))
+        self._drained.set()
+
+    def _accept(self, conn: _Connection, device: Device, packet: hj212.Packet, raw: bytes,
+                started: float, received_at: datetime) -> None:
+        """Route a packet from a registered logger whose password checked."""
+        mn = device.mn
         if packet.is_split:
             whole = self._reassemble(conn, packet, raw, started, received_at)
             if whole is None:
@@ -706,8 +770,7 @@ class Gateway:
             batch = None
         if batch is None:
             batch = self._filling = _Batch()
-            if not self._committing and self._timer is None:
-                # The writer is idle: gather for max_batch_delay rather than commit one packet.
+            if self._timer is None:
                 loop = asyncio.get_running_loop()
                 self._timer = loop.call_later(self.config.max_batch_delay, self._seal)
         batch.connections.append(conn)
@@ -738,12 +801,12 @@ class Gateway:
         batch.rejected.append(record)
         return batch
 
-    # Group commit. One commit runs at a time on the writer thread; everything that arrives
-    # meanwhile fills the next batch, which is committed as soon as the writer is free (or when
-    # it is full). The event loop keeps parsing while the thread commits.
+    # Group commit. The batch being filled is sealed max_batch_delay after its first packet (or
+    # when full) and handed to the journal thread, which writes every batch queued meanwhile
+    # with one fdatasync; the answers go out when it reports back. The loop keeps parsing.
 
     def _seal(self) -> None:
-        """Close the batch being filled and start a commit if the writer is free."""
+        """Close the batch being filled and hand the sealed batches to the journal."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -753,45 +816,40 @@ class Gateway:
         self._pump()
 
     def _pump(self) -> None:
-        if self._committing or not self._sealed:
+        writer, loop = self._writer, self._loop
+        assert writer is not None and loop is not None
+        while self._sealed:
+            if writer.backlog >= self.config.max_backlog:
+                return  # the store is behind: hold the answers back; _applied pumps again
+            batch = self._sealed.popleft()
+            self._in_flight += 1
+            # The Arrow tables are built here, on the loop: the journal thread then spends its
+            # time serialising and writing (mostly without the GIL).
+            journaled = JournalBatch(batch.readings_table(), batch.packets_table(),
+                                     batch.rejected, batch.n_packets)
+            started = time.perf_counter()
+            writer.commit(journaled, lambda result, b=batch, t=started: loop.call_soon_threadsafe(
+                self._committed, b, result, t))
+        if not self._in_flight:
             self._drained.set()
-            return
-        if self._writer is None or self._writer.backlog >= self.config.max_backlog:
-            return  # the store is behind: hold the answers back; _applied pumps again
-        batch = self._sealed.popleft()
-        self._committing = True
-        # The Arrow tables are built here, on the loop: the journal thread then spends its time
-        # serialising and writing (without the GIL) instead of queueing for the GIL.
-        journaled = JournalBatch(batch.readings_table(), batch.packets_table(), batch.rejected,
-                                 batch.n_packets)
-        loop = asyncio.get_running_loop()
-        started = time.perf_counter()
-        future = loop.run_in_executor(self._executor, self._writer.commit, journaled)
-        future.add_done_callback(lambda f: self._committed(batch, journaled, f, started))
 
-    def _committed(self, batch: _Batch, journaled: JournalBatch, future: asyncio.Future[int],
-                   started: float) -> None:
-        """Back on the loop after a journal commit: start the next one, then answer, release
-        the links and hand the batch to the store thread."""
-        self._committing = False
-        if self._sealed:
-            self._pump()
-        else:
-            self._seal()  # whatever arrived during the commit goes now
-        error = future.exception()
-        if error is not None:
+    def _committed(self, batch: _Batch, result: int | BaseException, started: float) -> None:
+        """Back on the loop after a journal commit: answer and release the links."""
+        self._in_flight -= 1
+        if isinstance(result, BaseException):
             # Nothing is answered, so the loggers resend: HJ 212's own recovery ([S17] §6.2).
-            log.error("HJ 212 gateway: journal commit of %d packets failed: %r", len(batch), error)
+            log.error("HJ 212 gateway: journal commit of %d packets failed: %r", len(batch),
+                      result)
             self._n["store_errors"] += 1
         else:
-            assert self._writer is not None
-            self._writer.submit(future.result(), journaled)
             self._n["batches"] += 1
             self._commit_latency.append(time.perf_counter() - started)
             for conn, reply, sent in batch.replies:
                 conn.send(reply, sent)
         for conn in batch.connections:
             conn.release()
+        if not self._in_flight and not self._sealed:
+            self._drained.set()
 
     def _applied_threadsafe(self, result: Applied) -> None:
         if self._loop is not None and not self._loop.is_closed():
@@ -807,7 +865,7 @@ class Gateway:
         self._n["readings_stored"] += result.inserted
         self._n["duplicates"] += result.readings - result.inserted
         self._store_latency.append(result.seconds)
-        if self._sealed and not self._committing:
+        if self._sealed:
             self._pump()
 
 

@@ -140,7 +140,9 @@ class StoreWriter:
             self.journal.close()
             self.journal = Journal(journal_dir, after=max(self._positions))
         self._registry_at = self._positions[0]
+        self._journal_queue: queue.Queue[tuple[JournalBatch, Callable] | None] = queue.Queue()
         self._queue: queue.Queue[tuple[int, JournalBatch] | None] = queue.Queue()
+        self._journal_thread: threading.Thread | None = None
         self._thread: threading.Thread | None = None
         self._backlog = self._unapplied = 0
         self._closing = False
@@ -180,13 +182,41 @@ class StoreWriter:
     # ----------------------------------------------------------------- the data path
 
     def start(self) -> None:
+        """Start the journal thread and the store thread."""
+        self._journal_thread = threading.Thread(target=self._journal_run, name="hj212-journal",
+                                                daemon=True)
         self._thread = threading.Thread(target=self._run, name="hj212-store", daemon=True)
+        self._journal_thread.start()
         self._thread.start()
 
-    def commit(self, batch: JournalBatch) -> int:
-        """Make ``batch`` durable in the journal (blocking; run it off the event loop); returns
-        its sequence number for :meth:`submit`."""
-        return self.journal.append(batch.encode())
+    def commit(self, batch: JournalBatch, done: Callable[[int | BaseException], object]) -> None:
+        """Queue ``batch`` for the journal. Once it is durable, ``done(seq)`` is called on the
+        journal thread (``done(error)`` if the write failed) and the batch goes to the stores.
+        Batches queued while a write runs share the next write and ``fdatasync``."""
+        self._journal_queue.put((batch, done))
+
+    def _journal_run(self) -> None:
+        while True:
+            items = [self._journal_queue.get()]
+            while True:
+                try:
+                    items.append(self._journal_queue.get_nowait())
+                except queue.Empty:
+                    break
+            work = [i for i in items if i is not None]
+            if work:
+                try:
+                    seqs = self.journal.append_many([batch.encode() for batch, _ in work])
+                except Exception as error:
+                    log.error("HJ 212 journal: write of %d batches failed: %r", len(work), error)
+                    for _, done in work:
+                        done(error)
+                else:
+                    for (batch, done), seq in zip(work, seqs, strict=True):
+                        self.submit(seq, batch)
+                        done(seq)
+            if None in items:
+                return
 
     def submit(self, seq: int, batch: JournalBatch) -> None:
         """Queue a journaled batch for the stores."""
@@ -209,6 +239,10 @@ class StoreWriter:
         """Apply everything queued, stop the applier, delete the applied journal, close it.
 
         If the stores fail now, what they miss stays in the journal for the next start."""
+        if self._journal_thread is not None:
+            self._journal_queue.put(None)
+            self._journal_thread.join()
+            self._journal_thread = None
         if self._thread is not None:
             self._closing = True
             self._queue.put(None)

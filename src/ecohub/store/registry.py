@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -67,15 +66,26 @@ class Device:
 
     def verify_password(self, password: str) -> bool:
         """Check an HJ 212 PW against the stored argon2 hash (cached after the first check)."""
-        return _verify_cached(self.password_hash, password)
+        key = (self.password_hash, password)
+        verdict = _VERIFIED.get(key)
+        if verdict is None:
+            try:
+                verdict = _DEVICE_HASHER.verify(self.password_hash, password)
+            except (VerificationError, InvalidHashError):
+                verdict = False
+            if len(_VERIFIED) >= _VERIFIED_MAX:
+                _VERIFIED.clear()
+            _VERIFIED[key] = verdict
+        return verdict
+
+    def password_verdict(self, password: str) -> bool | None:
+        """The cached result of :meth:`verify_password`, or None if not checked yet (the
+        check costs about a millisecond: the gateway runs it off its event loop)."""
+        return _VERIFIED.get((self.password_hash, password))
 
 
-@lru_cache(maxsize=65536)
-def _verify_cached(password_hash: str, password: str) -> bool:
-    try:
-        return _DEVICE_HASHER.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
+_VERIFIED: dict[tuple[str, str], bool] = {}
+_VERIFIED_MAX = 65536
 
 
 def hash_device_password(password: str) -> str:
