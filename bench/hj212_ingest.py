@@ -194,7 +194,7 @@ async def load_run(port: int, n: int, seconds: float, record: str | None) -> dic
 
 
 def load_main(port: int, n: int, seconds: float, record: str | None) -> None:
-    result = asyncio.run(load_run(port, n, seconds, record))
+    result = uvloop.run(load_run(port, n, seconds, record))
     print(json.dumps(result), flush=True)
 
 

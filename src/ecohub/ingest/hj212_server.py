@@ -56,6 +56,7 @@ import numpy as np
 import pyarrow as pa
 
 from ecohub.ingest.store_writer import Applied, JournalBatch, StoreWriter
+from ecohub.passwords import check_device_password
 from ecohub.protocols import hj212
 from ecohub.store import PACKET_SCHEMA, READING_SCHEMA, Device, RejectedPacket, Store
 from ecohub.store.settings import DEFAULT_DATA_DIR
@@ -422,7 +423,9 @@ class Gateway:
         """Batches handed to the journal and not answered yet."""
         self._verifying = 0
         """Password checks running."""
-        self._auth = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hj212-auth")
+        # argon2 releases the GIL while it hashes; two threads, as each waits for the GIL to
+        # come back from the busy loop for about as long as a check takes
+        self._auth = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hj212-auth")
         self._timer: asyncio.TimerHandle | None = None
         self._drained = asyncio.Event()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hj212-io")
@@ -522,10 +525,10 @@ class Gateway:
     async def _answer_everything(self) -> None:
         """Wait until every packet received is checked, journaled and answered."""
         while True:
-            self._drained.clear()
             self._seal()
             if not (self._in_flight or self._sealed or self._verifying):
                 return
+            self._drained.clear()  # set by the next commit or password check that completes
             await self._drained.wait()
 
     async def reload_devices(self) -> int:
@@ -643,13 +646,14 @@ class Gateway:
 
     def _check_password(self, conn: _Connection, device: Device, packet: hj212.Packet,
                         raw: bytes, started: float, received_at: datetime) -> None:
-        """A PW not seen before: argon2 takes about a millisecond, so it is checked on a thread
-        (it releases the GIL) while the loop serves the other links; this link's later packets
-        wait behind it, in order. After a restart every logger's first packet comes here."""
+        """A PW not seen before: argon2 takes about half a millisecond, so it is checked on a
+        thread while the loop serves the other links; this link's later packets wait behind it,
+        in order. After a restart every logger's first packet comes here."""
         conn.held = deque()
         self._verifying += 1
         assert self._loop is not None
-        future = self._loop.run_in_executor(self._auth, device.verify_password, packet.pw or "")
+        future = self._loop.run_in_executor(self._auth, check_device_password,
+                                            device.password_hash, packet.pw or "")
         future.add_done_callback(
             lambda f: self._password_checked(f, conn, device, packet, raw, started, received_at))
 
@@ -658,8 +662,11 @@ class Gateway:
                           received_at: datetime) -> None:
         self._verifying -= 1
         held, conn.held = conn.held or deque(), None
+        password = packet.pw or ""
         try:
-            if future.result():
+            verdict = future.result()
+            device.remember_password_verdict(password, verdict)
+            if verdict:
                 self._accept(conn, device, packet, raw, started, received_at)
             else:
                 self._reject_password(conn, packet, raw, received_at)

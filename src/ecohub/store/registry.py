@@ -6,17 +6,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from ecohub.passwords import check_device_password, hash_device_password
 from ecohub.store import models
-
-# Device passwords (HJ 212 PW) travel in clear in every packet, so the gateway checks one per
-# packet: light argon2 parameters keep the first check per device at about a millisecond, and
-# the verified result is cached in memory afterwards.
-_DEVICE_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 @dataclass(frozen=True)
@@ -66,30 +60,26 @@ class Device:
 
     def verify_password(self, password: str) -> bool:
         """Check an HJ 212 PW against the stored argon2 hash (cached after the first check)."""
-        key = (self.password_hash, password)
-        verdict = _VERIFIED.get(key)
+        verdict = self.password_verdict(password)
         if verdict is None:
-            try:
-                verdict = _DEVICE_HASHER.verify(self.password_hash, password)
-            except (VerificationError, InvalidHashError):
-                verdict = False
-            if len(_VERIFIED) >= _VERIFIED_MAX:
-                _VERIFIED.clear()
-            _VERIFIED[key] = verdict
+            verdict = check_device_password(self.password_hash, password)
+            self.remember_password_verdict(password, verdict)
         return verdict
 
     def password_verdict(self, password: str) -> bool | None:
         """The cached result of :meth:`verify_password`, or None if not checked yet (the
-        check costs about a millisecond: the gateway runs it off its event loop)."""
+        check costs about half a millisecond: the gateway runs it off its event loop)."""
         return _VERIFIED.get((self.password_hash, password))
+
+    def remember_password_verdict(self, password: str, verdict: bool) -> None:
+        """Cache the result of :func:`ecohub.passwords.check_device_password`."""
+        if len(_VERIFIED) >= _VERIFIED_MAX:
+            _VERIFIED.clear()
+        _VERIFIED[(self.password_hash, password)] = verdict
 
 
 _VERIFIED: dict[tuple[str, str], bool] = {}
 _VERIFIED_MAX = 65536
-
-
-def hash_device_password(password: str) -> str:
-    return _DEVICE_HASHER.hash(password)
 
 
 @dataclass(frozen=True)
