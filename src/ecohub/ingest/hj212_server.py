@@ -919,7 +919,7 @@ async def serve(store: Store, config: GatewayConfig | None = None, *,
                 on_commit: Iterable[Callable[[pa.Table], Any]] = ()) -> GatewayCounters:
     """Run the gateway until SIGINT/SIGTERM (or ``stop`` is set); log counters periodically.
 
-    ``on_commit`` hooks (e.g. quality control) receive every committed readings table.
+    ``on_commit`` hooks (e.g. quality control) receive every readings table applied to the store.
     Returns the final counters after a graceful shutdown.
 
     While it runs, the interpreter's GIL switch interval is lowered to
