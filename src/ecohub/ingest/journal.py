@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import os
 import struct
 import threading
@@ -31,6 +32,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 __all__ = ["Journal", "JournalError"]
+
+log = logging.getLogger(__name__)
 
 _HEADER = struct.Struct("<QII")
 _SUFFIX = ".wal"
@@ -184,7 +187,11 @@ class Journal:
         for seq, payload in _records(path):
             last = seq
             good += _HEADER.size + len(payload)
-        if good != path.stat().st_size:
+        size = path.stat().st_size
+        if good != size:
+            # the end of a write cut off by a crash (never answered), or a damaged disk
+            log.warning("journal %s: %d bytes after record %s do not check; cut off", path,
+                        size - good, last)
             with open(path, "r+b") as f:
                 f.truncate(good)
                 os.fsync(f.fileno())

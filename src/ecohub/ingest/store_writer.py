@@ -270,7 +270,10 @@ class StoreWriter:
             while True:
                 result = self._apply(items)
                 if self.on_applied is not None:
-                    self.on_applied(result)
+                    try:
+                        self.on_applied(result)
+                    except Exception:  # the store thread must outlive a bad listener
+                        log.exception("HJ 212 store: on_applied %r failed", self.on_applied)
                 if result.error is None or self._closing:
                     break
                 # Answered data is safe in the journal: keep trying, never drop it.
@@ -289,11 +292,12 @@ class StoreWriter:
         started = time.perf_counter()
         seq = items[-1][0]
         batches = [b for _, b in items]
-        readings = pa.concat_tables([b.readings for b in batches]).combine_chunks()
-        packets = pa.concat_tables([b.packets for b in batches])
-        rejected = [r for b in batches for r in b.rejected]
         count = sum(b.packet_count for b in batches)
+        rows = sum(b.readings.num_rows for b in batches)
         try:
+            readings = pa.concat_tables([b.readings for b in batches]).combine_chunks()
+            packets = pa.concat_tables([b.packets for b in batches])
+            rejected = [r for b in batches for r in b.rejected]
             if rejected and seq > self._registry_at:  # not again when a retry follows
                 self.store.registry.record_rejected_many(rejected, journal=(self.journal.id, seq))
                 self._registry_at = seq
@@ -304,7 +308,7 @@ class StoreWriter:
         except Exception as error:
             log.error("HJ 212 store: applying journal records up to %d failed (kept, retried): "
                       "%r", seq, error)
-            return Applied(count, readings.num_rows, 0, time.perf_counter() - started, error)
+            return Applied(count, rows, 0, time.perf_counter() - started, error)
         self.journal.release(seq)
         seconds = time.perf_counter() - started
         if readings.num_rows:
