@@ -766,7 +766,10 @@ def same_outcome(data: bytes, strict: bool) -> None:
         )  # fmt: skip
         return
     assert isinstance(reference, Packet), f"fast path accepted what is invalid: {reference}"
-    assert packet.readings() == reference.readings()  # before factors are built
+    columns = packet.reading_columns()  # before factors are built
+    assert packet.readings() == reference.readings() == list(zip(*columns, strict=True))
+    assert all(len(c) == len(reference.readings()) for c in columns)
+    assert list(zip(*reference.reading_columns(), strict=True)) == reference.readings()
     assert packet == reference and packet.deviations == reference.deviations
     assert (packet.fields, packet.factors) == (reference.fields, reference.factors)
     assert packet.encode() == reference.encode()

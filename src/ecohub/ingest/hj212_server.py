@@ -746,16 +746,14 @@ class Gateway:
             period_s = 60 * (minutes or self.config.minute_interval)
         batch = self._enqueue_packet(conn, packet, raw, received_at)
         received_us = batch.packets[-1][3]
-        readings = packet.readings()
-        if readings:
-            factor, statistic, value, flag = zip(*readings, strict=True)
-            batch.factor.extend(factor)
-            batch.statistic.extend(statistic)
-            batch.value.extend(value)
-            batch.flag.extend(flag)
+        factor, statistic, value, flag = packet.reading_columns()
+        batch.factor.extend(factor)
+        batch.statistic.extend(statistic)
+        batch.value.extend(value)
+        batch.flag.extend(flag)
         batch.rows.append((device.mn, device.object_id, kind,
                            (packet.data_time - _EPOCH) // _MICROSECOND, period_s, received_us,
-                           _packet_id(packet, received_us), len(readings)))
+                           _packet_id(packet, received_us), len(value)))
         self._answer_after(batch, conn, packet, started)
 
     @staticmethod

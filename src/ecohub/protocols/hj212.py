@@ -509,6 +509,24 @@ class Packet:
                         continue
         return out
 
+    def reading_columns(
+        self,
+    ) -> tuple[Sequence[str], Sequence[str], Sequence[float], Sequence[str | None]]:
+        """:meth:`readings` as four columns ``(factors, statistics, values, flags)``.
+
+        The ingest path gathers readings by column; a conforming upload gives its columns
+        straight from the parsed values, without a tuple per reading.
+        """
+        if self._items is not None and not _items_built(self):
+            layout, values = self._items
+            return (layout.codes, layout.suffixes, list(map(float, layout.numbers(values))),
+                    layout.reading_flags(values))
+        rows = self.readings()
+        if not rows:
+            return (), (), (), ()
+        factors, statistics, numbers, flags = zip(*rows, strict=True)
+        return factors, statistics, numbers, flags
+
     # ---- encoding ------------------------------------------------------------------------
 
     def _canonical_cp(self) -> str:
