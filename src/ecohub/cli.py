@@ -126,7 +126,7 @@ def serve(
     journal_dir: Annotated[
         Path | None,
         typer.Option(help="The gateway's write-ahead journal (one per gateway) "
-                          "[default: DATA_DIR/journal]."),
+                          "[default: DATA_DIR/journal, also with PostgreSQL]."),
     ] = None,
 ) -> None:
     """Run the HJ 212 TCP gateway until interrupted."""
@@ -141,7 +141,7 @@ def serve(
     try:
         config = GatewayConfig(host=host, port=port, unknown_mn=unknown_mn,  # type: ignore[arg-type]
                                strict=not tolerant, idle_timeout=idle_timeout,
-                               journal_dir=str(journal_dir or data_dir / "journal"))
+                               journal_dir=journal_dir)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
     with open_store(database_url, data_dir) as store, \

@@ -2,8 +2,8 @@
 
 A data logger sends its PW in clear in every packet, so the gateway checks one per packet:
 light argon2 parameters keep the first check per device at about half a millisecond, and the
-verdict is cached in memory afterwards. This module imports nothing but argon2, so the gateway
-can run the checks in a small helper process (:mod:`ecohub.ingest.hj212_server`).
+verdict is cached in memory afterwards (:meth:`ecohub.store.Device.verify_password`; the gateway
+runs first checks on threads, as argon2 releases the GIL while it hashes).
 """
 
 from __future__ import annotations

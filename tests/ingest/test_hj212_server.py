@@ -37,8 +37,7 @@ B4 = (b"##0285QN=20190925181031464;ST=22;CN=2061;PW=BF470F88957588DE902D1A52;MN=
 
 
 def frame(segment: str) -> bytes:
-    data = segment.encode()
-    return b"##%04d" % len(data) + data + hj212.crc(data).encode() + b"\r\n"
+    return hj212.frame(segment.encode())
 
 
 def minute_packet(qn: str, data_time: str = "20240501084000", *, mn: str = MN, pw: str = PW,

@@ -17,8 +17,7 @@ import pytest
 
 from ecohub.ingest.journal import Journal, JournalError
 from ecohub.ingest.store_writer import JournalBatch, StoreWriter
-from ecohub.protocols import hj212
-from ecohub.store import PACKET_SCHEMA, READING_SCHEMA, ObjectSpec, RejectedPacket, open_store
+from ecohub.store import PACKET_SCHEMA, READING_SCHEMA, RejectedPacket, open_store
 
 # --------------------------------------------------------------------------- the journal
 
@@ -81,7 +80,8 @@ def test_group_commit_writes_records_in_order(tmp_path: Path) -> None:
 
 
 def test_numbering_continues_after_an_applied_position(tmp_path: Path) -> None:
-    with Journal(tmp_path, after=41) as journal:
+    with Journal(tmp_path) as journal:
+        journal.continue_after(41)
         assert journal.append(b"x") == 42
 
 
@@ -200,35 +200,17 @@ GATEWAY = textwrap.dedent("""
 """)
 
 
-def upload(qn: int) -> bytes:
-    minute = f"{qn // 60:02d}{qn % 60:02d}"
-    segment = (f"QN=2026110101{minute}000;ST=22;CN=2051;PW=123456;MN={MN};Flag=5;"
-               f"CP=&&DataTime=20261101{minute}00;a34004-Avg=30,a34004-Flag=N&&").encode()
-    return b"##%04d%s%s\r\n" % (len(segment), segment, hj212.crc(segment).encode())
-
-
-def test_every_answered_packet_survives_kill_9(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    with open_store(data_dir=data) as store:
-        (oid,) = store.registry.add_objects([ObjectSpec("S1", "站", "air_station")])
-        store.registry.add_device(mn=MN, object_id=oid, password="123456", factors=["a34004"])
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+def test_every_answered_packet_survives_kill_9(logger_site) -> None:
+    data = logger_site.data_dir
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    process = subprocess.Popen([sys.executable, "-c", GATEWAY, str(data), str(port)],
+    process = subprocess.Popen([sys.executable, "-c", GATEWAY, str(data), str(logger_site.port)],
                                stdout=subprocess.PIPE, env=env)
     try:
         assert process.stdout.readline().strip() == b"ready"
         answered = 0
-        with socket.create_connection(("127.0.0.1", port), timeout=5) as link:
-            reader = hj212.FrameReader()
-            for qn in range(40):  # stop-and-wait, as a logger does
-                link.sendall(upload(qn))
-                frames: list = []
-                while not frames:
-                    frames = reader.feed(link.recv(4096))
-                answered += hj212.parse(frames[0]).cn == "9014"
+        with socket.create_connection(("127.0.0.1", logger_site.port), timeout=5) as link:
+            for n in range(40):
+                answered += logger_site.exchange(link, logger_site.upload(n)).cn == "9014"
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=10)
     finally:

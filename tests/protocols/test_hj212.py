@@ -138,6 +138,12 @@ def test_crc_of_verified_vectors(text: str) -> None:
     assert crc(segment_of(text)) == text[-4:].upper()
 
 
+@pytest.mark.parametrize("text", STRICT_OK)
+def test_frame_rebuilds_verified_vectors(text: str) -> None:
+    """[S17] §6.3.1: ## + length + segment + CRC + CR LF, byte for byte as in hj212.md."""
+    assert hj212.frame(segment_of(text)) == frame(text)
+
+
 def test_crc_standard_example_and_empty() -> None:
     seg = segment_of(A1)
     assert crc(seg) == "1C80"  # [S17] App. A (the prose's "1C08" is a typo, reference §1.3)

@@ -169,6 +169,10 @@ def test_settings_select_backend(tmp_path, monkeypatch):
     server = resolve("postgresql://u:secret@db:5432/eco")
     assert server.database_url.startswith("postgresql+psycopg://")
     assert "secret" not in server.describe()
+    # local files (the gateway's journal) go to the data directory with PostgreSQL too; resolving
+    # it does not create it
+    elsewhere = resolve("postgresql://db/eco", data_dir=tmp_path / "gateway")
+    assert elsewhere.data_dir == tmp_path / "gateway" and not elsewhere.data_dir.exists()
     with pytest.raises(ValueError, match="scheme 'mysql' is not supported"):
         resolve("mysql://x")
 

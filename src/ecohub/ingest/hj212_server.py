@@ -56,10 +56,8 @@ import numpy as np
 import pyarrow as pa
 
 from ecohub.ingest.store_writer import Applied, JournalBatch, StoreWriter
-from ecohub.passwords import check_device_password
 from ecohub.protocols import hj212
 from ecohub.store import PACKET_SCHEMA, READING_SCHEMA, Device, RejectedPacket, Store
-from ecohub.store.settings import DEFAULT_DATA_DIR
 
 __all__ = [
     "CN_KINDS",
@@ -123,9 +121,9 @@ class GatewayConfig:
     """Incomplete split transfers (Flag D=1) older than this are kept as rejected."""
     latency_window: int = 20000
     """How many recent latencies the p50/p99 counters are computed from."""
-    journal_dir: str | None = None
-    """This gateway's write-ahead journal; default ``<data dir>/journal`` (for a PostgreSQL
-    store: ``$ECOHUB_DATA_DIR/journal``, else ``./ecohub-data/journal``). One per gateway."""
+    journal_dir: str | os.PathLike[str] | None = None
+    """This gateway's write-ahead journal; default ``journal`` in the store's data directory
+    (:attr:`ecohub.store.StoreSettings.data_dir`). One per gateway."""
     max_backlog: int = 50000
     """Packets answered but not yet in the stores beyond which answers are held back."""
 
@@ -473,11 +471,7 @@ class Gateway:
         return host, port
 
     def _open_writer(self) -> StoreWriter:
-        directory = self.config.journal_dir
-        if directory is None:
-            root = self.store.settings.data_dir or os.environ.get("ECOHUB_DATA_DIR") \
-                or DEFAULT_DATA_DIR
-            directory = os.path.join(root, "journal")
+        directory = self.config.journal_dir or self.store.settings.data_dir / "journal"
         return StoreWriter(self.store, directory, hooks=self.on_commit,
                            on_applied=self._applied_threadsafe)
 
@@ -652,8 +646,7 @@ class Gateway:
         conn.held = deque()
         self._verifying += 1
         assert self._loop is not None
-        future = self._loop.run_in_executor(self._auth, check_device_password,
-                                            device.password_hash, packet.pw or "")
+        future = self._loop.run_in_executor(self._auth, device.verify_password, packet.pw or "")
         future.add_done_callback(
             lambda f: self._password_checked(f, conn, device, packet, raw, started, received_at))
 
@@ -662,11 +655,8 @@ class Gateway:
                           received_at: datetime) -> None:
         self._verifying -= 1
         held, conn.held = conn.held or deque(), None
-        password = packet.pw or ""
         try:
-            verdict = future.result()
-            device.remember_password_verdict(password, verdict)
-            if verdict:
+            if future.result():
                 self._accept(conn, device, packet, raw, started, received_at)
             else:
                 self._reject_password(conn, packet, raw, received_at)
@@ -892,7 +882,7 @@ def _reply_frame(packet: hj212.Packet) -> bytes | None:
             b"Flag=4;CP=&&&&",
         ))
         if len(segment) <= hj212.MAX_SEGMENT:
-            return b"##%04d%b%b\r\n" % (len(segment), segment, hj212.crc(segment).encode())
+            return hj212.frame(segment)
     reply = hj212.reply_for(packet)
     return None if reply is None else reply.encode()
 

@@ -51,14 +51,11 @@ class Journal:
     ----------
     directory : path
         Created if missing. One gateway at a time: an exclusive lock is held while open.
-    after : int
-        Sequence numbers continue after this one at least (the highest position the stores have
-        applied), so a journal emptied by :meth:`release` never reuses a number.
     segment_bytes : int
         A new segment file is started once the current one holds this much.
     """
 
-    def __init__(self, directory: str | os.PathLike[str], *, after: int = 0,
+    def __init__(self, directory: str | os.PathLike[str], *,
                  segment_bytes: int = 64 << 20) -> None:
         self.directory = Path(directory)
         self.segment_bytes = segment_bytes
@@ -88,7 +85,7 @@ class Journal:
                 path.unlink()
             else:
                 self._segments.append([_first_seq(path), path, last])
-        self._next = max([after] + [s[2] for s in self._segments]) + 1
+        self._next = max([0] + [s[2] for s in self._segments]) + 1
         self._file: int | None = None
 
     # ----------------------------------------------------------------- writing
@@ -135,6 +132,12 @@ class Journal:
                 if seq > after:
                     yield seq, payload
 
+    def continue_after(self, seq: int) -> None:
+        """Number the next record above ``seq`` at least: records up to it were applied and
+        released earlier, and their numbers are never handed out again."""
+        with self._lock:
+            self._next = max(self._next, seq + 1)
+
     @property
     def last_seq(self) -> int:
         """The sequence number of the last record written (or continued from)."""
@@ -157,11 +160,6 @@ class Journal:
                 segment[1].unlink(missing_ok=True)
                 self._segments.remove(segment)
             return len(done)
-
-    def pending_bytes(self) -> int:
-        """Bytes in the segments on disk."""
-        with self._lock:
-            return sum(s[1].stat().st_size for s in self._segments if s[1].exists())
 
     def close(self) -> None:
         with self._lock:

@@ -565,7 +565,7 @@ class SimulationPlan:
             last_qn = max(last_qn + 1, qn_base)
             segment = f"QN={last_qn};ST={st};CN={cn};PW={pw};MN={mn};Flag=5;CP=&&{body}&&"
             data = segment.encode()
-            frames = [(str(last_qn), _frame(data))]
+            frames = [(str(last_qn), hj212.frame(data))]
             if len(data) > hj212.MAX_SEGMENT:  # split on factor boundaries, [S17] App. C.47
                 parts = hj212.split(hj212.parse(frames[0][1], strict=False))
                 frames = [(part.qn or "", part.encode()) for part in parts]
@@ -680,11 +680,6 @@ def _items(code: str, stats: dict[str, np.ndarray], suffixes: tuple[str, ...], d
                          f"{code}-Flag={{}}"])
     columns = [stats[name][keep].tolist() for name in names] + [stats["Flag"][keep].tolist()]
     return [template.format(*row) for row in zip(*columns, strict=True)]
-
-
-def _frame(segment: bytes) -> bytes:
-    """``##`` + 4-digit length + data segment + CRC + CR LF ([S17] §6.3.1 Table 2)."""
-    return b"##%04d%b%b\r\n" % (len(segment), segment, hj212.crc(segment).encode("ascii"))
 
 
 # --------------------------------------------------------------------------- over TCP

@@ -21,7 +21,7 @@ import struct
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
@@ -57,13 +57,15 @@ class JournalBatch:
     packets: pa.Table
     rejected: list[RejectedPacket] = field(default_factory=list)
     packet_count: int = 0
-    """Packets the batch answers for (stored and quarantined), for the backlog."""
+    """Stored packets the batch answers for (the store backlog counts these)."""
 
     def encode(self) -> bytes:
-        """The batch as one journal record: three length-prefixed Arrow IPC streams."""
-        parts = []
-        for table in (self.readings, self.packets, _rejected_table(self.rejected),
-                      pa.table({"n": pa.array([self.packet_count], pa.int64())})):
+        """The batch as one journal record: the packet count, then readings, raw packets and
+        rejected packets as three length-prefixed Arrow IPC streams."""
+        rejected = pa.Table.from_pylist([asdict(r) for r in self.rejected],
+                                        schema=REJECTED_SCHEMA)
+        parts = [_LENGTH.pack(self.packet_count)]
+        for table in (self.readings, self.packets, rejected):
             sink = pa.BufferOutputStream()
             with pa.ipc.new_stream(sink, table.schema) as writer:
                 writer.write_table(table)
@@ -73,27 +75,16 @@ class JournalBatch:
 
     @classmethod
     def decode(cls, payload: bytes) -> JournalBatch:
-        tables, offset = [], 0
-        for _ in range(4):
+        (count,) = _LENGTH.unpack_from(payload)
+        tables, offset = [], _LENGTH.size
+        for _ in range(3):
             (size,) = _LENGTH.unpack_from(payload, offset)
             offset += _LENGTH.size
             tables.append(pa.ipc.open_stream(payload[offset:offset + size]).read_all())
             offset += size
-        readings, packets, rejected, count = tables
-        return cls(readings, packets, _rejected_list(rejected), count.column(0)[0].as_py())
-
-
-def _rejected_table(records: list[RejectedPacket]) -> pa.Table:
-    return pa.Table.from_pylist(
-        [{"raw": bytes(r.raw), "reason": r.reason, "received_at": r.received_at, "peer": r.peer,
-          "mn": r.mn, "disposition": r.disposition, "reason_kind": r.reason_kind}
-         for r in records],
-        schema=REJECTED_SCHEMA,
-    )
-
-
-def _rejected_list(table: pa.Table) -> list[RejectedPacket]:
-    return [RejectedPacket(**row) for row in table.to_pylist()]
+        readings, packets, rejected = tables
+        return cls(readings, packets, [RejectedPacket(**row) for row in rejected.to_pylist()],
+                   count)
 
 
 @dataclass(frozen=True)
@@ -119,7 +110,7 @@ class StoreWriter:
     on_applied : callable, optional
         Called on the applier thread after every store transaction (or failed attempt).
     hooks : list of callables
-        Receive every applied readings table (e.g. quality control), after ``on_applied``.
+        Receive every applied readings table (e.g. quality control), before ``on_applied``.
     max_rows : int
         Most readings merged into one store transaction.
     """
@@ -135,10 +126,7 @@ class StoreWriter:
         self.journal = Journal(journal_dir)
         self._positions = (store.registry.journal_position(self.journal.id),
                            store.measurements.journal_position(self.journal.id))
-        if max(self._positions) > self.journal.last_seq:
-            # records applied and released earlier: never hand out their numbers again
-            self.journal.close()
-            self.journal = Journal(journal_dir, after=max(self._positions))
+        self.journal.continue_after(max(self._positions))
         self._registry_at = self._positions[0]
         self._journal_queue: queue.Queue[tuple[JournalBatch, Callable] | None] = queue.Queue()
         self._queue: queue.Queue[tuple[int, JournalBatch] | None] = queue.Queue()
@@ -150,7 +138,7 @@ class StoreWriter:
 
     # ----------------------------------------------------------------- recovery
 
-    def replay(self, progress: Callable[[int], None] | None = None) -> tuple[int, int]:
+    def replay(self) -> tuple[int, int]:
         """Apply the journal records the stores are missing (after a crash); returns (records,
         readings newly inserted). Call before the gateway accepts packets."""
         registry_at, measurements_at = self._positions
@@ -169,8 +157,6 @@ class StoreWriter:
             if rows >= self.max_rows:
                 inserted += self._apply(pending).inserted
                 pending, rows = [], 0
-            if progress is not None:
-                progress(records)
         if pending:
             inserted += self._apply(pending).inserted
         self.journal.release(self.journal.last_seq, current=True)

@@ -61,6 +61,7 @@ __all__ = [
     "crc_modbus",
     "data_reply",
     "execution_result",
+    "frame",
     "get_time_command",
     "new_qn",
     "notification_reply",
@@ -332,6 +333,15 @@ def crc(segment: bytes) -> str:
     return _CRC_TEXT[high ^ segment[m]]
 
 
+def frame(segment: bytes) -> bytes:
+    """``##`` + 4-digit length + data segment + CRC + CR LF ([S17] §6.3.1 Table 2).
+
+    The segment is framed as given (no check of its content or length: see
+    :meth:`Packet.encode`).
+    """
+    return b"##%04d%b%b\r\n" % (len(segment), segment, crc(segment).encode("ascii"))
+
+
 def crc_modbus(segment: bytes) -> str:
     """CRC-16/MODBUS of ``segment`` as 4 upper-case hex digits, high byte first.
 
@@ -586,7 +596,7 @@ class Packet:
             raise HJ212Error(
                 "length", len(segment), f"a data segment of at most {MAX_SEGMENT} bytes; split it"
             )
-        return b"##%04d%b%b\r\n" % (len(segment), segment, crc(segment).encode("ascii"))
+        return frame(segment)
 
 
 # --------------------------------------------------------------------------------------------

@@ -59,23 +59,20 @@ class Device:
     city: str | None = None
 
     def verify_password(self, password: str) -> bool:
-        """Check an HJ 212 PW against the stored argon2 hash (cached after the first check)."""
+        """Check an HJ 212 PW against the stored argon2 hash (cached after the first check;
+        safe to call from another thread)."""
         verdict = self.password_verdict(password)
         if verdict is None:
             verdict = check_device_password(self.password_hash, password)
-            self.remember_password_verdict(password, verdict)
+            if len(_VERIFIED) >= _VERIFIED_MAX:
+                _VERIFIED.clear()
+            _VERIFIED[(self.password_hash, password)] = verdict
         return verdict
 
     def password_verdict(self, password: str) -> bool | None:
         """The cached result of :meth:`verify_password`, or None if not checked yet (the
         check costs about half a millisecond: the gateway runs it off its event loop)."""
         return _VERIFIED.get((self.password_hash, password))
-
-    def remember_password_verdict(self, password: str, verdict: bool) -> None:
-        """Cache the result of :func:`ecohub.passwords.check_device_password`."""
-        if len(_VERIFIED) >= _VERIFIED_MAX:
-            _VERIFIED.clear()
-        _VERIFIED[(self.password_hash, password)] = verdict
 
 
 _VERIFIED: dict[tuple[str, str], bool] = {}

@@ -25,7 +25,8 @@ class StoreSettings:
     """``duckdb`` (embedded) or ``postgresql`` (server)."""
     measurement_path: Path | None
     """DuckDB file for the embedded backend; ``None`` for PostgreSQL."""
-    data_dir: Path | None
+    data_dir: Path
+    """This deployment's local files: the embedded databases, the gateway's journal."""
 
     @property
     def is_embedded(self) -> bool:
@@ -43,8 +44,8 @@ def resolve(
 ) -> StoreSettings:
     """Pick the backend from an explicit URL, the environment, or the embedded default."""
     url = url or os.environ.get("ECOHUB_DATABASE_URL") or None
+    root = Path(data_dir or os.environ.get("ECOHUB_DATA_DIR") or DEFAULT_DATA_DIR).resolve()
     if url is None:
-        root = Path(data_dir or os.environ.get("ECOHUB_DATA_DIR") or DEFAULT_DATA_DIR).resolve()
         root.mkdir(parents=True, exist_ok=True)
         return StoreSettings(
             database_url=f"sqlite:///{root / 'ecohub.db'}",
@@ -56,7 +57,7 @@ def resolve(
     if scheme in ("postgresql", "postgresql+psycopg", "postgres"):
         if scheme != "postgresql+psycopg":
             url = "postgresql+psycopg" + url[len(scheme):]
-        return StoreSettings(url, "postgresql", None, None)
+        return StoreSettings(url, "postgresql", None, root)
     if scheme == "sqlite":
         path = Path(url.removeprefix("sqlite:///")).resolve()
         path.parent.mkdir(parents=True, exist_ok=True)
