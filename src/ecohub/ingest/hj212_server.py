@@ -56,6 +56,7 @@ import numpy as np
 import pyarrow as pa
 
 from ecohub.ingest.store_writer import Applied, JournalBatch, StoreWriter
+from ecohub.passwords import PasswordWorkers
 from ecohub.protocols import hj212
 from ecohub.store import PACKET_SCHEMA, READING_SCHEMA, Device, RejectedPacket, Store
 
@@ -421,9 +422,7 @@ class Gateway:
         """Batches handed to the journal and not answered yet."""
         self._verifying = 0
         """Password checks running."""
-        # argon2 releases the GIL while it hashes; two threads, as each waits for the GIL to
-        # come back from the busy loop for about as long as a check takes
-        self._auth = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hj212-auth")
+        self._passwords = PasswordWorkers(processes=2) if self.config.check_password else None
         self._timer: asyncio.TimerHandle | None = None
         self._drained = asyncio.Event()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hj212-io")
@@ -453,6 +452,8 @@ class Gateway:
         (after a crash), start the store thread and listen on ``config.host:port``."""
         await self.reload_devices()
         loop = self._loop = asyncio.get_running_loop()
+        if self._passwords is not None:
+            await self._passwords.start()
         self._writer = await loop.run_in_executor(self._executor, self._open_writer)
         await loop.run_in_executor(self._executor, self._writer.replay)
         self._writer.start()
@@ -505,7 +506,8 @@ class Gateway:
         if self._writer is not None:
             await asyncio.get_running_loop().run_in_executor(self._executor, self._writer.close)
         self._executor.shutdown(wait=True)
-        self._auth.shutdown(wait=True)
+        if self._passwords is not None:
+            await self._passwords.close()
         log.info("HJ 212 gateway stopped: %s", self.counters().log_line())
 
     async def flush(self) -> None:
@@ -640,13 +642,13 @@ class Gateway:
 
     def _check_password(self, conn: _Connection, device: Device, packet: hj212.Packet,
                         raw: bytes, started: float, received_at: datetime) -> None:
-        """A PW not seen before: argon2 takes about half a millisecond, so it is checked on a
-        thread while the loop serves the other links; this link's later packets wait behind it,
-        in order. After a restart every logger's first packet comes here."""
+        """A PW not seen before: argon2 takes about half a millisecond, so it is checked in a
+        helper process while the loop serves the other links; this link's later packets wait
+        behind it, in order. After a restart every logger's first packet comes here."""
         conn.held = deque()
         self._verifying += 1
-        assert self._loop is not None
-        future = self._loop.run_in_executor(self._auth, device.verify_password, packet.pw or "")
+        assert self._passwords is not None
+        future = self._passwords.check(device.password_hash, packet.pw or "")
         future.add_done_callback(
             lambda f: self._password_checked(f, conn, device, packet, raw, started, received_at))
 
@@ -656,7 +658,9 @@ class Gateway:
         self._verifying -= 1
         held, conn.held = conn.held or deque(), None
         try:
-            if future.result():
+            verdict = future.result()
+            device.remember_password_verdict(packet.pw or "", verdict)
+            if verdict:
                 self._accept(conn, device, packet, raw, started, received_at)
             else:
                 self._reject_password(conn, packet, raw, received_at)

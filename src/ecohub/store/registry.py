@@ -64,15 +64,20 @@ class Device:
         verdict = self.password_verdict(password)
         if verdict is None:
             verdict = check_device_password(self.password_hash, password)
-            if len(_VERIFIED) >= _VERIFIED_MAX:
-                _VERIFIED.clear()
-            _VERIFIED[(self.password_hash, password)] = verdict
+            self.remember_password_verdict(password, verdict)
         return verdict
 
     def password_verdict(self, password: str) -> bool | None:
         """The cached result of :meth:`verify_password`, or None if not checked yet (the
         check costs about half a millisecond: the gateway runs it off its event loop)."""
         return _VERIFIED.get((self.password_hash, password))
+
+    def remember_password_verdict(self, password: str, verdict: bool) -> None:
+        """Cache the result of checking ``password`` against this device's hash elsewhere
+        (:class:`ecohub.passwords.PasswordWorkers`)."""
+        if len(_VERIFIED) >= _VERIFIED_MAX:
+            _VERIFIED.clear()
+        _VERIFIED[(self.password_hash, password)] = verdict
 
 
 _VERIFIED: dict[tuple[str, str], bool] = {}
