@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ecohub.ingest.hj212_server import Gateway, GatewayConfig, _reply_frame, serve
+from ecohub.ingest.hj212_server import Gateway, GatewayConfig, _numbers, _reply_frame, serve
 from ecohub.ingest.journal import Journal
 from ecohub.protocols import hj212
 from ecohub.store import ObjectSpec, Store, open_store
@@ -689,3 +689,14 @@ def test_reply_frame_of_a_parsed_upload_is_its_9014() -> None:
     answer = hj212.parse(_reply_frame(hj212.parse(raw)))
     assert (answer.qn, answer.st, answer.cn, answer.pw, answer.mn, answer.flag) == (
         "20240501085000123", "91", "9014", PW, MN, 4)  # [S17] §6.5.2, C.14
+
+
+@pytest.mark.parametrize("texts", [
+    ["35.2", "+5", ".5", "5.", "-.5", "00012.30", "-0", "1" * 400],  # [S17] §6.3.3.2.2 numbers
+    ["1e-05", "nan", "inf", "-inf", repr(0.1 + 0.2), "2.2250738585072014e-308"],  # repr(float)
+    ["1_000", "7.5"],  # float() takes what Arrow does not: the batch falls back to float()
+])
+def test_batch_numbers_are_the_values_float_gives(texts: list[str]) -> None:
+    got = _numbers(texts).to_pylist()
+    expected = [float(t) for t in texts]
+    assert [repr(v) for v in got] == [repr(v) for v in expected]  # bit for bit, NaN included

@@ -759,11 +759,19 @@ def detailed(data: bytes, strict: bool = True) -> Packet | HJ212Error:
             return error
 
 
+def readings_of(columns: tuple) -> list[tuple[str, str, float, str | None]]:
+    """``Packet.readings()`` from ``Packet.reading_columns()`` (numbers as text)."""
+    factors, statistics, numbers, flags = columns
+    assert all(isinstance(n, str) for n in numbers)
+    return list(zip(factors, statistics, map(float, numbers), flags, strict=True))
+
+
 def same_outcome(data: bytes, strict: bool) -> None:
     """``parse`` gives what the detailed path gives: equal packet, deviations and readings,
     or an error naming the same field, value and expectation."""
     reference = detailed(data, strict)
     try:
+        parse(data, strict=strict)  # the second parse takes the cached pattern of its shape
         packet = parse(data, strict=strict)
     except HJ212Error as error:
         assert isinstance(reference, HJ212Error), f"fast path rejected what is valid: {error}"
@@ -773,9 +781,9 @@ def same_outcome(data: bytes, strict: bool) -> None:
         return
     assert isinstance(reference, Packet), f"fast path accepted what is invalid: {reference}"
     columns = packet.reading_columns()  # before factors are built
-    assert packet.readings() == reference.readings() == list(zip(*columns, strict=True))
+    assert packet.readings() == reference.readings() == readings_of(columns)
     assert all(len(c) == len(reference.readings()) for c in columns)
-    assert list(zip(*reference.reading_columns(), strict=True)) == reference.readings()
+    assert readings_of(reference.reading_columns()) == reference.readings()
     assert packet == reference and packet.deviations == reference.deviations
     assert (packet.fields, packet.factors) == (reference.fields, reference.factors)
     assert packet.encode() == reference.encode()
@@ -845,6 +853,7 @@ MUTATIONS = ";,=-. +NPQ/09aA\u00e9&"
 def test_fast_path_and_detailed_path_agree_on_mutated_packets(
     cp: str, data: st.DataObject, flag: str | None
 ) -> None:
+    original = cp
     # mutate: replace, insert or delete characters, or repeat an item or a pair
     for _ in range(data.draw(st.integers(0, 3))):
         kind = data.draw(st.sampled_from(["replace", "insert", "delete", "repeat"]))
@@ -862,9 +871,24 @@ def test_fast_path_and_detailed_path_agree_on_mutated_packets(
     header = A1_SEG.split("CP=&&")[0]
     if flag != "Flag=5":  # 2017 with A=0, an unknown version, or a 2005 packet (no Flag)
         header = header.replace("Flag=5;", f"{flag};" if flag else "")
-    data_bytes = reframe(header.replace("CN=1062", "CN=2011") + f"CP=&&{cp}&&")
+    header = header.replace("CN=1062", "CN=2011")
+    for strict in (True, False):  # the unmutated area first: the mutated one (often of the
+        with contextlib.suppress(HJ212Error):  # same shape) meets its cached pattern
+            parse(reframe(header + f"CP=&&{original}&&"), strict=strict)
+    data_bytes = reframe(header + f"CP=&&{cp}&&")
     for strict in (True, False):
         same_outcome(data_bytes, strict)
+
+
+def test_a_cached_pattern_of_another_layout_of_the_same_shape_is_not_used() -> None:
+    # same number of items and first key, other keys: the cached pattern fails, the layout of
+    # the keys as sent is used (and cached in turn)
+    first, second = (f"DataTime=20160801084000;a34004-Avg=35.2,{code}-Avg=1.5"
+                     for code in ("a21026", "a21004"))
+    for cp, code in ((first, "a21026"), (second, "a21004"), (first, "a21026")):
+        packet = parse(reframe(A1_SEG.replace("CN=1062", "CN=2051")
+                               .replace("RtdInterval=30", cp)))
+        assert packet.readings() == [("a34004", "Avg", 35.2, None), (code, "Avg", 1.5, None)]
 
 
 @given(st.text(alphabet="0123456789.+-;e ", max_size=40))

@@ -241,7 +241,8 @@ class _Batch:
         self.rows: list[tuple[str, int, str, int, int, int, str, int]] = []
         self.factor: list[str] = []
         self.statistic: list[str] = []
-        self.value: list[float] = []
+        self.value: list[str] = []
+        """The numbers as decimal text (:meth:`ecohub.protocols.hj212.Packet.reading_columns`)."""
         self.flag: list[str | None] = []
         self.packets: list[tuple[str, str, str, int, str]] = []
         self.rejected: list[RejectedPacket] = []
@@ -273,7 +274,7 @@ class _Batch:
                 per_packet(period_us, pa.int64()).cast(ts),
                 per_packet(period_s, pa.int32()),
                 pa.array(self.statistic, pa.string()),
-                pa.array(self.value, pa.float64()),
+                _numbers(self.value),
                 pa.array(self.flag, pa.string()),
                 per_packet(received_us, pa.int64()).cast(ts),
                 per_packet(packet_id, pa.string()),
@@ -866,6 +867,15 @@ class Gateway:
         self._store_latency.append(result.seconds)
         if self._sealed:
             self._pump()
+
+
+def _numbers(texts: list[str]) -> pa.Array:
+    """Decimal texts as float64, a batch at once (Arrow's parse is correctly rounded, as is
+    ``float()``; a text Arrow would not take falls back to ``float()`` for the batch)."""
+    try:
+        return pa.array(texts, pa.string()).cast(pa.float64())
+    except pa.ArrowInvalid:
+        return pa.array(list(map(float, texts)), pa.float64())
 
 
 def _reply_frame(packet: hj212.Packet) -> bytes | None:

@@ -521,21 +521,25 @@ class Packet:
 
     def reading_columns(
         self,
-    ) -> tuple[Sequence[str], Sequence[str], Sequence[float], Sequence[str | None]]:
-        """:meth:`readings` as four columns ``(factors, statistics, values, flags)``.
+    ) -> tuple[Sequence[str], Sequence[str], Sequence[str], Sequence[str | None]]:
+        """:meth:`readings` as four columns ``(factors, statistics, numbers, flags)``, the
+        numbers as decimal text: ``float(numbers[i])`` is the value of ``readings()[i]``.
 
-        The ingest path gathers readings by column; a conforming upload gives its columns
-        straight from the parsed values, without a tuple per reading.
+        The ingest path gathers readings by column and converts a whole batch of numbers at
+        once (``float()`` per value would cost a quarter of a packet's parse). A conforming
+        upload gives its columns straight from the parsed values — the numbers as received,
+        checked against [S17] §6.3.3.2.2 — without a tuple per reading; any other packet gives
+        each value's shortest round-trip text (``repr``).
         """
         if self._items is not None and not _items_built(self):
             layout, values = self._items
-            return (layout.codes, layout.suffixes, list(map(float, layout.numbers(values))),
+            return (layout.codes, layout.suffixes, layout.numbers(values),  # type: ignore[return-value]
                     layout.reading_flags(values))
         rows = self.readings()
         if not rows:
             return (), (), (), ()
         factors, statistics, numbers, flags = zip(*rows, strict=True)
-        return factors, statistics, numbers, flags
+        return factors, statistics, tuple(map(repr, numbers)), flags
 
     # ---- encoding ------------------------------------------------------------------------
 
@@ -991,6 +995,7 @@ def _getter(positions: list[int]) -> Callable[[Sequence[str | None]], Sequence[s
 class _Layout:
     """What the keys of a data area say, by position of the values (see :func:`_layout`)."""
 
+    names: tuple[str, ...]  # the keys, in order
     factors: tuple[tuple[str, tuple[tuple[str, int], ...]], ...]  # code, ((suffix, position), …)
     numbers: Callable[[Sequence[str | None]], Sequence[str | None]]  # the numeric values
     flags: Callable[[Sequence[str | None]], Sequence[str | None]]  # the -Flag values
@@ -1040,6 +1045,7 @@ def _layout(keys: str) -> _Layout | None:
         if suffix in NUMERIC_SUFFIXES
     ]
     return _Layout(
+        names=tuple(names),
         factors=tuple((code, tuple(pairs)) for code, pairs in by_code.items()),
         numbers=_getter([p for _, _, p in readings]),
         flags=_getter(list(flag_of.values())),
@@ -1048,6 +1054,26 @@ def _layout(keys: str) -> _Layout | None:
         # position len(names): the None appended to the values, for a factor without a flag
         reading_flags=_getter([flag_of.get(code, len(names)) for code, _, _ in readings]),
     )
+
+
+def _layout_pattern(layout: _Layout, version: str) -> re.Pattern[str]:
+    """One expression for a whole data area (after DataTime) of this layout: the keys as
+    written, ``;`` or ``,`` between items, and per value what its key asks for — a number
+    (:data:`_ASCII_NUMBER`), a data flag of the version, or any text without a separator —
+    each value a group."""
+    flags = "|".join(map(re.escape, sorted(_FLAG_SETS[version], key=len, reverse=True)))
+    kinds = {"Flag": f"({flags})"} | dict.fromkeys(NUMERIC_SUFFIXES, f"({_ASCII_NUMBER})")
+    items = (
+        re.escape(name) + "=" + kinds.get(name.partition("-")[2], "([^=;,]*+)")
+        for name in layout.names
+    )
+    return re.compile("[;,]".join(items))
+
+
+#: (version, number of items, first key) -> the pattern and layout last seen with that shape
+#: (a guess, which the pattern's full match confirms: its keys are literal).
+_SHAPES: dict[tuple[str, int, str], tuple[re.Pattern[str], _Layout]] = {}
+_MAX_SHAPES = 4096
 
 
 def _standard_cp(cp: str, version: str) -> tuple[datetime | None, _Layout, list[str | None]] | None:
@@ -1069,6 +1095,12 @@ def _standard_cp(cp: str, version: str) -> tuple[datetime | None, _Layout, list[
         body = cp[24:]
     if not body or " " in body or "//" in body:
         return None
+    shape = (version, body.count("="), body[: body.find("=")])
+    known = _SHAPES.get(shape)
+    if known is not None and (match := known[0].fullmatch(body)) is not None:
+        values: list[str | None] = list(match.groups())
+        values.append(None)
+        return data_time, known[1], values
     # "k=v,k=v;k=v" -> ["k=", "v", "k=", "v", "k=", "v"]: a token holds at most one '=', at its end.
     # The text is pieces "key=value" exactly when the tokens alternate key=, value, that is when
     # there are two per '=' and every '=' is in a key.
@@ -1080,7 +1112,10 @@ def _standard_cp(cp: str, version: str) -> tuple[datetime | None, _Layout, list[
     layout = _layout(keys)
     if layout is None:
         return None
-    values: list[str | None] = tokens[1::2]  # type: ignore[assignment]
+    if len(_SHAPES) >= _MAX_SHAPES:
+        _SHAPES.clear()
+    _SHAPES[shape] = (_layout_pattern(layout, version), layout)
+    values = tokens[1::2]  # type: ignore[assignment]
     numbers = layout.numbers(values)
     if numbers and not _NUMBERS.fullmatch(";".join(numbers)):  # type: ignore[arg-type]
         return None
