@@ -296,7 +296,6 @@ _LANES: tuple[tuple[bytes, ...], ...] = tuple(
 )
 _START = tuple(_H_POW[q][0xFF] for q in range(8))
 _CRC_TEXT = tuple(f"{value:04X}" for value in _T)
-_FOLD_MASKS = {width: (1 << (8 * width)) - 1 for width in range(8, 4096 + 8, 8)}
 
 
 def crc(segment: bytes) -> str:
@@ -315,16 +314,24 @@ def crc(segment: bytes) -> str:
     if n == 0:
         return "FFFF"
     m = n - 1
-    folded = int.from_bytes(segment[:m], "little")
-    width = (m + 7) & ~7
-    while width > 8:
-        half = ((width >> 4) + ((width >> 3) & 1)) << 3  # ceil(words / 2) words, in bytes
-        mask = _FOLD_MASKS.get(half)
-        if mask is None:  # longer than any frame (tolerant parse of an oversized one)
-            mask = (1 << (8 * half)) - 1
-        folded = (folded >> (8 * half)) ^ (folded & mask)
-        width = half
-    a, b, c, d, e, f, g, h = folded.to_bytes(8, "little")
+    # XOR of the 8-byte words: fold the upper half onto the lower, halving in powers of two.
+    # Bits above the half folded are left as they are (no masking): the next fold reads only
+    # the lower half, where the XOR is complete. 4096 bits cover 1024 bytes (MAX_SEGMENT).
+    x = int.from_bytes(segment[:m], "little")
+    shift = 4096
+    while 2 * shift < 8 * m:  # a tolerant parse of an oversized frame
+        shift <<= 1
+    while shift > 4096:
+        x ^= x >> shift
+        shift >>= 1
+    x ^= x >> 4096
+    x ^= x >> 2048
+    x ^= x >> 1024
+    x ^= x >> 512
+    x ^= x >> 256
+    x ^= x >> 128
+    x ^= x >> 64
+    a, b, c, d, e, f, g, h = (x & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "little")
     t = _LANES[m & 7]
     high = (
         _START[m & 7] ^ t[0][a] ^ t[1][b] ^ t[2][c] ^ t[3][d]
