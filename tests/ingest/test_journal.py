@@ -155,11 +155,26 @@ def test_replay_applies_exactly_what_the_stores_miss(store, tmp_path: Path) -> N
     assert writer.replay() == (0, 0)
     writer.start()
     seqs: list[object] = []
-    writer.commit(batch(9), seqs.append)
+    writer.commit(lambda: batch(9), seqs.append)
     writer.close()
     assert seqs == [5]
     assert store.measurements.count() == 15
     assert store.measurements.journal_position(writer.journal.id) == 5  # never reused
+
+
+def test_a_batch_that_cannot_be_built_is_reported_and_the_next_goes_on(store,
+                                                                        tmp_path: Path) -> None:
+    def broken() -> JournalBatch:
+        raise ValueError("no such column")
+
+    writer = StoreWriter(store, tmp_path / "journal")
+    writer.start()
+    results: list[object] = []
+    writer.commit(broken, results.append)
+    writer.commit(lambda: batch(0), results.append)
+    writer.close()
+    assert isinstance(results[0], ValueError) and results[1] == 1  # nothing journaled for it
+    assert store.measurements.count() == 3
 
 
 def test_applier_merges_queued_batches_and_runs_hooks(store, tmp_path: Path) -> None:

@@ -282,6 +282,11 @@ class _Batch:
             schema=READING_SCHEMA,
         )
 
+    def journal_batch(self) -> JournalBatch:
+        """The batch as the journal and the stores take it."""
+        return JournalBatch(self.readings_table(), self.packets_table(), self.rejected,
+                            self.n_packets)
+
     def packets_table(self) -> pa.Table:
         """The batch's raw packets as :data:`ecohub.store.PACKET_SCHEMA`."""
         if not self.packets:
@@ -823,13 +828,10 @@ class Gateway:
                 return  # the store is behind: hold the answers back; _applied pumps again
             batch = self._sealed.popleft()
             self._in_flight += 1
-            # The Arrow tables are built here, on the loop: the journal thread then spends its
-            # time serialising and writing (mostly without the GIL).
-            journaled = JournalBatch(batch.readings_table(), batch.packets_table(),
-                                     batch.rejected, batch.n_packets)
             started = time.perf_counter()
-            writer.commit(journaled, lambda result, b=batch, t=started: loop.call_soon_threadsafe(
-                self._committed, b, result, t))
+            # the Arrow tables are built on the journal thread, not on the loop
+            writer.commit(batch.journal_batch, lambda result, b=batch, t=started:
+                          loop.call_soon_threadsafe(self._committed, b, result, t))
         if not self._in_flight:
             self._drained.set()
 

@@ -128,7 +128,8 @@ class StoreWriter:
                            store.measurements.journal_position(self.journal.id))
         self.journal.continue_after(max(self._positions))
         self._registry_at = self._positions[0]
-        self._journal_queue: queue.Queue[tuple[JournalBatch, Callable] | None] = queue.Queue()
+        self._journal_queue: queue.Queue[tuple[Callable[[], JournalBatch], Callable] | None] = (
+            queue.Queue())
         self._queue: queue.Queue[tuple[int, JournalBatch] | None] = queue.Queue()
         self._journal_thread: threading.Thread | None = None
         self._thread: threading.Thread | None = None
@@ -175,11 +176,14 @@ class StoreWriter:
         self._journal_thread.start()
         self._thread.start()
 
-    def commit(self, batch: JournalBatch, done: Callable[[int | BaseException], object]) -> None:
-        """Queue ``batch`` for the journal. Once it is durable, ``done(seq)`` is called on the
-        journal thread (``done(error)`` if the write failed) and the batch goes to the stores.
-        Batches queued while a write runs share the next write and ``fdatasync``."""
-        self._journal_queue.put((batch, done))
+    def commit(self, build: Callable[[], JournalBatch],
+               done: Callable[[int | BaseException], object]) -> None:
+        """Queue a batch for the journal: ``build()`` makes it, on the journal thread (so that
+        its Arrow conversions are not the caller's work). Once it is durable, ``done(seq)`` is
+        called on the journal thread (``done(error)`` if building or writing failed) and the
+        batch goes to the stores. Batches queued while a write runs share the next write and
+        ``fdatasync``."""
+        self._journal_queue.put((build, done))
 
     def _journal_run(self) -> None:
         while True:
@@ -189,7 +193,13 @@ class StoreWriter:
                     items.append(self._journal_queue.get_nowait())
                 except queue.Empty:
                     break
-            work = [i for i in items if i is not None]
+            work = []
+            for build, done in filter(None, items):
+                try:
+                    work.append((build(), done))
+                except Exception as error:
+                    log.exception("HJ 212 journal: a batch could not be built")
+                    done(error)
             if work:
                 try:
                     seqs = self.journal.append_many([batch.encode() for batch, _ in work])
