@@ -783,7 +783,8 @@ def _parse_segment(text: str, strict: bool, deviations: list[str]) -> Packet:
         pnum = int(pnum_text) if pnum_text else None
         pno = int(pno_text) if pno_text else None
         version = "2017"
-        _check_split(flag, pnum, pno, strict, deviations)
+        if pnum is not None or flag & 0x02:  # else nothing to check: no split, bit D clear
+            _check_split(flag, pnum, pno, strict, deviations)
     else:
         qn, st, cn, pw, mn, flag, pnum, pno = _parse_header(text[:cp_at], strict, deviations)
         version = _version(flag)
