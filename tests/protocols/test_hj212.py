@@ -928,7 +928,7 @@ def test_lazy_packet_behaves_like_a_plain_dataclass() -> None:
 
 
 def test_crc_of_segments_longer_than_any_frame() -> None:
-    # folds beyond the 1024 bytes of a data segment (tolerant parse of oversized frames)
+    # longer than any data segment (tolerant parse of oversized frames)
     for n in (4100, 8300, 20_000):
         data = bytes(range(256)) * (n // 256) + b"x" * (n % 256)
         assert crc(data) == f"{naive_crc(data):04X}"
