@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 
 import pytest
 
@@ -68,3 +69,21 @@ def test_close_stops_the_helpers_after_pending_checks() -> None:
 def test_processes_must_be_positive() -> None:
     with pytest.raises(ValueError, match="processes=0"):
         PasswordWorkers(processes=0)
+
+
+def test_helpers_ignore_ctrl_c_and_stop_when_the_gateway_closes_them() -> None:
+    async def main() -> tuple[bool, int | None]:
+        workers = PasswordWorkers(processes=1)
+        await workers.start()
+        (helper,) = workers._helpers
+        process = helper.process
+        assert process is not None
+        assert await workers.check(HASHES[0], PASSWORDS[0])  # running, signal handler set
+        process.send_signal(signal.SIGINT)
+        await asyncio.sleep(0.2)
+        alive = await workers.check(HASHES[1], PASSWORDS[1])
+        await workers.close()
+        return alive, process.returncode
+
+    alive, returncode = asyncio.run(main())
+    assert alive is True and returncode == 0

@@ -16,8 +16,8 @@ import asyncio
 import contextlib
 import json
 import logging
+import signal
 import sys
-from itertools import cycle
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -56,23 +56,18 @@ class PasswordWorkers:
         if processes < 1:
             raise ValueError(f"PasswordWorkers: processes={processes!r}, expected at least 1")
         self._helpers: list[_Helper] = [_Helper(i) for i in range(processes)]
-        self._next = cycle(self._helpers)
-        self._closing = False
 
     async def start(self) -> None:
         """Start the helper processes (each is ready to take requests at once)."""
         await asyncio.gather(*(helper.start() for helper in self._helpers))
 
     def check(self, password_hash: str, password: str) -> asyncio.Future[bool]:
-        """Whether ``password`` matches ``password_hash``, from the helper with least to do."""
-        helper = min(self._helpers, key=_Helper.load)
-        if helper.process is None:  # none running (all restarting): any, it queues the request
-            helper = next(self._next)
-        return helper.submit(password_hash, password)
+        """Whether ``password`` matches ``password_hash``, from the helper with least to do
+        (one that is restarting queues the request)."""
+        return min(self._helpers, key=_Helper.load).submit(password_hash, password)
 
     async def close(self) -> None:
         """Stop the helpers after the checks asked so far."""
-        self._closing = True
         await asyncio.gather(*(helper.close() for helper in self._helpers))
 
 
@@ -148,11 +143,17 @@ class _Helper:
                 await process.wait()
         if self.reader is not None:
             await self.reader
+        for future in self.pending.values():  # asked while the helper was restarting
+            if not future.done():
+                future.set_exception(RuntimeError("password checks closed"))
 
 
 def _serve_checks() -> None:
     """The helper process: one JSON request ``[id, hash, password]`` per line in, ``id 0|1``
     per line out, until stdin closes."""
+    # Ctrl-C in a terminal reaches the whole process group: the gateway decides when to stop
+    # (it closes stdin), and a helper that died first would fail the checks still running.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     out = sys.stdout.buffer
     for line in sys.stdin.buffer:
         request_id, password_hash, password = json.loads(line)
