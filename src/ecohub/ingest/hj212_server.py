@@ -83,7 +83,7 @@ ANSWER_CNS = frozenset({"9011", "9012", "9013", "9014"})
 
 WRITER_SWITCH_INTERVAL = 0.0005
 """GIL switch interval (s) while :func:`serve` runs. A commit returns from DuckDB (which runs
-without the GIL) to Python several times, and each time the writer thread waits until the busy
+without the GIL) to Python several times, and each time the store thread waits until the busy
 event loop hands the GIL over: up to the interval, 5 ms by default. Measured on a 10,000-reading
 commit beside a busy Python thread: 5 ms adds ~60 ms to the commit, 0.5 ms ~25 ms."""
 
@@ -458,11 +458,11 @@ class Gateway:
         (after a crash), start the store thread and listen on ``config.host:port``."""
         await self.reload_devices()
         loop = self._loop = asyncio.get_running_loop()
-        if self._passwords is not None:
-            await self._passwords.start()
         self._writer = await loop.run_in_executor(self._executor, self._open_writer)
         await loop.run_in_executor(self._executor, self._writer.replay)
         self._writer.start()
+        if self._passwords is not None:
+            await self._passwords.start()
         self._sweeper_task = loop.create_task(self._sweeper(), name="hj212-sweeper")
         self._server = await loop.create_server(
             lambda: _Connection(self), self.config.host, self.config.port, backlog=4096

@@ -1,9 +1,10 @@
 """Durable ingest: batches go to the write-ahead journal, then to the stores in the background.
 
 The gateway hands each group-commit batch (readings, raw packets, rejected packets) to
-:meth:`StoreWriter.commit`, which appends it to the :class:`~ecohub.ingest.journal.Journal` and
-returns once it is on disk: the batch is then durable and its loggers may be answered. A single
-applier thread takes the journaled batches, merges whatever has queued up into one transaction
+:meth:`StoreWriter.commit`; a journal thread builds it, appends it — with every batch queued
+meanwhile — to the :class:`~ecohub.ingest.journal.Journal` and reports back once it is on disk:
+the batch is then durable and its loggers may be answered. A single store thread takes the
+journaled batches, merges whatever has queued up into one transaction
 per store (large transactions are what a columnar store is fast at) and records in that same
 transaction the journal position it reached. After a crash, :meth:`StoreWriter.replay` applies
 exactly the records beyond each store's position; segments applied to both stores are deleted.

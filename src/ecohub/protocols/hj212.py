@@ -1025,11 +1025,14 @@ def _layout(keys: str) -> _Layout | None:
     )
 
 
-def _layout_pattern(layout: _Layout, version: str) -> re.Pattern[str]:
-    """One expression for a whole data area (after DataTime) of this layout: the keys as
-    written, ``;`` or ``,`` between items, and per value what its key asks for — a number
-    (:data:`_ASCII_NUMBER`), a data flag of the version, or any text without a separator —
-    each value a group."""
+@lru_cache(maxsize=1024)
+def _layout_pattern(keys: str, version: str) -> re.Pattern[str]:
+    """One expression for a whole data area (after DataTime) of the layout of ``keys`` (see
+    :func:`_layout`): the keys as written, ``;`` or ``,`` between items, and per value what its
+    key asks for — a number (:data:`_ASCII_NUMBER`), a data flag of the version, or any text
+    without a separator — each value a group."""
+    layout = _layout(keys)
+    assert layout is not None, keys
     flags = "|".join(map(re.escape, sorted(_FLAG_SETS[version], key=len, reverse=True)))
     kinds = {"Flag": f"({flags})"} | dict.fromkeys(NUMERIC_SUFFIXES, f"({_ASCII_NUMBER})")
     items = (
@@ -1083,7 +1086,7 @@ def _standard_cp(cp: str, version: str) -> tuple[datetime | None, _Layout, list[
         return None
     if len(_SHAPES) >= _MAX_SHAPES:
         _SHAPES.clear()
-    _SHAPES[shape] = (_layout_pattern(layout, version), layout)
+    _SHAPES[shape] = (_layout_pattern(keys, version), layout)
     values = tokens[1::2]  # type: ignore[assignment]
     numbers = layout.numbers(values)
     if numbers and not _NUMBERS.fullmatch(";".join(numbers)):  # type: ignore[arg-type]

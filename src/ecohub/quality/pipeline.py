@@ -368,7 +368,7 @@ class QualityControl:
     The cost of a check is dominated by the context (a flat-line window of history per series,
     evaluated by run_qc with and without the new rows), not by the new readings, so checking
     many commits at once is much cheaper per reading. With ``background=True`` a call only
-    queues the table (microseconds: the gateway's writer thread is never held up) and a worker
+    queues the table (microseconds: the gateway's store thread is never held up) and a worker
     thread checks everything queued since its last pass in one go — the busier the gateway, the
     larger each pass. Without it, a call checks synchronously and returns a :class:`CheckResult`.
     ``readings`` and ``seconds`` accumulate over checks (throughput: readings / seconds).
