@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-CST = timezone(timedelta(hours=8), "CST")
+from ecohub.vocabulary import CHINA_TZ
 
 app = typer.Typer(
     help="ecohub — eco-environment data platform: collect, govern, share and use "
@@ -40,7 +40,7 @@ def parse_day(value: str, option: str) -> datetime:
         raise typer.BadParameter(
             f"{value!r} is not a date; expected YYYY-MM-DD or YYYY-MM-DDTHH:MM", param_hint=option
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=CST)
+    return moment if moment.tzinfo else moment.replace(tzinfo=CHINA_TZ)
 
 
 @app.command()
@@ -59,7 +59,7 @@ def demo(
     from ecohub.demo import run_demo
 
     if start is None:
-        today = datetime.now(CST).replace(hour=0, minute=0, second=0, microsecond=0)
+        today = datetime.now(CHINA_TZ).replace(hour=0, minute=0, second=0, microsecond=0)
         begin = today - timedelta(days=days)
     else:
         begin = parse_day(start, "--start")

@@ -18,11 +18,7 @@ import polars as pl
 
 from ecohub.quality.stored import read_for_statistics
 from ecohub.store import Store
-
-CST = "Asia/Shanghai"
-"""China Standard Time (UTC+8, no daylight saving since 1991): the time of publications."""
-
-_CST_OFFSET = dt.timezone(dt.timedelta(hours=8))
+from ecohub.vocabulary import CHINA_TZ, CHINA_TZ_NAME
 
 
 @dataclass(frozen=True)
@@ -35,12 +31,12 @@ class Period:
     @property
     def first_day(self) -> dt.date:
         """CST natural day of the first hour."""
-        return self.start.astimezone(_CST_OFFSET).date()
+        return self.start.astimezone(CHINA_TZ).date()
 
     @property
     def last_day(self) -> dt.date:
         """CST natural day of the last hour (the one starting one hour before ``end``)."""
-        return (self.end - dt.timedelta(hours=1)).astimezone(_CST_OFFSET).date()
+        return (self.end - dt.timedelta(hours=1)).astimezone(CHINA_TZ).date()
 
 
 def resolve_period(start: dt.date | dt.datetime, end: dt.date | dt.datetime) -> Period:
@@ -61,7 +57,7 @@ def resolve_period(start: dt.date | dt.datetime, end: dt.date | dt.datetime) -> 
             return value
         if isinstance(value, dt.date):
             day = value + dt.timedelta(days=1) if day_after else value
-            return dt.datetime.combine(day, dt.time(0), _CST_OFFSET)
+            return dt.datetime.combine(day, dt.time(0), CHINA_TZ)
         raise ValueError(f"{name}={value!r}: expected a date or a timezone-aware datetime")
 
     period = Period(moment(start, "start", False), moment(end, "end", True))
@@ -147,7 +143,7 @@ def valid_readings(
 def hour_labels(start: str = "period_start") -> list[pl.Expr]:
     """Columns of an hourly row as published: ``period_start`` in CST, its natural ``date`` and
     the hour-ending ``hour`` label ``"01:00"`` … ``"24:00"``."""
-    local = pl.col(start).dt.convert_time_zone(CST)
+    local = pl.col(start).dt.convert_time_zone(CHINA_TZ_NAME)
     ending = local.dt.hour().cast(pl.Int32) + 1
     return [
         local.alias("period_start"),

@@ -37,7 +37,6 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from ecohub.analytics import svgmap
 from ecohub.analytics._common import (
-    CST,
     Period,
     hour_labels,
     objects_frame,
@@ -47,6 +46,7 @@ from ecohub.analytics._common import (
 from ecohub.protocols.hj212_codes import AIR_POLLUTANTS, unit_factor, wire_unit
 from ecohub.standards import air_stats, aqi, gb3095
 from ecohub.store import Store
+from ecohub.vocabulary import CHINA_TZ_NAME
 
 POLLUTANTS: tuple[str, ...] = ("SO2", "NO2", "CO", "O3", "PM10", "PM2.5")
 """The six basic pollutants of GB 3095, in the order of HJ 633 reports."""
@@ -397,7 +397,7 @@ def _hourly_report(frame: pl.DataFrame, editions: pl.DataFrame) -> pl.DataFrame:
     """Real-time AQI of every row (HJ 633 5.1: 2026 — the six 1-hour means; 2012 — with the O3
     8-hour and the PM 24-hour moving means)."""
     dated = frame.with_row_index("_row").with_columns(
-        pl.col("period_start").dt.convert_time_zone(CST).dt.date().alias("_date")
+        pl.col("period_start").dt.convert_time_zone(CHINA_TZ_NAME).dt.date().alias("_date")
     ).join(editions.select("date", "edition"), left_on="_date", right_on="date").drop("_date")
     parts = []
     for (edition,), part in dated.partition_by("edition", as_dict=True).items():

@@ -17,7 +17,7 @@ Three kinds of monitored object are modelled, each with the factors its real log
   COD ``w01018``, NH3-N ``w21003``, flow ``w00000``), following a production schedule (day shift,
   night load, occasional shutdown flagged F) with emission amounts ``-Cou`` per period.
 
-Units on the wire are those of :func:`ecohub.protocols.hj212_codes.wire_unit`: HJ 212-2017 App. B
+Units on the wire are those of :func:`ecohub.vocabulary.wire_unit`: HJ 212-2017 App. B
 defaults for sources and water, and for air stations the GB 3095 units (µg/m³, CO mg/m³) that
 station loggers send — the assessment layer converts explicitly.
 
@@ -43,12 +43,13 @@ import time
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
 
 from ecohub.protocols import hj212
+from ecohub.vocabulary import CHINA_TZ
 
 __all__ = [
     "BAD_KINDS",
@@ -59,7 +60,6 @@ __all__ = [
     "run_simulation",
 ]
 
-CST = timezone(timedelta(hours=8), "CST")
 """China Standard Time: HJ 212 QN and DataTime are local time ([S17] §6.3.2, §4.6)."""
 
 BAD_KINDS = ("crc", "truncated", "password", "unknown_mn")
@@ -570,7 +570,7 @@ class SimulationPlan:
                 parts = hj212.split(hj212.parse(frames[0][1], strict=False))
                 frames = [(part.qn or "", part.encode()) for part in parts]
                 last_qn = max(int(qn) for qn, _ in frames)
-            data_time = datetime.fromtimestamp(start_s, CST)
+            data_time = datetime.fromtimestamp(start_s, CHINA_TZ)
             for qn, frame in frames:
                 if rng.random() < self.bad_rate:
                     last_qn += 1

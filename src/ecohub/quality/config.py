@@ -42,12 +42,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ecohub.quality.factors import FACTOR_NAMES
+from ecohub.vocabulary import FACTORS, ObjectType
+from ecohub.vocabulary import KINDS as _DATA_KINDS
+from ecohub.vocabulary import KindName as Kind
 
-ObjectType = Literal["air_station", "water_station", "pollution_source", "outlet",
-                     "noise_station"]
-Kind = Literal["realtime", "minute", "hour", "day"]
-KINDS: tuple[str, ...] = ("realtime", "minute", "hour", "day")
+KINDS: tuple[str, ...] = tuple(_DATA_KINDS)
 STATISTICS: tuple[str, ...] = ("Rtd", "Avg", "Min", "Max", "Cou", "ZsRtd", "ZsAvg", "ZsMin",
                                "ZsMax")
 # Value tests apply to concentrations; "Cou" (cumulative amount, HJ 212-2017 Table 4) has
@@ -171,7 +170,7 @@ class ConsistencyPair(_Strict):
     @field_validator("lesser", "greater")
     @classmethod
     def _code(cls, v: str) -> str:
-        if v not in FACTOR_NAMES:
+        if v not in FACTORS:
             raise ValueError(f"unknown HJ 212 factor code {v!r}")
         return v
 
@@ -213,7 +212,7 @@ class ObjectTypeConfig(_Strict):
     def _keys(cls, v: Any) -> Any:
         for key in v if isinstance(v, Mapping) else ():
             m = _FACTOR_KEY.match(key)
-            if m is None or m["code"] not in FACTOR_NAMES:
+            if m is None or m["code"] not in FACTORS:
                 raise ValueError(f"unknown HJ 212 factor code in key {key!r}")
             if m["kind"] is not None and m["kind"] not in KINDS:
                 raise ValueError(f"unknown kind {m['kind']!r} in key {key!r}; expected {KINDS}")
