@@ -55,10 +55,14 @@ __all__ = ["DIMENSIONS", "GROUPINGS", "SCORED_KINDS", "WEIGHTS", "Grouping", "Pe
            "quality_scores"]
 
 SCORED_KINDS: Final = ("minute", "hour", "day")
+"""The data kinds scored: the period data (real-time data are previews)."""
 WEIGHTS: Final[dict[str, float]] = {"completeness": 0.3, "validity": 0.3, "timeliness": 0.2,
                                     "consistency": 0.2}
+"""Weight of each dimension in the combined score (ecohub's choice, see the module docstring)."""
 DIMENSIONS: Final = tuple(WEIGHTS)
+"""The four dimensions, in the column order of :func:`quality_scores`."""
 GROUPINGS: Final = ("department", "object", "factor")
+"""What :func:`quality_scores` can group by."""
 Grouping = Literal["department", "object", "factor"]
 Period = Literal["day", "month"] | None
 
