@@ -18,8 +18,8 @@ import pyarrow as pa
 
 from ecohub.analytics._common import resolve_period
 from ecohub.analytics.air import assess_air
-from ecohub.analytics.export import write_tables
 from ecohub.quality.stored import read_for_statistics
+from ecohub.reports.tables import write_tables
 from ecohub.store import READING_SCHEMA, ObjectSpec, open_store
 
 MEDIANS = {"a34004": 38.0, "a34002": 65.0, "a21026": 9.0, "a21004": 28.0, "a21005": 0.7,

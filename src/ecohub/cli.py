@@ -177,7 +177,8 @@ def assess(
     Air: HJ 633 / GB 3095 / HJ 663 (edition in force each day unless --edition); water: GB 3838;
     noise: GB 3096.
     """
-    from ecohub.analytics import air, export, noise, water
+    from ecohub.analytics import air, noise, water
+    from ecohub.reports import maps, tables
     from ecohub.store import open_store
 
     if domain not in ASSESSMENTS:
@@ -199,19 +200,19 @@ def assess(
             else:
                 result = noise.assess_noise(store, first, last, city=city)
             if map_svg is not None:
-                map_svg.write_text(air.city_map(result, store), encoding="utf-8")
+                map_svg.write_text(maps.city_map(result, store), encoding="utf-8")
         except ValueError as error:
             raise typer.BadParameter(str(error)) from None
     if domain == "air" and result.city_daily.height:
         daily = result.city_daily.select(
             "date", "city", "aqi", "category", "primary", "PM2.5_ug_m3", "PM10_ug_m3",
             "O3_max_8h_ug_m3", "NO2_ug_m3", "edition")
-        console.print(export.to_rich_table(daily, title="城市日报 city daily AQI",
+        console.print(tables.to_rich_table(daily, title="城市日报 city daily AQI",
                                            max_rows=160))
-    console.print(export.to_rich_table(result.summary(), title=f"{domain} {first} – {last}"))
+    console.print(tables.to_rich_table(result.summary(), title=f"{domain} {first} – {last}"))
     if out is not None:
         try:
-            written = export.write_tables(result.tables(), out)
+            written = tables.write_tables(result.tables(), out)
         except ValueError as error:
             raise typer.BadParameter(str(error), param_hint="--out") from None
         console.print("written: " + ", ".join(str(path) for path in written))
@@ -349,7 +350,8 @@ def quality_report(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Data-quality scores: completeness, timeliness, validity, consistency, combined."""
-    from ecohub.quality.scores import LABELS, quality_scores, write_excel
+    from ecohub.governance.quality_scores import quality_scores
+    from ecohub.reports.quality import LABELS, write_excel
     from ecohub.store import open_store
 
     lo, hi = _period_bounds(start, end)

@@ -35,7 +35,6 @@ import polars as pl
 import polars.selectors as cs
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ecohub.analytics import svgmap
 from ecohub.analytics._common import (
     Period,
     hour_labels,
@@ -722,27 +721,3 @@ def _finish(
         *who, *when, "edition", *limits, *(pl.col(c).alias(renamed[c]) for c in present),
         *(pl.col(c).alias(renamed[c]) for c in counts), *index,
     )
-
-
-
-def city_map(result: AirAssessment, store: Store, day: dt.date | None = None) -> str:
-    """SVG map of the cities' daily AQI on ``day`` (default the last assessed day), each city
-    at the centre of its air stations and in its HJ 633 Appendix A colour."""
-    daily = result.city_daily.filter(pl.col("aqi").is_not_null())
-    if daily.is_empty():
-        raise ValueError("city_map: no city has a daily AQI in the assessed period")
-    day = day or daily["date"].max()
-    centres = (
-        pl.DataFrame(store.registry.objects("air_station"))
-        .group_by("city_code")
-        .agg(pl.col("longitude").mean(), pl.col("latitude").mean())
-    )
-    on_day = daily.filter(pl.col("date") == day)
-    if on_day.is_empty():
-        raise ValueError(f"city_map: no city has a daily AQI on {day}")
-    points = on_day.join(centres, on="city_code").select(
-        "longitude", "latitude", label=pl.col("city"), value=pl.col("aqi").cast(pl.String),
-        colour=pl.col("colour_rgb"))
-    legend = [(g.rgb_hex, f"{g.category} {g.category_en}") for g in aqi.GRADES]
-    title = f"城市空气质量指数 city AQI {day} (HJ 633-{on_day['edition'][0]})"
-    return svgmap.point_map(points, title, legend)

@@ -9,7 +9,7 @@ Public API::
 
 In the data path (these need the store and are imported on first use)::
 
-    from ecohub.quality import QualityControl, recheck, review, quality_scores
+    from ecohub.quality import QualityControl, recheck, review
 
 See :mod:`ecohub.quality.flags` for the flag scheme and its mapping to HJ 212 data flags,
 :mod:`ecohub.quality.qartod` for the tests' exact edge rules, :mod:`ecohub.quality.config` for
@@ -28,8 +28,7 @@ from ecohub.quality.flags import (
 from ecohub.quality.qartod import flat_line, gross_range, rate_of_change, spike
 
 # The store-facing parts load the store (SQLAlchemy, DuckDB) only when used.
-_LAZY = {"QualityControl": "pipeline", "recheck": "pipeline", "review": "pipeline",
-         "quality_scores": "scores"}
+_LAZY = {"QualityControl": "pipeline", "recheck": "pipeline", "review": "pipeline"}
 
 
 def __getattr__(name: str) -> object:
@@ -56,7 +55,6 @@ __all__ = [
     "gaps",
     "gross_range",
     "load_config",
-    "quality_scores",
     "rate_of_change",
     "recheck",
     "review",

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 from rich.console import Console
 
-from ecohub.analytics.export import to_rich_table, write_tables
+from ecohub.reports.tables import to_rich_table, write_tables
 
 CST = "Asia/Shanghai"
 

@@ -10,9 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from ecohub.cli import app
+from ecohub.governance.quality_scores import WEIGHTS, quality_scores
 from ecohub.quality import default_config
 from ecohub.quality.pipeline import recheck
-from ecohub.quality.scores import WEIGHTS, quality_scores
 from ecohub.store import READING_SCHEMA, ObjectSpec, Store, open_store
 
 DAY = datetime(2024, 2, 29, 16, 0, tzinfo=UTC)  # 2024-03-01 00:00 China Standard Time
@@ -90,7 +90,8 @@ def test_consistency_after_qc_and_department_grouping(store) -> None:
     assert hefei["validity"] == pytest.approx(44 / 45)
     assert d["芜湖市生态环境监测中心"]["completeness"] == 0.0
     by_factor = quality_scores(store, DAY, END, by="factor").to_dicts()
-    assert [(r["factor"], r["factor_name"]) for r in by_factor] == [("a34004", "细颗粒物")]
+    # the App. B name (ecohub.vocabulary)
+    assert [(r["factor"], r["factor_name"]) for r in by_factor] == [("a34004", "细微颗粒物PM2.5")]
     # two stations registered for PM2.5, one silent: expected doubles, received does not
     assert by_factor[0]["completeness_hour"] == pytest.approx(20 / 48)
 

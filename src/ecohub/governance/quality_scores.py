@@ -1,5 +1,8 @@
 """Data-quality scores per department, monitored object or factor, per day or month.
 
+How well each supplier of data supplies it — the chief data officer's view; the workbook for
+people is :func:`ecohub.reports.quality.write_excel`.
+
 Four dimensions, each a share in [0, 1] computed from the stored readings of the period data
 (minute, hour and day data, CN 2051/2061/2031; real-time data have no fixed rate and are
 previews, so they are left out of every dimension):
@@ -37,28 +40,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Final, Literal
-from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from ecohub.protocols.hj212_codes import FACTORS
 from ecohub.quality.config import QCConfig, TimelinessConfig, default_config
-from ecohub.quality.factors import FACTOR_NAMES
 from ecohub.quality.flags import FAIL, SUSPECT
 from ecohub.quality.pipeline import decode_tests
 from ecohub.quality.stored import read_for_statistics
 from ecohub.store import Store
+from ecohub.vocabulary import CHINA_TZ, CHINA_TZ_NAME, FACTORS, OBJECT_TYPES
 
-__all__ = ["DIMENSIONS", "GROUPINGS", "WEIGHTS", "quality_scores", "write_excel"]
+__all__ = ["DIMENSIONS", "GROUPINGS", "SCORED_KINDS", "WEIGHTS", "Grouping", "Period",
+           "quality_scores"]
 
-CST: Final = ZoneInfo("Asia/Shanghai")
 SCORED_KINDS: Final = ("minute", "hour", "day")
+"""The data kinds scored: the period data (real-time data are previews)."""
 WEIGHTS: Final[dict[str, float]] = {"completeness": 0.3, "validity": 0.3, "timeliness": 0.2,
                                     "consistency": 0.2}
+"""Weight of each dimension in the combined score (ecohub's choice, see the module docstring)."""
 DIMENSIONS: Final = tuple(WEIGHTS)
+"""The four dimensions, in the column order of :func:`quality_scores`."""
 GROUPINGS: Final = ("department", "object", "factor")
+"""What :func:`quality_scores` can group by."""
 Grouping = Literal["department", "object", "factor"]
 Period = Literal["day", "month"] | None
 
@@ -67,10 +71,6 @@ _GROUP_KEYS: Final[dict[str, list[str]]] = {
     "object": ["object_id", "object_code", "object_name", "object_type", "department"],
     "factor": ["factor", "factor_name"],
 }
-FACTOR_NAMES_ZH: Final = FACTOR_NAMES | {code: f.name_zh for code, f in FACTORS.items()}
-OBJECT_TYPES_ZH: Final = {"air_station": "空气站", "water_station": "水质站",
-                          "pollution_source": "污染源", "outlet": "排放口",
-                          "noise_station": "噪声站"}
 _PART: Final = ["mn", "object_id", "factor", "kind", "bucket"]
 _COUNTS: Final = ["received", "readings", "timely", "valid", "checked", "consistent"]
 
@@ -81,14 +81,14 @@ def _buckets(start: datetime, end: datetime, period: Period) -> pl.DataFrame:
         return pl.DataFrame({"bucket": [None], "lo": [start], "hi": [end]},
                             schema={"bucket": pl.Date, "lo": pl.Datetime("us", "UTC"),
                                     "hi": pl.Datetime("us", "UTC")})
-    day = start.astimezone(CST).date()
+    day = start.astimezone(CHINA_TZ).date()
     first = day.replace(day=1) if period == "month" else day
     rows = []
     while True:
         nxt = (date(first.year + first.month // 12, first.month % 12 + 1, 1)
                if period == "month" else first + timedelta(days=1))
-        lo = max(datetime.combine(first, datetime.min.time(), CST), start)
-        hi = min(datetime.combine(nxt, datetime.min.time(), CST), end)
+        lo = max(datetime.combine(first, datetime.min.time(), CHINA_TZ), start)
+        hi = min(datetime.combine(nxt, datetime.min.time(), CHINA_TZ), end)
         if lo >= end:
             break
         rows.append({"bucket": first, "lo": lo, "hi": hi})
@@ -98,7 +98,7 @@ def _buckets(start: datetime, end: datetime, period: Period) -> pl.DataFrame:
 
 
 def _bucket_of(period: Period) -> pl.Expr:
-    local = pl.col("period_start").dt.convert_time_zone("Asia/Shanghai").dt.date()
+    local = pl.col("period_start").dt.convert_time_zone(CHINA_TZ_NAME).dt.date()
     if period is None:
         return pl.lit(None, dtype=pl.Date)
     return local.dt.truncate("1mo") if period == "month" else local
@@ -231,7 +231,8 @@ def quality_scores(store: Store, start: datetime, end: datetime, by: Grouping = 
               .with_columns(received=pl.min_horizontal("received", "expected"))
               .join(objects, on="object_id", how="left")
               .with_columns(factor_name=pl.col("factor").replace_strict(
-                  FACTOR_NAMES_ZH, default=pl.col("factor"), return_dtype=pl.String),
+                  {code: f.name_zh for code, f in FACTORS.items()}, default=pl.col("factor"),
+                  return_dtype=pl.String),
                   department=pl.col("department").fill_null("未指定")))
     keys = [*_GROUP_KEYS[by], "bucket"]
 
@@ -255,7 +256,7 @@ def quality_scores(store: Store, start: datetime, end: datetime, by: Grouping = 
                                for d, w in WEIGHTS.items())
     weighted = pl.sum_horizontal(pl.col(d).fill_null(0.0) * w for d, w in WEIGHTS.items())
     if by == "object":
-        out = out.with_columns(pl.col("object_type").replace(OBJECT_TYPES_ZH))
+        out = out.with_columns(pl.col("object_type").replace(dict(OBJECT_TYPES)))
     return (out.with_columns(score=pl.when(weight > 0).then(weighted / weight))
             .rename({"bucket": "period"})
             .select(*_GROUP_KEYS[by], "period", "expected", "received",
@@ -263,61 +264,3 @@ def quality_scores(store: Store, start: datetime, end: datetime, by: Grouping = 
                     "checked", "consistent", *DIMENSIONS, "score")
             .sort(*_GROUP_KEYS[by], "period"))
 
-
-# ----------------------------------------------------------------------------- Excel
-LABELS: Final[dict[str, str]] = {
-    "department": "部门", "object_id": "对象编号", "object_code": "对象代码",
-    "object_name": "对象名称", "object_type": "对象类型", "factor": "因子代码",
-    "factor_name": "因子名称", "period": "时段", "expected": "应收条数", "received": "实收条数",
-    "completeness_minute": "分钟数据完整率", "completeness_hour": "小时数据完整率",
-    "completeness_day": "日数据完整率", "readings": "读数", "timely": "及时读数",
-    "valid": "有效读数", "checked": "已审核读数", "consistent": "一致读数",
-    "completeness": "完整率", "timeliness": "及时率", "validity": "有效率",
-    "consistency": "一致率", "score": "综合得分",
-}
-SHEETS: Final[dict[str, str]] = {"department": "按部门", "object": "按对象", "factor": "按因子"}
-_EXPLAIN: Final = (
-    ("完整率 completeness", "实收 / 应收周期数（按设备登记因子与上报频次：小时数据每日 24 条，"
-     "日数据每日 1 条，分钟数据每日 1440/间隔 条；实时数据不计），各数据类型等权平均",
-     WEIGHTS["completeness"]),
-    ("及时率 timeliness", "到达时间 − 周期结束 ≤ 质控配置的最大延迟（小时数据 1 小时，"
-     "HJ 633-2026 §5.2），且未早于周期结束超过时钟偏差上限的读数占比", WEIGHTS["timeliness"]),
-    ("有效率 validity", "可参与统计的读数占比：人工审核优先，其次自动质控结论，未质控时按设备标记",
-     WEIGHTS["validity"]),
-    ("一致率 consistency",
-     "已质控读数中通过因子间一致性（如 PM2.5 ≤ PM10）、重复与到达顺序检验的占比",
-     WEIGHTS["consistency"]),
-    ("综合得分 score", "各维度加权平均（缺失维度的权重按比例分摊给其余维度）；权重为 ecohub 设定",
-     1.0),
-)
-
-
-def write_excel(store: Store, start: datetime, end: datetime, path: str | Path,
-                period: Period = None, *, config: QCConfig | None = None) -> Path:
-    """Write the scores by department, object and factor (one sheet each) and a sheet that
-    explains the metrics to an .xlsx file (xlsxwriter); returns the path."""
-    import xlsxwriter
-
-    path = Path(path)
-    with xlsxwriter.Workbook(str(path)) as book:
-        pct = book.add_format({"num_format": "0.0%"})
-        for by, sheet in SHEETS.items():
-            frame = quality_scores(store, start, end, by=by, period=period,  # type: ignore[arg-type]
-                                   config=config)
-            frame = frame.with_columns(pl.col("period").cast(pl.String))
-            frame.rename(LABELS, strict=False).write_excel(
-                workbook=book, worksheet=sheet, autofit=True,
-                column_formats={LABELS[c]: pct for c in frame.columns
-                                if c in DIMENSIONS or c == "score"
-                                or c.startswith("completeness_")})
-        notes = book.add_worksheet("指标说明")
-        bold = book.add_format({"bold": True})
-        notes.write_row(0, 0, ("指标", "定义", "权重"), bold)
-        for i, (name, text, weight) in enumerate(_EXPLAIN, start=1):
-            notes.write_row(i, 0, (name, text, weight))
-        notes.write(len(_EXPLAIN) + 2, 0,
-                    f"统计区间 {start.astimezone(CST):%Y-%m-%d %H:%M} 至 "
-                    f"{end.astimezone(CST):%Y-%m-%d %H:%M}（北京时间，含起不含止）")
-        notes.set_column(0, 0, 22)
-        notes.set_column(1, 1, 90)
-    return path

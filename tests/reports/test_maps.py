@@ -1,11 +1,11 @@
-"""The offline SVG point map."""
+"""The offline SVG maps: points, and the city AQI map."""
 
 from __future__ import annotations
 
 import polars as pl
 import pytest
 
-from ecohub.analytics.svgmap import point_map
+from ecohub.reports.maps import city_map, point_map
 
 
 def test_points_are_placed_west_to_east_and_north_to_south():
@@ -36,10 +36,9 @@ def test_city_aqi_map_from_stored_readings(tmp_path):
     (AQI > 100, 5.3) in red (Appendix A); a city whose AQI is "NA" is not drawn."""
     import datetime as dt
 
-    from ecohub.analytics.air import assess_air, city_map
+    from analytics._stores import cst, hourly, write
+    from ecohub.analytics.air import assess_air
     from ecohub.store import ObjectSpec, open_store
-
-    from ._stores import cst, hourly, write
 
     with open_store(data_dir=tmp_path) as store:
         hefei, wuhu = store.registry.add_objects([
