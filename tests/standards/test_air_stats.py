@@ -5,12 +5,13 @@ import datetime as dt
 import numpy as np
 import polars as pl
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ecohub.standards import air_stats as S
+from ecohub.vocabulary import CHINA_TZ
 
-CST = S.CST
+CST = CHINA_TZ
 START = dt.datetime(2026, 3, 1, tzinfo=CST)  # period start of the hour labelled 01:00
 
 
@@ -171,3 +172,18 @@ def test_hourly_grid_and_daily_indicators():
     assert daily["O3_8h"].to_list() == [100, 100, 200, 200]
     with pytest.raises(ValueError, match="several rows"):
         S.hourly_grid(pl.concat([frame, frame.head(1)]), ["SO2"])
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.floats(0, 500)), min_size=1, max_size=60))
+def test_24_hour_moving_mean_matches_its_definition(values):
+    # Mean of the valid values among the 24 hours ending at each hour, valid with >= 20 of
+    # them (GB 3095 Table 4), written out plainly.
+    x = np.array([np.nan if v is None else v for v in values])
+    got = S.moving_average_24h(x)
+    for i in range(len(x)):
+        window = [v for v in x[max(0, i - 23): i + 1] if not np.isnan(v)]
+        if len(window) >= 20:
+            assert got[i] == pytest.approx(sum(window) / len(window))
+        else:
+            assert np.isnan(got[i])

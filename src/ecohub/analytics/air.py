@@ -21,7 +21,7 @@ evaluated with the edition in force on its last requested day ⚑. Every table h
 tables that use limits also ``stage``.
 
 Units. Readings are converted explicitly from the unit their device sends
-(:func:`ecohub.protocols.hj212_codes.wire_unit`) to those of GB 3095: µg/m³, CO mg/m³.
+(:func:`ecohub.vocabulary.wire_unit`) to those of GB 3095: µg/m³, CO mg/m³.
 """
 
 from __future__ import annotations
@@ -33,23 +33,28 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 import polars.selectors as cs
-from numpy.lib.stride_tricks import sliding_window_view
 
 from ecohub.analytics import svgmap
 from ecohub.analytics._common import (
-    CST,
     Period,
     hour_labels,
     objects_frame,
     resolve_period,
     valid_readings,
 )
-from ecohub.protocols.hj212_codes import AIR_POLLUTANTS, unit_factor, wire_unit
 from ecohub.standards import air_stats, aqi, gb3095
 from ecohub.store import Store
+from ecohub.vocabulary import CHINA_TZ, CHINA_TZ_NAME, FACTORS, unit_factor, wire_unit
 
 POLLUTANTS: tuple[str, ...] = ("SO2", "NO2", "CO", "O3", "PM10", "PM2.5")
 """The six basic pollutants of GB 3095, in the order of HJ 633 reports."""
+
+AIR_POLLUTANTS: dict[str, str] = {
+    code: FACTORS[code].symbol
+    for code in ("a21026", "a21004", "a21005", "a05024", "a34002", "a34004")
+}
+"""HJ 212 code → pollutant (:data:`POLLUTANTS`) of the codes air stations send (HJ 212-2017
+Table B.2; O3 ``a05024`` de facto)."""
 
 # Moving means that the HJ 633-2012 real-time report uses (5.1.3): O3 8-hour, PM 24-hour, and the
 # SO2 24-hour mean that replaces a 1-hour SO2 above 800 µg/m³ (Table 1 note 3).
@@ -64,11 +69,7 @@ daily report, the O3 daily maximum 1-hour mean (``O3``)."""
 # HJ 663 Table 5: the daily value each pollutant's period statistics are taken of.
 _EVALUATED_DAILY = {"SO2": "SO2", "NO2": "NO2", "CO": "CO", "PM10": "PM10", "PM2.5": "PM2.5",
                     "O3": "O3_8h"}
-# Comprehensive index inputs: period means, CO 95th and O3 90th percentile (standards.md §3).
-_COMPOSITE_STATISTIC = {"SO2": "mean", "NO2": "mean", "PM10": "mean", "PM2.5": "mean",
-                        "CO": "p95", "O3": "p90"}
-_HOURS_PER_DAY = 24
-_CITY_GRADE = 2  # cities are assessed against the grade-2 limits (GB 3095 4.1, class-2 zones)
+_HOURS_PER_DAY = air_stats.HOURS_PER_DAY
 
 
 def _unit(indicator: str) -> str:
@@ -247,17 +248,10 @@ def _stations(store: Store, city: str | None) -> pl.DataFrame:
 def _editions(period: Period, edition: str | None, stage: str | None) -> pl.DataFrame:
     """Edition and stage of every natural day of the period (``date, edition, stage``)."""
     days = pl.date_range(period.first_day, period.last_day, "1d", eager=True)
-    rows = []
-    for day in days:
-        in_force = gb3095.edition_for_date(day)
-        if edition is None:
-            rows.append((day, in_force.edition, in_force.stage))
-        elif edition == "2012":
-            rows.append((day, "2012", None))
-        else:
-            rows.append((day, "2026", stage or in_force.stage or "transition"))
+    editions, stages = gb3095.editions_for_days(days.to_numpy(), edition=edition, stage=stage)
     return pl.DataFrame(
-        rows, schema={"date": pl.Date, "edition": pl.String, "stage": pl.String}, orient="row"
+        {"date": days, "edition": editions, "stage": stages.tolist()},
+        schema={"date": pl.Date, "edition": pl.String, "stage": pl.String},
     )
 
 
@@ -265,7 +259,7 @@ def to_standard_units(readings: pl.DataFrame, object_types: pl.DataFrame) -> pl.
     """Convert air readings from their wire unit to the GB 3095 unit (µg/m³, CO mg/m³).
 
     The wire unit depends on the code and the kind of device
-    (:func:`ecohub.protocols.hj212_codes.wire_unit`: air stations send µg/m³ and CO mg/m³,
+    (:func:`ecohub.vocabulary.wire_unit`: air stations send µg/m³ and CO mg/m³,
     other loggers the HJ 212-2017 Table B.2 defaults, e.g. SO2 in mg/m³).
 
     Parameters
@@ -347,24 +341,6 @@ def station_grid(
 # ---------------------------------------------------------------------------------------------
 
 
-def moving_average_24h(hourly: np.ndarray) -> np.ndarray:
-    """24-hour moving means labelled by their last hour, valid with >= 20 hourly means.
-
-    ``result[..., i]`` is the mean of the valid values ``hourly[..., i-23 : i+1]`` (hours before
-    the data count as missing); the count rule is GB 3095-2026 Table 4's daily rule
-    (:func:`ecohub.standards.gb3095.valid_day`), which HJ 663 applies to the 24-hour moving mean
-    of the HJ 633-2012 real-time report ◐.
-    """
-    x = np.asarray(hourly, dtype=np.float64)
-    pad = [(0, 0)] * (x.ndim - 1) + [(_HOURS_PER_DAY - 1, 0)]
-    padded = np.pad(x, pad, constant_values=np.nan)
-    present = ~np.isnan(padded)
-    totals = sliding_window_view(np.where(present, padded, 0.0), _HOURS_PER_DAY, axis=-1).sum(-1)
-    counts = sliding_window_view(present, _HOURS_PER_DAY, axis=-1).sum(-1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(gb3095.valid_day(counts), totals / counts, np.nan)
-
-
 def _hourly_rows(
     grid: air_stats.HourlyGrid, stations: pl.DataFrame, period: Period
 ) -> pl.DataFrame:
@@ -372,7 +348,7 @@ def _hourly_rows(
     the O3 8-hour and the SO2 / PM 24-hour moving means (from the hours before, too)."""
     values = dict(grid.values)
     values["O3_8h"] = air_stats.moving_average_8h(grid.values["O3"])
-    values |= {f"{p}_24h": moving_average_24h(grid.values[p]) for p in _MOVING_24H}
+    values |= {f"{p}_24h": air_stats.moving_average_24h(grid.values[p]) for p in _MOVING_24H}
     skip = int((period.start - grid.start).total_seconds()) // 3600
     n_stations, n_hours = grid.values["O3"].shape
     first = np.datetime64(period.start.astimezone(dt.UTC).replace(tzinfo=None), "us")
@@ -397,7 +373,7 @@ def _hourly_report(frame: pl.DataFrame, editions: pl.DataFrame) -> pl.DataFrame:
     """Real-time AQI of every row (HJ 633 5.1: 2026 — the six 1-hour means; 2012 — with the O3
     8-hour and the PM 24-hour moving means)."""
     dated = frame.with_row_index("_row").with_columns(
-        pl.col("period_start").dt.convert_time_zone(CST).dt.date().alias("_date")
+        pl.col("period_start").dt.convert_time_zone(CHINA_TZ_NAME).dt.date().alias("_date")
     ).join(editions.select("date", "edition"), left_on="_date", right_on="date").drop("_date")
     parts = []
     for (edition,), part in dated.partition_by("edition", as_dict=True).items():
@@ -442,7 +418,7 @@ def _daily_values(
     skip = _HOURS_PER_DAY - 1
     parts = []
     for edition, stage, first, last in _segments(editions):
-        midnight = dt.datetime.combine(first, dt.time(0), air_stats.CST)
+        midnight = dt.datetime.combine(first, dt.time(0), CHINA_TZ)
         begin = max(int((midnight - grid.start).total_seconds()) // 3600, skip)
         end = int((midnight - grid.start).total_seconds()) // 3600 + (
             (last - first).days + 1) * _HOURS_PER_DAY
@@ -492,18 +468,10 @@ def _daily_report(frame: pl.DataFrame, editions: pl.DataFrame) -> pl.DataFrame:
 
 
 def _city_means(frame: pl.DataFrame, time: Sequence[str]) -> pl.DataFrame:
-    """City value of each indicator = arithmetic mean of its stations' values (HJ 663 ◐)."""
-    indicators = [c for c in (*HOURLY_INDICATORS, *DAILY_INDICATORS) if c in frame.columns]
-    indicators = list(dict.fromkeys(indicators))
-    any_value = pl.any_horizontal(pl.col(c).is_not_null() for c in indicators)
-    return (
-        frame.group_by("city", "city_code", *time)
-        .agg(
-            *(pl.col(c).mean() for c in indicators),
-            any_value.sum().cast(pl.Int32).alias("n_stations"),
-        )
-        .sort("city_code", *time)
-    )
+    """City values of the indicators in ``frame`` (HJ 663, ``air_stats.city_means``)."""
+    indicators = [c for c in dict.fromkeys((*HOURLY_INDICATORS, *DAILY_INDICATORS))
+                  if c in frame.columns]
+    return air_stats.city_means(frame, indicators, ["city_code", "city", *time])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -541,7 +509,7 @@ def _evaluate(
             result = air_stats.evaluate_period(
                 part["date"].to_numpy(),
                 {p: _floats(part[d]) for p, d in _EVALUATED_DAILY.items()},
-                period=kind, grade=_CITY_GRADE, edition=in_force["edition"],
+                period=kind, grade=air_stats.CITY_GRADE, edition=in_force["edition"],
                 stage=in_force["stage"],
             )
             good = air_stats.good_day_share(_floats(part["aqi"]))
@@ -566,7 +534,7 @@ def _evaluate(
                     "period_end": last, "days_requested": covered, "days_in_period": length,
                     "valid_aqi_days": good.valid, "good_days": good.good,
                     "good_share": good.share, "valid": not invalid, "meets": result.meets,
-                    "note": _validity_note(kind, invalid, covered, length, result.edition),
+                    "note": air_stats.validity_note(result, days_requested=covered),
                 }
             )
     evaluation = pl.DataFrame(statistic_rows, schema=_EVALUATION_SCHEMA, orient="row")
@@ -576,28 +544,6 @@ def _evaluate(
     )
 
 
-def _validity_note(
-    kind: str, invalid: Sequence[air_stats.PollutantEvaluation], covered: int, length: int,
-    edition: str,
-) -> str | None:
-    """Why a period's statistics do not meet GB 3095 Table 4 (None when they do)."""
-    if not invalid:
-        return None
-    needs = (
-        f"a year needs >= {gb3095.MIN_DAYS_PER_YEAR} valid days and every month valid"
-        if kind == "year"
-        else f"a month needs >= {gb3095.MIN_DAYS_PER_MONTH} valid days "
-        f"(February {gb3095.MIN_DAYS_FEBRUARY})"
-    )
-    counts = {p.days for p in invalid}
-    days = (
-        f"{counts.pop()} for {', '.join(p.pollutant for p in invalid)}" if len(counts) == 1
-        else ", ".join(f"{p.pollutant} {p.days}" for p in invalid)
-    )
-    partial = f"; the request covers {covered} of its {length} days" if covered < length else ""
-    return f"not valid per GB 3095-{edition} Table 4 ({needs}): valid days {days}{partial}"
-
-
 def _ranking(
     evaluation: pl.DataFrame, city_periods: pl.DataFrame, preset: str | None
 ) -> pl.DataFrame:
@@ -605,7 +551,7 @@ def _ranking(
     month and year, with the preset printed (``air_stats.composite_index``)."""
     wanted = [
         (pl.col("pollutant") == p) & (pl.col("statistic") == s)
-        for p, s in _COMPOSITE_STATISTIC.items()
+        for p, s in air_stats.COMPOSITE_STATISTICS.items()
     ]
     if evaluation.is_empty():
         return pl.DataFrame(schema=_RANKING_SCHEMA)
@@ -622,7 +568,7 @@ def _ranking(
         name = preset or ("2026" if edition == "2026" else "2013")
         index = air_stats.composite_index(
             {p: _floats(part[p]) if p in part.columns else np.full(part.height, np.nan)
-             for p in _COMPOSITE_STATISTIC},
+             for p in air_stats.COMPOSITE_STATISTICS},
             name, stage=stage or "transition",
         )
         described = air_stats.composite_preset(name, stage=stage or "transition").description
@@ -660,7 +606,7 @@ _CITY_PERIOD_SCHEMA = {
 _RANKING_SCHEMA = {
     "period": pl.String, "period_start": pl.Date, "rank": pl.Int32, "city": pl.String,
     "city_code": pl.String, "composite_index": pl.Float64,
-    **{f"sub_{p}": pl.Float64 for p in _COMPOSITE_STATISTIC},
+    **{f"sub_{p}": pl.Float64 for p in air_stats.COMPOSITE_STATISTICS},
     "valid": pl.Boolean, "edition": pl.String, "stage": pl.String, "preset": pl.String,
     "preset_description": pl.String,
 }

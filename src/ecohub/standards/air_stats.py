@@ -22,16 +22,15 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import ArrayLike, NDArray
 
 from ecohub.standards import gb3095
 from ecohub.standards._rounding import round_gbt8170
+from ecohub.vocabulary import CHINA_TZ
 
 if TYPE_CHECKING:
     import polars as pl
-
-CST = dt.timezone(dt.timedelta(hours=8), "CST")
-"""China Standard Time, the time of the natural day in HJ 663."""
 
 HOURS_PER_DAY = 24
 WINDOW_HOURS = 8
@@ -148,7 +147,7 @@ def _day_grid(
 
 
 def daily_mean(
-    hourly: ArrayLike, start: dt.datetime | np.datetime64, *, tz: dt.tzinfo = CST
+    hourly: ArrayLike, start: dt.datetime | np.datetime64, *, tz: dt.tzinfo = CHINA_TZ
 ) -> DailyValues:
     """24-hour (daily) means of hourly means (GB 3095-2026 3.9 and Table 4).
 
@@ -160,7 +159,7 @@ def daily_mean(
         Hourly means (µg/m³, CO mg/m³) keyed by period start; NaN for missing.
     start : datetime (tz-aware) or numpy.datetime64 (UTC)
         Period start of ``hourly[..., 0]``; need not be midnight (partial days are padded).
-    tz : tzinfo, default CST (UTC+8)
+    tz : tzinfo, default China Standard Time (UTC+8)
         Time zone of the natural day.
     """
     grid, dates = _day_grid(hourly, start, tz)
@@ -186,7 +185,7 @@ def daily_mean(
 
 
 def daily_max_1h(
-    hourly: ArrayLike, start: dt.datetime | np.datetime64, *, tz: dt.tzinfo = CST
+    hourly: ArrayLike, start: dt.datetime | np.datetime64, *, tz: dt.tzinfo = CHINA_TZ
 ) -> DailyValues:
     """Daily maximum 1-hour mean (the O3 1-hour daily indicator of HJ 633-2012 5.1).
 
@@ -271,11 +270,53 @@ def moving_average_8h(hourly: ArrayLike) -> NDArray[np.float64]:
         return np.moveaxis(np.where(gb3095.valid_8h(count), total / count, np.nan), 0, -1)
 
 
+def moving_average_24h(hourly: ArrayLike) -> NDArray[np.float64]:
+    """24-hour moving means, labelled by their last hour, valid with >= 20 hourly means.
+
+    ``result[..., i]`` is the mean of the valid hourly means ``hourly[..., i-23 : i+1]`` (hours
+    before the start of the data count as missing); NaN unless at least 20 are valid, the daily
+    rule of GB 3095 Table 4 (:func:`ecohub.standards.gb3095.valid_day`), which HJ 663 applies to
+    the 24-hour moving mean of the HJ 633-2012 real-time report ◐.
+
+    Parameters
+    ----------
+    hourly : array_like, (..., hours)
+        Hourly means on a regular grid, the hours on the last axis; NaN for missing.
+
+    Returns
+    -------
+    numpy.ndarray
+        Same shape as ``hourly``.
+
+    References
+    ----------
+    .. [HJ633] HJ 633-2012 5.1.3: the real-time report uses the 24-hour moving means of PM10 and
+       PM2.5 (and of SO2 above 800 µg/m³, Table 1 note 3). See ``docs/reference/standards.md``.
+    .. [HJ663] HJ 663-2013 / HJ 663-2026, statistics of the evaluation ◐.
+    .. [GB3095] GB 3095-2026 Table 4 (>= 20 hourly means for a 24-hour mean).
+
+    Examples
+    --------
+    >>> x = np.full(48, 30.0)
+    >>> x[24:28] = np.nan
+    >>> moving_average_24h(x)[[18, 19, 47]].tolist()  # 19, 20 and 20 valid hours
+    [nan, 30.0, 30.0]
+    """
+    x = np.asarray(hourly, dtype=np.float64)
+    pad = [(0, 0)] * (x.ndim - 1) + [(HOURS_PER_DAY - 1, 0)]
+    padded = np.pad(x, pad, constant_values=np.nan)
+    present = ~np.isnan(padded)
+    totals = sliding_window_view(np.where(present, padded, 0.0), HOURS_PER_DAY, axis=-1).sum(-1)
+    counts = sliding_window_view(present, HOURS_PER_DAY, axis=-1).sum(-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(gb3095.valid_day(counts), totals / counts, np.nan)
+
+
 def o3_daily_max_8h(
     hourly: ArrayLike,
     start: dt.datetime | np.datetime64,
     *,
-    tz: dt.tzinfo = CST,
+    tz: dt.tzinfo = CHINA_TZ,
     grade: int = 2,
     edition: str = "2026",
     stage: str | None = "transition",
@@ -398,7 +439,7 @@ def hourly_grid(
 def daily_indicators(
     grid: HourlyGrid,
     *,
-    tz: dt.tzinfo = CST,
+    tz: dt.tzinfo = CHINA_TZ,
     edition: str = "2026",
     stage: str | None = "transition",
     grade: int = 2,
@@ -430,6 +471,67 @@ def daily_indicators(
         data[name] = daily.value.ravel()
         data[f"{name}_n"] = daily.count.ravel().astype(np.int16)
     return pl.DataFrame(data)
+
+
+# ---------------------------------------------------------------------------------------------
+# city values
+# ---------------------------------------------------------------------------------------------
+
+CITY_GRADE = 2
+"""Cities are evaluated against the grade-2 limits (GB 3095 4.2, the limits of class-2 zones;
+HJ 663 city evaluation ◐)."""
+
+
+def city_means(
+    stations: pl.DataFrame, indicators: Sequence[str], by: Sequence[str]
+) -> pl.DataFrame:
+    """City values: each indicator the arithmetic mean of the city's stations' values.
+
+    Each indicator of each city and time is the mean over the stations that have a valid value
+    of it then (HJ 663 ◐; a station missing one indicator still counts for the others ⚑). The
+    AQI of a city is then computed from these means, not averaged.
+
+    Parameters
+    ----------
+    stations : polars.DataFrame
+        One row per station and time: the ``by`` columns and the ``indicators`` (null where
+        not valid).
+    indicators : sequence of str
+        Concentration columns to average (hourly means, moving means, daily values).
+    by : sequence of str
+        Columns that name a city and a time, e.g. ``["city_code", "city", "date"]``.
+
+    Returns
+    -------
+    polars.DataFrame
+        One row per city and time, sorted by ``by``: the ``by`` columns, the mean of every
+        indicator (null where no station has a value) and ``n_stations`` (Int32), the stations
+        with at least one valid indicator.
+
+    References
+    ----------
+    .. [HJ663] HJ 663-2013 / HJ 663-2026, the city value as the arithmetic mean of the city's
+       assessment stations ◐. See ``docs/reference/standards.md`` §3.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> frame = pl.DataFrame({"city": ["A", "A", "B"], "day": [1, 1, 1],
+    ...                       "PM10": [40.0, None, 70.0], "SO2": [8.0, 12.0, None]})
+    >>> city_means(frame, ["PM10", "SO2"], ["city", "day"]).rows()
+    [('A', 1, 40.0, 10.0, 2), ('B', 1, 70.0, None, 1)]
+    """
+    import polars as pl
+
+    any_value = pl.any_horizontal(pl.col(c).is_not_null() for c in indicators)
+    return (
+        stations.group_by(*by)
+        .agg(
+            *(pl.col(c).mean() for c in indicators),
+            any_value.sum().cast(pl.Int32).alias("n_stations"),
+        )
+        .sort(*by)
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -590,6 +692,66 @@ def evaluate_period(
     )
 
 
+def validity_note(evaluation: PeriodEvaluation, *, days_requested: int | None = None) -> str | None:
+    """Why a period's statistics do not meet GB 3095 Table 4, in words; None when they do.
+
+    Parameters
+    ----------
+    evaluation : PeriodEvaluation
+        A month or a year evaluated by :func:`evaluate_period`.
+    days_requested : int, optional
+        Days of the period that the data were asked for, when fewer than the period has (a
+        partial month or year); the note then says so.
+
+    Returns
+    -------
+    str or None
+        E.g. ``"not valid per GB 3095-2026 Table 4 (a month needs >= 27 valid days (February
+        25)): valid days 20 for SO2, NO2"``.
+
+    References
+    ----------
+    .. [GB3095] GB 3095-2026 / -2012 Table 4: a month needs >= 27 daily means (February 25), a
+       year >= 324 and every month valid. See ``docs/reference/standards.md`` §2.
+
+    Examples
+    --------
+    >>> days = np.arange("2026-04-01", "2026-04-21", dtype="datetime64[D]")
+    >>> month = evaluate_period(days, {"SO2": np.full(20, 9.0)}, period="month")
+    >>> validity_note(month, days_requested=20)  # doctest: +NORMALIZE_WHITESPACE
+    'not valid per GB 3095-2026 Table 4 (a month needs >= 27 valid days (February 25)):
+    valid days 20 for SO2; the request covers 20 of its 30 days'
+    """
+    invalid = [p for p in evaluation.pollutants.values() if not p.valid]
+    if not invalid:
+        return None
+    start = evaluation.start
+    if evaluation.period == "year":
+        end = dt.date(start.year + 1, 1, 1)
+        needs = (
+            f"a year needs >= {gb3095.MIN_DAYS_PER_YEAR} valid days and every month valid"
+        )
+    else:
+        end = (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        needs = (
+            f"a month needs >= {gb3095.MIN_DAYS_PER_MONTH} valid days "
+            f"(February {gb3095.MIN_DAYS_FEBRUARY})"
+        )
+    length = (end - start).days
+    counts = {p.days for p in invalid}
+    days = (
+        f"{counts.pop()} for {', '.join(p.pollutant for p in invalid)}" if len(counts) == 1
+        else ", ".join(f"{p.pollutant} {p.days}" for p in invalid)
+    )
+    partial = (
+        f"; the request covers {days_requested} of its {length} days"
+        if days_requested is not None and days_requested < length else ""
+    )
+    return (
+        f"not valid per GB 3095-{evaluation.edition} Table 4 ({needs}): valid days {days}{partial}"
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # good days and the comprehensive index
 # ---------------------------------------------------------------------------------------------
@@ -641,6 +803,11 @@ class CompositePreset:
 
 
 _COMPOSITE_POLLUTANTS = ("SO2", "NO2", "PM10", "PM2.5", "CO", "O3")
+COMPOSITE_STATISTICS: Mapping[str, str] = MappingProxyType(
+    {"SO2": "mean", "NO2": "mean", "PM10": "mean", "PM2.5": "mean", "CO": "p95", "O3": "p90"}
+)
+"""The statistic of :data:`EVALUATED_STATISTICS` each pollutant's C_i of the comprehensive index
+is: period means, the CO 95th and the O3 90th percentile (``docs/reference/standards.md`` §3)."""
 # S_i: the grade-2 annual limits of SO2, NO2, PM10, PM2.5, the CO 24-hour limit and the O3 8-hour
 # limit of the edition (and stage) of the preset.
 _S_AVERAGING = {"CO": "day", "O3": "max_8h"}

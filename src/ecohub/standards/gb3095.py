@@ -134,6 +134,60 @@ def edition_for_date(day: dt.date | dt.datetime) -> EditionStage:
     return EditionStage("2026", "transition" if day < FINAL_STAGE_START else "final")
 
 
+def editions_for_days(
+    days: ArrayLike, *, edition: str | None = None, stage: str | None = None
+) -> tuple[NDArray[np.str_], NDArray[np.object_]]:
+    """Edition and stage each day is assessed with: the one in force, or the one asked for.
+
+    Parameters
+    ----------
+    days : array_like of datetime64[D] or dates
+        Natural days (China Standard Time).
+    edition : {"2026", "2012"}, optional
+        One edition for every day (a like-for-like trend); default the edition in force on each
+        day (:func:`edition_for_date`).
+    stage : {"transition", "final"}, optional
+        With ``edition="2026"``: the stage for every day; default the stage in force on each
+        day, and the transition stage for days before 2026-03-01 ⚑.
+
+    Returns
+    -------
+    editions : numpy.ndarray of str
+        ``"2026"`` or ``"2012"`` per day.
+    stages : numpy.ndarray of object
+        ``"transition"``, ``"final"`` or None (GB 3095-2012 has no stages) per day.
+
+    References
+    ----------
+    .. [GB3095] GB 3095-2026 foreword and clause 6: in force from 2026-03-01, the transition
+       stage until 2030-12-31, the final stage from 2031-01-01; before that GB 3095-2012. See
+       ``docs/reference/standards.md`` §2.
+
+    Examples
+    --------
+    >>> days = np.array(["2026-02-28", "2026-03-01", "2031-01-01"], dtype="datetime64[D]")
+    >>> editions, stages = editions_for_days(days)
+    >>> editions.tolist(), stages.tolist()
+    (['2012', '2026', '2026'], [None, 'transition', 'final'])
+    >>> editions_for_days(days, edition="2026")[1].tolist()
+    ['transition', 'transition', 'final']
+    """
+    d = np.asarray(days, dtype="datetime64[D]")
+    in_2026 = d >= np.datetime64(EDITION_2026_START, "D")
+    stage_in_force = np.where(d >= np.datetime64(FINAL_STAGE_START, "D"), "final", "transition")
+    if edition is None:
+        editions = np.where(in_2026, "2026", "2012")
+        stages = np.where(in_2026, stage_in_force.astype(object), None)
+    elif str(edition) == "2012":
+        editions = np.full(d.shape, "2012")
+        stages = np.full(d.shape, None, dtype=object)
+    else:
+        _check_edition_stage(edition, stage or "transition")
+        editions = np.full(d.shape, "2026")
+        stages = np.full(d.shape, stage, dtype=object) if stage else stage_in_force.astype(object)
+    return editions, stages
+
+
 def _check_edition_stage(edition: str | int, stage: str | None) -> tuple[str, str | None]:
     text = str(edition)
     if text not in EDITIONS:

@@ -1,8 +1,9 @@
 """Acoustic environment quality (GB 3096-2008 《声环境质量标准》).
 
-Pure functions, no I/O, nothing else of ecohub imported. Levels are equivalent continuous
-A-weighted sound pressure levels L_Aeq in dB(A). Marks as in ``shared/reference/standards.md``:
-✔ read from the standard's text, ◐ secondary source, ⚑ a documented choice.
+Pure functions, no I/O; of ecohub only :mod:`ecohub.vocabulary` is imported (the China time
+zone). Levels are equivalent continuous A-weighted sound pressure levels L_Aeq in dB(A). Marks
+as in ``docs/reference/standards.md``: ✔ read from the standard's text, ◐ secondary source,
+⚑ a documented choice.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Any, Final, Literal
 import numpy as np
 import numpy.typing as npt
 import polars as pl
+
+from ecohub.vocabulary import CHINA_TZ_NAME
 
 __all__ = [
     "DEFAULT_PERIODS",
@@ -74,7 +77,7 @@ class Periods:
 
     day_start: dt.time = dt.time(6)
     night_start: dt.time = dt.time(22)
-    tz: str = "Asia/Shanghai"
+    tz: str = CHINA_TZ_NAME
 
     def __post_init__(self) -> None:
         if self.day_start == self.night_start:
