@@ -51,7 +51,18 @@ _DECIMALS: Mapping[str, int] = MappingProxyType({"CO": 1})
 
 
 def publication_round(pollutant: str, values: ArrayLike) -> NDArray[np.float64] | float:
-    """Round concentrations to their publication precision per GB/T 8170 (CO 0.1, others 1)."""
+    """Round concentrations to their publication precision per GB/T 8170 (CO 0.1, others 1).
+
+    References
+    ----------
+    .. [HJ633] HJ 633-2026 4.2.2: CO to 0.1 mg/m³, the others to 1 µg/m³, rounded per
+       GB/T 8170. See ``docs/reference/standards.md`` §1.
+
+    Examples
+    --------
+    >>> publication_round("CO", 1.25), publication_round("PM2.5", 34.5)
+    (1.2, 34.0)
+    """
     return round_gbt8170(values, _DECIMALS.get(pollutant, 0))
 
 
@@ -75,6 +86,11 @@ def percentile(values: ArrayLike, p: float, *, axis: int = -1) -> NDArray[np.flo
         Percentile in percent, 0 … 100.
     axis : int, default -1
         Axis along which the percentile is taken.
+
+    References
+    ----------
+    .. [HJ663] HJ 663-2013 formula (5), kept in HJ 663-2026 ◐.
+       See ``docs/reference/standards.md`` §3.
 
     Examples
     --------
@@ -161,6 +177,17 @@ def daily_mean(
         Period start of ``hourly[..., 0]``; need not be midnight (partial days are padded).
     tz : tzinfo, default China Standard Time (UTC+8)
         Time zone of the natural day.
+
+    References
+    ----------
+    .. [GB3095] GB 3095-2026 3.9 (24-hour mean) and Table 4 (>= 20 hourly means).
+       See ``docs/reference/standards.md`` §2.3.
+
+    Examples
+    --------
+    >>> day = daily_mean(np.full(24, 40.0), dt.datetime(2026, 3, 1, tzinfo=CHINA_TZ))
+    >>> day.dates.tolist(), day.value.tolist(), day.count.tolist()
+    ([datetime.date(2026, 3, 1)], [40.0], [24])
     """
     grid, dates = _day_grid(hourly, start, tz)
     rows = grid.reshape(-1, HOURS_PER_DAY)
@@ -191,6 +218,12 @@ def daily_max_1h(
 
     Valid with at least 20 hourly means in the day (⚑: the 24-hour rule of GB 3095 Table 4; the
     standard states no separate rule for this statistic).
+
+    References
+    ----------
+    .. [HJ633] HJ 633-2012 5.1: the O3 daily maximum 1-hour mean of the daily report.
+    .. [GB3095] GB 3095 Table 4, the 24-hour rule applied here ⚑.
+       See ``docs/reference/standards.md`` §2.3.
     """
     grid, dates = _day_grid(hourly, start, tz)
     rows = grid.reshape(-1, HOURS_PER_DAY)
@@ -238,7 +271,7 @@ def _window_sums(
     total: NDArray[np.float64],
     missing: NDArray[np.int8],
 ) -> None:
-    """Sums of ``values`` and counts of ``gaps`` over every ``width`` consecutive rows (axis 0).
+    """Sum ``values`` and count ``gaps`` over every ``width`` consecutive rows (axis 0).
 
     ``values`` has its gaps already set to 0; the results go to ``total`` and ``missing`` (one row
     per window). Windows run along the first axis so that each step adds whole contiguous blocks.
@@ -258,6 +291,16 @@ def moving_average_8h(hourly: ArrayLike) -> NDArray[np.float64]:
 
     ``result[..., i]`` is the mean of the valid hourly means ``hourly[..., i-7 : i+1]`` (hours
     before the start of the data count as missing); NaN unless at least 6 are valid (Table 4).
+
+    References
+    ----------
+    .. [GB3095] GB 3095-2026 3.7 (8-hour mean) and Table 4 (>= 6 hourly means).
+       See ``docs/reference/standards.md`` §2.3.
+
+    Examples
+    --------
+    >>> moving_average_8h(np.arange(10.0))[[4, 5, 9]].tolist()  # 5, 6 and 8 hours
+    [nan, 2.5, 5.5]
     """
     x = np.moveaxis(np.asarray(hourly, dtype=np.float64), -1, 0)
     padded = np.pad(x, [(WINDOW_HOURS - 1, 0)] + [(0, 0)] * (x.ndim - 1), constant_values=np.nan)
@@ -341,6 +384,12 @@ def o3_daily_max_8h(
     -------
     DailyValues
         ``count`` is the number of valid 8-hour means of the day (0 … 17).
+
+    References
+    ----------
+    .. [GB3095] GB 3095-2026 3.8 and Table 4.
+    .. [HJ663] HJ 663-2013 6.1.2, kept in HJ 663-2026 ◐: windows labelled 08:00 … 24:00, >= 14
+       valid windows or already above the limit. See ``docs/reference/standards.md`` §3.
     """
     o3_limit = gb3095.limit("O3", "max_8h", grade, edition=edition, stage=stage).value
     grid, dates = _day_grid(hourly, start, tz)
@@ -403,6 +452,11 @@ def hourly_grid(
     ------
     ValueError
         Naive or off-the-hour timestamps, or two rows for one station and hour.
+
+    References
+    ----------
+    .. [HJ663] HJ 663-2013 Table A.1 (hours labelled by their end; quoted by GB/T 34302-2017).
+       See ``docs/reference/standards.md`` §3.
     """
     import polars as pl
 
@@ -444,12 +498,18 @@ def daily_indicators(
     stage: str | None = "transition",
     grade: int = 2,
 ) -> pl.DataFrame:
-    """The daily AQI indicators of every station and natural day (HJ 633 5.1, HJ 663 6.1).
+    """Daily AQI indicators of every station and natural day (HJ 633 5.1, HJ 663 6.1).
 
     The grid needs the columns ``SO2, NO2, CO, O3, PM10, PM2.5`` (hourly means). Returns one row per
     station and day: ``station``, ``date``, the 24-hour means of SO2, NO2, CO, PM10, PM2.5, the O3
     daily maximum 8-hour mean ``O3_8h`` and, for edition 2012, the O3 daily maximum 1-hour mean
     ``O3``; NaN where the day is not valid. ``<name>_n`` holds what validity counted.
+
+    References
+    ----------
+    .. [HJ633] HJ 633-2026 / -2012 5.1 (indicators of the daily report).
+    .. [HJ663] HJ 663-2013 6.1 (daily statistics), kept in HJ 663-2026 ◐.
+       See ``docs/reference/standards.md`` §1.2, §3.
     """
     import polars as pl
 
@@ -628,6 +688,12 @@ def evaluate_period(
     period : {"year", "month"}
     grade, edition, stage
         The GB 3095 limits used (see :func:`ecohub.standards.gb3095.limit`).
+
+    References
+    ----------
+    .. [HJ663] HJ 663-2013 Table 5 (statistics evaluated), kept in HJ 663-2026 ◐.
+       See ``docs/reference/standards.md`` §3.
+    .. [GB3095] GB 3095-2026 Table 1 (limits) and Table 4 (validity of a month and a year).
     """
     if period not in ("year", "month"):
         raise ValueError(f"period={period!r}: expected 'year' or 'month'")
@@ -778,6 +844,16 @@ def good_day_share(daily_aqi: ArrayLike, *, exclude: ArrayLike | None = None) ->
     exclude : array_like of bool, optional
         Days to leave out, e.g. sand-and-dust days (扣沙) as decided by the caller's ranking rule;
         that rule is not implemented here.
+
+    References
+    ----------
+    .. [HJ663] HJ 663-2013 / -2026, share of days with AQI <= 100 (优良天数比例) ◐.
+    .. [HJ633] HJ 633-2026 5.3 (an AQI of "NA"). See ``docs/reference/standards.md`` §3.
+
+    Examples
+    --------
+    >>> good_day_share([45, 80, 120, None]).share  # 2 good of 3 valid days
+    0.6666666666666666
     """
     a = np.asarray(
         [np.nan if v is None else v for v in daily_aqi] if not isinstance(daily_aqi, np.ndarray)
@@ -814,11 +890,21 @@ _S_AVERAGING = {"CO": "day", "O3": "max_8h"}
 
 
 def composite_preset(name: str, *, stage: str = "transition") -> CompositePreset:
-    """A named preset of the comprehensive air-quality index.
+    """Named preset of the comprehensive air-quality index.
 
     ``"2013"``: all weights 1, S from GB 3095-2012 grade 2 (60, 40, 70, 35, 4, 160) — the 2018
     ranking rule ✔. ``"2026"``: weights PM2.5 × 3, NO2 × 2, O3 × 2, others × 1 (◐ current national
     ranking practice), S from GB 3095-2026 grade 2 of ``stage``.
+
+    References
+    ----------
+    .. [RANK] 城市环境空气质量排名技术规定 (2018), the comprehensive index ✔; the 2026 weights ◐.
+       See ``docs/reference/standards.md`` §3.
+
+    Examples
+    --------
+    >>> composite_preset("2013").standards["PM2.5"]
+    35
     """
     if name == "2013":
         edition, used_stage = "2012", None
@@ -872,6 +958,11 @@ def composite_index(
         GB 3095-2026 stage for the "2026" preset's S.
     weights, standards : mapping, optional
         Override entries of the preset; the result's preset name then ends in "+custom".
+
+    References
+    ----------
+    .. [RANK] 城市环境空气质量排名技术规定 (2018): I_sum = Σ w_i C_i / S_i ✔.
+       See ``docs/reference/standards.md`` §3.
     """
     base = composite_preset(preset, stage=stage)
     w = dict(base.weights) | dict(weights or {})

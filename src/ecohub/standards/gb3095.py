@@ -119,11 +119,21 @@ class Limit:
 
 
 def edition_for_date(day: dt.date | dt.datetime) -> EditionStage:
-    """The GB 3095 edition (and stage) in force on a date.
+    """GB 3095 edition (and stage) in force on a date.
 
     Before 2026-03-01 → GB 3095-2012; 2026-03-01 … 2030-12-31 → GB 3095-2026 transition stage;
     from 2031-01-01 → GB 3095-2026 final stage. A datetime is taken by its calendar date, so pass
     the natural day in China Standard Time.
+
+    References
+    ----------
+    .. [GB3095] GB 3095-2026 foreword and clause 6 (in force from 2026-03-01, transition
+       stage until 2030-12-31). See ``docs/reference/standards.md`` §2.
+
+    Examples
+    --------
+    >>> edition_for_date(dt.date(2030, 12, 31))
+    EditionStage(edition='2026', stage='transition')
     """
     if isinstance(day, dt.datetime):
         day = day.date()
@@ -225,6 +235,16 @@ def limit(
     -------
     Limit
         Value in µg/m³ (CO mg/m³), with the edition and stage it was taken from.
+
+    References
+    ----------
+    .. [GB3095] GB 3095-2026 Tables 1 and 2; GB 3095-2012 Tables 1 and 2 (as amended 2018).
+       See ``docs/reference/standards.md`` §2.
+
+    Examples
+    --------
+    >>> limit("PM2.5", "day", edition="2026", stage="final").value
+    50
     """
     edition, stage = _check_edition_stage(edition, stage)
     if pollutant not in POLLUTANTS:
@@ -254,7 +274,13 @@ def limit(
 
 
 def limit_in_force(pollutant: str, averaging: str, grade: int, day: dt.date) -> Limit:
-    """The limit in force on ``day`` (edition and stage chosen by :func:`edition_for_date`)."""
+    """Limit in force on ``day`` (edition and stage chosen by :func:`edition_for_date`).
+
+    References
+    ----------
+    .. [GB3095] GB 3095-2026 Tables 1-2 and clause 6; GB 3095-2012 Tables 1-2.
+       See ``docs/reference/standards.md`` §2.
+    """
     es = edition_for_date(day)
     return limit(pollutant, averaging, grade, edition=es.edition, stage=es.stage)
 
@@ -295,7 +321,18 @@ MIN_MINUTES_PER_HOUR = VALIDITY_RULES[3].minimum
 
 
 def validity_rule(pollutant: str, statistic: str) -> ValidityRule:
-    """The Table 4 row for a pollutant and statistic (``year, quarter, day, 8h, hour``)."""
+    """Table 4 row for a pollutant and statistic (``year, quarter, day, 8h, hour``).
+
+    References
+    ----------
+    .. [GB3095] GB 3095-2026 Table 4 (same rules in GB 3095-2012 Table 4).
+       See ``docs/reference/standards.md`` §2.3.
+
+    Examples
+    --------
+    >>> validity_rule("O3", "8h").minimum
+    6
+    """
     for rule in VALIDITY_RULES:
         if pollutant in rule.pollutants and rule.statistic == statistic:
             return rule
@@ -312,22 +349,62 @@ def _counts(name: str, counts: ArrayLike) -> NDArray[np.integer]:
 
 
 def valid_hour(sampling_minutes: ArrayLike) -> NDArray[np.bool_]:
-    """1-hour mean valid: >= 45 minutes of sampling in the hour (Table 4)."""
+    """1-hour mean valid: >= 45 minutes of sampling in the hour (Table 4).
+
+    References
+    ----------
+    .. [GB3095] GB 3095-2026 Table 4. See ``docs/reference/standards.md`` §2.3.
+
+    Examples
+    --------
+    >>> valid_hour([44, 45]).tolist()
+    [False, True]
+    """
     return _counts("sampling_minutes", sampling_minutes) >= MIN_MINUTES_PER_HOUR
 
 
 def valid_day(hours: ArrayLike) -> NDArray[np.bool_]:
-    """24-hour mean valid: >= 20 hourly means in the natural day (Table 4)."""
+    """24-hour mean valid: >= 20 hourly means in the natural day (Table 4).
+
+    References
+    ----------
+    .. [GB3095] GB 3095-2026 Table 4. See ``docs/reference/standards.md`` §2.3.
+
+    Examples
+    --------
+    >>> valid_day([19, 20]).tolist()
+    [False, True]
+    """
     return _counts("hours", hours) >= MIN_HOURS_PER_DAY
 
 
 def valid_8h(hours: ArrayLike) -> NDArray[np.bool_]:
-    """O3 8-hour mean valid: >= 6 hourly means in the 8 hours (Table 4)."""
+    """O3 8-hour mean valid: >= 6 hourly means in the 8 hours (Table 4).
+
+    References
+    ----------
+    .. [GB3095] GB 3095-2026 Table 4. See ``docs/reference/standards.md`` §2.3.
+
+    Examples
+    --------
+    >>> valid_8h([5, 6]).tolist()
+    [False, True]
+    """
     return _counts("hours", hours) >= MIN_HOURS_PER_8H
 
 
 def min_days_in_month(month: ArrayLike) -> NDArray[np.int64]:
-    """Minimum daily means for a valid month: 27, in February 25 (Table 4)."""
+    """Minimum daily means for a valid month: 27, in February 25 (Table 4).
+
+    References
+    ----------
+    .. [GB3095] GB 3095-2026 Table 4. See ``docs/reference/standards.md`` §2.3.
+
+    Examples
+    --------
+    >>> min_days_in_month([1, 2]).tolist()
+    [27, 25]
+    """
     m = np.asarray(month)
     if m.dtype.kind not in "iu" or ((m < 1) | (m > 12)).any():
         raise ValueError(f"month={month!r}: expected calendar months 1 … 12")
@@ -335,7 +412,17 @@ def min_days_in_month(month: ArrayLike) -> NDArray[np.int64]:
 
 
 def valid_month(days: ArrayLike, month: ArrayLike) -> NDArray[np.bool_]:
-    """Monthly mean valid: >= 27 daily means (>= 25 in February) (Table 4)."""
+    """Monthly mean valid: >= 27 daily means (>= 25 in February) (Table 4).
+
+    References
+    ----------
+    .. [GB3095] GB 3095-2026 Table 4. See ``docs/reference/standards.md`` §2.3.
+
+    Examples
+    --------
+    >>> valid_month([26, 25], [3, 2]).tolist()
+    [False, True]
+    """
     return _counts("days", days) >= min_days_in_month(month)
 
 
@@ -348,6 +435,16 @@ def valid_year(days_per_month: ArrayLike) -> bool:
     ----------
     days_per_month : array_like of 12 ints
         Valid daily means in January … December.
+
+    References
+    ----------
+    .. [GB3095] GB 3095-2026 Table 4 (annual row, both conditions ⚑).
+       See ``docs/reference/standards.md`` §2.3.
+
+    Examples
+    --------
+    >>> valid_year([28] * 12), valid_year([31] * 11 + [26])
+    (True, False)
     """
     counts = _counts("days_per_month", days_per_month)
     if counts.shape != (12,):

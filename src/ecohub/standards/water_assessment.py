@@ -144,7 +144,7 @@ class SectionClass:
         return {name: m for name, m in self.over_standard if m is not None}
 
     def main_pollutant_labels(self, digits: int = 1) -> tuple[str, ...]:
-        """Main pollutants as published, e.g. ``("高锰酸盐指数(1.2)", "溶解氧")``."""
+        """Publication labels of the main pollutants, e.g. ``("高锰酸盐指数(1.2)", "溶解氧")``."""
         multiples = self.multiples
         return tuple(
             f"{TABLE_1[name].zh}({multiples[name]:.{digits}f})"
