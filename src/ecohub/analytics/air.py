@@ -77,8 +77,10 @@ def _unit(indicator: str) -> str:
 
 
 def concentration_column(indicator: str, *, daily: bool = False) -> str:
-    """Output column of an indicator, with its unit: ``PM2.5_ug_m3``, ``CO_mg_m3``; in daily
-    tables the O3 maxima are ``O3_max_8h_ug_m3`` and ``O3_max_1h_ug_m3``."""
+    """Output column of an indicator, with its unit: ``PM2.5_ug_m3``, ``CO_mg_m3``.
+
+    In daily tables the O3 maxima are ``O3_max_8h_ug_m3`` and ``O3_max_1h_ug_m3``.
+    """
     name = indicator
     if daily and indicator.startswith("O3"):
         name = "O3_max_8h" if indicator == "O3_8h" else "O3_max_1h"
@@ -296,7 +298,7 @@ def to_standard_units(readings: pl.DataFrame, object_types: pl.DataFrame) -> pl.
 def station_grid(
     readings: pl.DataFrame, stations: pl.DataFrame, period: Period
 ) -> air_stats.HourlyGrid:
-    """Valid hourly means on a (station, hour) grid per pollutant, NaN where none.
+    """Place the valid hourly means on a (station, hour) grid per pollutant, NaN where none.
 
     Parameters
     ----------
@@ -344,8 +346,11 @@ def station_grid(
 def _hourly_rows(
     grid: air_stats.HourlyGrid, stations: pl.DataFrame, period: Period
 ) -> pl.DataFrame:
-    """One row per station and hour of the period with a valid value: the six 1-hour means,
-    the O3 8-hour and the SO2 / PM 24-hour moving means (from the hours before, too)."""
+    """One row per station and hour of the period with a valid value.
+
+    The six 1-hour means, the O3 8-hour and the SO2 / PM 24-hour moving means (from the hours
+    before, too).
+    """
     values = dict(grid.values)
     values["O3_8h"] = air_stats.moving_average_8h(grid.values["O3"])
     values |= {f"{p}_24h": air_stats.moving_average_24h(grid.values[p]) for p in _MOVING_24H}
@@ -370,8 +375,10 @@ def _hourly_rows(
 
 
 def _hourly_report(frame: pl.DataFrame, editions: pl.DataFrame) -> pl.DataFrame:
-    """Real-time AQI of every row (HJ 633 5.1: 2026 — the six 1-hour means; 2012 — with the O3
-    8-hour and the PM 24-hour moving means)."""
+    """Real-time AQI of every row (HJ 633 5.1).
+
+    2026: of the six 1-hour means; 2012: with the O3 8-hour and the PM 24-hour moving means.
+    """
     dated = frame.with_row_index("_row").with_columns(
         pl.col("period_start").dt.convert_time_zone(CHINA_TZ_NAME).dt.date().alias("_date")
     ).join(editions.select("date", "edition"), left_on="_date", right_on="date").drop("_date")
@@ -396,7 +403,7 @@ def _hourly_report(frame: pl.DataFrame, editions: pl.DataFrame) -> pl.DataFrame:
 
 
 def _segments(editions: pl.DataFrame) -> list[tuple[str, str | None, dt.date, dt.date]]:
-    """Runs of consecutive days with one edition and stage: (edition, stage, first, last)."""
+    """Split the days into runs of one edition and stage: (edition, stage, first, last)."""
     runs = (
         editions.with_columns(
             pl.struct("edition", "stage").rle_id().alias("_run")
@@ -411,8 +418,10 @@ def _segments(editions: pl.DataFrame) -> list[tuple[str, str | None, dt.date, dt
 def _daily_values(
     grid: air_stats.HourlyGrid, stations: pl.DataFrame, editions: pl.DataFrame
 ) -> pl.DataFrame:
-    """Daily values of every station and natural day (``air_stats.daily_indicators``), computed
-    per run of one edition and per station grade (the O3 validity rule uses the limit)."""
+    """Daily values of every station and natural day (``air_stats.daily_indicators``).
+
+    Computed per run of one edition and per station grade (the O3 validity rule uses the limit).
+    """
     grades = stations["limit_grade"].to_numpy()
     # The period's own hours only: the look-back hours serve the moving means.
     skip = _HOURS_PER_DAY - 1
@@ -448,8 +457,11 @@ def _daily_values(
 
 
 def _daily_report(frame: pl.DataFrame, editions: pl.DataFrame) -> pl.DataFrame:
-    """Daily AQI of every row (HJ 633 5.1: 2026 — five 24-hour means and the O3 daily maximum
-    8-hour mean; 2012 — also the O3 daily maximum 1-hour mean)."""
+    """Daily AQI of every row (HJ 633 5.1).
+
+    2026: of five 24-hour means and the O3 daily maximum 8-hour mean; 2012: also of the O3 daily
+    maximum 1-hour mean.
+    """
     dated = frame.with_row_index("_row").join(editions, on="date")
     parts = []
     for (edition,), part in dated.partition_by("edition", as_dict=True).items():
@@ -496,8 +508,10 @@ def _periods(period: Period) -> list[tuple[str, dt.date, dt.date]]:
 def _evaluate(
     city_daily: pl.DataFrame, period: Period, editions: pl.DataFrame
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """HJ 663 evaluation of every city, month and year (``air_stats.evaluate_period``, one call
-    per city and period: there are few) and the share of good days."""
+    """HJ 663 evaluation of every city, month and year, and the share of good days.
+
+    One ``air_stats.evaluate_period`` call per city and period: there are few.
+    """
     statistic_rows, period_rows = [], []
     for kind, first, last in _periods(period):
         requested_first, requested_last = max(first, period.first_day), min(last, period.last_day)
@@ -547,8 +561,10 @@ def _evaluate(
 def _ranking(
     evaluation: pl.DataFrame, city_periods: pl.DataFrame, preset: str | None
 ) -> pl.DataFrame:
-    """Cities ranked by the comprehensive index I_sum = Σ w_i C_i / S_i (lower is cleaner) per
-    month and year, with the preset printed (``air_stats.composite_index``)."""
+    """Rank the cities by the comprehensive index I_sum = Σ w_i C_i / S_i, lower is cleaner.
+
+    Per month and year, with the preset printed (``air_stats.composite_index``).
+    """
     wanted = [
         (pl.col("pollutant") == p) & (pl.col("statistic") == s)
         for p, s in air_stats.COMPOSITE_STATISTICS.items()
@@ -618,20 +634,23 @@ _RANKING_SCHEMA = {
 
 
 def _floats(column: pl.Series) -> np.ndarray:
-    """A column as float64 with null → NaN (the standards functions' missing value)."""
+    """Convert a column to float64 with null → NaN (the standards functions' missing value)."""
     return column.cast(pl.Float64).fill_null(np.nan).to_numpy()
 
 
 def _normalised(index: pl.DataFrame) -> pl.DataFrame:
-    """AQI columns of either edition in one schema: missing IAQIs as null (the standards' arrays
-    use NaN) and the primary pollutants as a list of strings (their enum differs by report)."""
+    """AQI columns of either edition in one schema.
+
+    Missing IAQIs as null (the standards' arrays use NaN) and the primary pollutants as a list of
+    strings (their enum differs by report).
+    """
     return index.with_columns(
         cs.float().fill_nan(None), pl.col("primary").cast(pl.List(pl.String))
     )
 
 
 def _concat(parts: list[pl.DataFrame], like: pl.DataFrame, *keep: str) -> pl.DataFrame:
-    """The per-edition parts back in the rows' original order (``_row``)."""
+    """Put the per-edition parts back in the rows' original order (``_row``)."""
     if parts:
         return pl.concat(parts, how="diagonal_relaxed").sort("_row").drop("_row")
     return like.with_columns(pl.lit(None, pl.String).alias(k) for k in keep)

@@ -175,8 +175,10 @@ def _target(value: str | None) -> int | None:
 def _classify_sections(
     sections: pl.DataFrame, measured: Sequence[str]
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Single-factor class of every section (one call per section: they are few) and the long
-    per-factor table."""
+    """Single-factor class of every section and the long per-factor table.
+
+    One call per section: they are few.
+    """
     rows, factor_rows = [], []
     for record in sections.iter_rows(named=True):
         values = {f: record[f] for f in measured}
@@ -278,8 +280,11 @@ def _status_table(
 
 
 def _group_status(group: pl.DataFrame, measured: Sequence[str]) -> dict[str, object]:
-    """Share table from 5 classed sections up (rivers, or a region mixing kinds); otherwise —
-    and always for a single lake or reservoir — the single-factor class of the factor means."""
+    """Status of one group of sections: the share table or the class of the factor means.
+
+    The share table from 5 classed sections up (rivers, or a region mixing kinds); otherwise —
+    and always for a single lake or reservoir — the single-factor class of the factor means.
+    """
     kinds = set(group["waterbody"])
     classes = group["water_class"].drop_nulls().to_numpy()
     lake = kinds <= {"lake", "reservoir"}
