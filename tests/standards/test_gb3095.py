@@ -104,3 +104,11 @@ def test_editions_for_days_in_force_and_fixed():
     assert editions.tolist() == ["2012"] * 4 and stages.tolist() == [None] * 4
     with pytest.raises(ValueError, match="stage"):
         G.editions_for_days(days, edition="2026", stage="early")
+
+
+def test_grade_for_zone():
+    # GB 3095-2026 4.2: class-1 zones take the grade-1 limits, class-2 zones grade 2.
+    assert G.grade_for_zone(["1", "2", 1, 2]).tolist() == [1, 2, 1, 2]
+    assert G.grade_for_zone([None]).tolist() == [2]  # no zone class: grade 2 (⚑)
+    with pytest.raises(ValueError, match="'3'"):
+        G.grade_for_zone(["1", "3"])

@@ -232,18 +232,19 @@ def assess_air(
 
 
 def _stations(store: Store, city: str | None) -> pl.DataFrame:
-    """Air stations with their GB 3095 grade (zone class 1 → grade 1, else grade 2)."""
+    """Air stations with the GB 3095 grade of their zone class (``gb3095.grade_for_zone``)."""
     stations = objects_frame(store, "air_station", city, {"zone_class": pl.String})
     zone = pl.col("zone_class")
-    bad = stations.filter(zone.is_not_null() & ~zone.is_in(["1", "2"]))
+    bad = stations.filter(zone.is_not_null() & ~zone.is_in(list(gb3095.ZONE_GRADES)))
     if not bad.is_empty():
         raise ValueError(
             f"air station {bad['code'][0]}: zone_class {bad['zone_class'][0]!r}; expected 1 or 2 "
             "(GB 3095 ambient-air function zones)"
         )
+    grades = gb3095.grade_for_zone(stations["zone_class"].to_list())
     # Output order: city, then station code; the grid keeps it, so no large sort later.
     return stations.with_columns(
-        pl.when(zone == "1").then(1).otherwise(2).cast(pl.Int8).alias("limit_grade")
+        pl.Series("limit_grade", grades, dtype=pl.Int8)
     ).sort("city_code", "code")
 
 

@@ -96,6 +96,11 @@ UNITS: Mapping[str, str] = MappingProxyType(
 )
 
 
+ZONE_GRADES: Mapping[str, int] = MappingProxyType({"1": 1, "2": 2})
+"""Ambient-air function zone class → grade of the limits that applies there (GB 3095-2026 4.1
+and 4.2: class-1 zones the grade-1 limits, class-2 zones the grade-2 limits)."""
+
+
 @dataclass(frozen=True)
 class EditionStage:
     """An edition of GB 3095 and, for 2026, its stage (None for 2012)."""
@@ -196,6 +201,46 @@ def editions_for_days(
         editions = np.full(d.shape, "2026")
         stages = np.full(d.shape, stage, dtype=object) if stage else stage_in_force.astype(object)
     return editions, stages
+
+
+def grade_for_zone(zone_class: ArrayLike) -> NDArray[np.int8]:
+    """Grade of the limits that applies in each ambient-air function zone.
+
+    Parameters
+    ----------
+    zone_class : array_like of {"1", "2", 1, 2, None}
+        Zone class of each place; None where it is not known, which takes the grade-2 limits ⚑
+        (most of a city is class 2: residential, commercial, industrial and rural areas).
+
+    Returns
+    -------
+    numpy.ndarray of int8
+        1 or 2 per zone.
+
+    Raises
+    ------
+    ValueError
+        A zone class other than 1, 2 or None.
+
+    References
+    ----------
+    .. [GB3095] GB 3095-2026 4.1 (two classes of function zone) and 4.2 (class 1 → grade-1
+       limits, class 2 → grade-2 limits). See ``docs/reference/standards.md`` §2.
+
+    Examples
+    --------
+    >>> grade_for_zone(["1", "2", None, 1]).tolist()
+    [1, 2, 2, 1]
+    """
+    zones = np.asarray(zone_class, dtype=object)
+    text = np.where(np.equal(zones, None), "2", zones.astype(str))
+    unknown = ~np.isin(text, list(ZONE_GRADES))
+    if unknown.any():
+        raise ValueError(
+            f"zone_class={zones[unknown].flat[0]!r}: expected 1 or 2 (GB 3095 ambient-air "
+            "function zones)"
+        )
+    return np.where(text == "1", 1, 2).astype(np.int8)
 
 
 def _check_edition_stage(edition: str | int, stage: str | None) -> tuple[str, str | None]:
