@@ -38,11 +38,12 @@ import pandas as pd
 from aqi_hub.aqi_cn import cal_aqi_cn, cal_iaqi_cn
 
 from ecohub.standards import air_stats, aqi
+from ecohub.vocabulary import CHINA_TZ, CHINA_TZ_NAME
 
 POLLUTANTS = ("SO2", "NO2", "CO", "O3", "PM10", "PM2.5")
 DAILY = ("SO2", "NO2", "CO", "PM10", "PM2.5")
 HOURS = 8760
-START = dt.datetime(2025, 1, 1, tzinfo=air_stats.CST)  # period start of the first hour
+START = dt.datetime(2025, 1, 1, tzinfo=CHINA_TZ)  # period start of the first hour
 
 
 def synthetic_year(stations: int, seed: int = 42) -> dict[str, np.ndarray]:
@@ -208,7 +209,7 @@ def pandas_groupby(data, stations: int) -> pd.DataFrame:
         "period_start": np.tile(times, stations),
         **{p: data[p][:stations].ravel() for p in POLLUTANTS},
     })
-    frame["date"] = frame["period_start"].dt.tz_convert("Asia/Shanghai").dt.date
+    frame["date"] = frame["period_start"].dt.tz_convert(CHINA_TZ_NAME).dt.date
     daily = frame.groupby(["station", "date"]).apply(_pandas_day, include_groups=False)
     indicators = [*DAILY, "O3_8h"]
     iaqis = daily.apply(lambda row: pd.Series({p: _pandas_iaqi(p, row[p]) for p in indicators}),

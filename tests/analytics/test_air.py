@@ -1,19 +1,16 @@
 """Air assessment over stored readings, checked against the worked examples of
-shared/reference/standards.md (HJ 633 §1.2, GB 3095 Table 4 §2.3, HJ 663 §3)."""
+docs/reference/standards.md (HJ 633 §1.2, GB 3095 Table 4 §2.3, HJ 663 §3)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from math import ceil
 
-import numpy as np
 import polars as pl
 import pyarrow as pa
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from ecohub.analytics.air import assess_air, moving_average_24h, to_standard_units
+from ecohub.analytics.air import assess_air, to_standard_units
 from ecohub.store import QC_FLAG_SCHEMA, open_store
 
 from ._stores import add_object, cst, hourly, write
@@ -241,18 +238,3 @@ def test_bad_arguments_are_named(store):
         assess_air(store, dt.datetime(2026, 3, 1), dt.datetime(2026, 3, 2))
     empty = assess_air(store, MARCH_1, MARCH_1)
     assert empty.station_daily.is_empty() and empty.ranking.is_empty()
-
-
-@settings(max_examples=50, deadline=None)
-@given(st.lists(st.one_of(st.none(), st.floats(0, 500)), min_size=1, max_size=60))
-def test_24_hour_moving_mean_matches_its_definition(values):
-    # Mean of the valid values among the 24 hours ending at each hour, valid with >= 20 of
-    # them (GB 3095 Table 4), written out plainly.
-    x = np.array([np.nan if v is None else v for v in values])
-    got = moving_average_24h(x)
-    for i in range(len(x)):
-        window = [v for v in x[max(0, i - 23): i + 1] if not np.isnan(v)]
-        if len(window) >= 20:
-            assert got[i] == pytest.approx(sum(window) / len(window))
-        else:
-            assert np.isnan(got[i])

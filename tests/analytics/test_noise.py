@@ -1,4 +1,4 @@
-"""Noise assessment over stored hourly L_Aeq (GB 3096-2008, shared/reference/standards.md §5)."""
+"""Noise assessment over stored hourly L_Aeq (GB 3096-2008, docs/reference/standards.md §5)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Surface-water assessment over stored readings (GB 3838-2002 and the 2011 evaluation method,
-shared/reference/standards.md §4)."""
+docs/reference/standards.md §4)."""
 
 from __future__ import annotations
 

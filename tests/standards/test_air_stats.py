@@ -5,12 +5,13 @@ import datetime as dt
 import numpy as np
 import polars as pl
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ecohub.standards import air_stats as S
+from ecohub.vocabulary import CHINA_TZ
 
-CST = S.CST
+CST = CHINA_TZ
 START = dt.datetime(2026, 3, 1, tzinfo=CST)  # period start of the hour labelled 01:00
 
 
@@ -171,3 +172,52 @@ def test_hourly_grid_and_daily_indicators():
     assert daily["O3_8h"].to_list() == [100, 100, 200, 200]
     with pytest.raises(ValueError, match="several rows"):
         S.hourly_grid(pl.concat([frame, frame.head(1)]), ["SO2"])
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.floats(0, 500)), min_size=1, max_size=60))
+def test_24_hour_moving_mean_matches_its_definition(values):
+    # Mean of the valid values among the 24 hours ending at each hour, valid with >= 20 of
+    # them (GB 3095 Table 4), written out plainly.
+    x = np.array([np.nan if v is None else v for v in values])
+    got = S.moving_average_24h(x)
+    for i in range(len(x)):
+        window = [v for v in x[max(0, i - 23): i + 1] if not np.isnan(v)]
+        if len(window) >= 20:
+            assert got[i] == pytest.approx(sum(window) / len(window))
+        else:
+            assert np.isnan(got[i])
+
+
+def test_city_means_average_the_stations_valid_for_each_indicator():
+    frame = pl.DataFrame({
+        "city_code": ["340100", "340100", "340100", "340200"],
+        "city": ["合肥", "合肥", "合肥", "芜湖"],
+        "date": [dt.date(2026, 3, 1)] * 4,
+        "PM2.5": [30.0, 40.0, None, 50.0],
+        "O3_8h": [None, 100.0, None, None],
+    })
+    out = S.city_means(frame, ["PM2.5", "O3_8h"], ["city_code", "city", "date"])
+    assert out["city"].to_list() == ["合肥", "芜湖"]
+    assert out["PM2.5"].to_list() == [35.0, 50.0]
+    assert out["O3_8h"].to_list() == [100.0, None]
+    assert out["n_stations"].to_list() == [2, 1]  # the third station has no valid value
+
+
+def test_validity_note_names_the_rule_the_pollutants_and_the_request():
+    march = np.arange("2026-03-01", "2026-04-01", dtype="datetime64[D]")
+    full = S.evaluate_period(march, {"SO2": np.ones(31)}, period="month")
+    assert S.validity_note(full, days_requested=31) is None
+    short = np.where(np.arange(31) < 20, 1.0, np.nan)
+    uneven = S.evaluate_period(
+        march, {"SO2": short, "NO2": np.where(np.arange(31) < 25, 1.0, np.nan)}, period="month"
+    )
+    assert S.validity_note(uneven) == (
+        "not valid per GB 3095-2026 Table 4 (a month needs >= 27 valid days (February 25)): "
+        "valid days SO2 20, NO2 25"
+    )
+    year = S.evaluate_period(march, {"PM10": np.ones(31)}, period="year", edition="2012")
+    assert S.validity_note(year, days_requested=31) == (
+        "not valid per GB 3095-2012 Table 4 (a year needs >= 324 valid days and every month "
+        "valid): valid days 31 for PM10; the request covers 31 of its 365 days"
+    )

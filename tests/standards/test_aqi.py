@@ -1,6 +1,6 @@
 """HJ 633-2026 / HJ 633-2012 AQI: worked examples, boundaries, special rules, report rules.
 
-Expected values come from /work/shared/reference/standards.md §1 (clauses cited per test) and from
+Expected values come from docs/reference/standards.md §1 (clauses cited per test) and from
 exact rational arithmetic on the reference tables (tests/standards/test_aqi_reference_tables.py).
 """
 

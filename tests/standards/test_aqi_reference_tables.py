@@ -1,4 +1,4 @@
-"""Independent copy of the tables of /work/shared/reference/standards.md §1.1 for the tests.
+"""Independent copy of the tables of docs/reference/standards.md §1.1 for the tests.
 
 Deliberately not imported from ecohub: the tests check the code's tables against these.
 Keys: (column, edition) → breakpoints; IAQI levels 0, 50, 100, 150, 200, 300, 400, 500.

@@ -89,3 +89,26 @@ def test_validity_table_4_edges():
     assert G.validity_rule("O3", "8h").minimum == 6
     with pytest.raises(ValueError, match="counts"):
         G.valid_day([-1])
+
+
+def test_editions_for_days_in_force_and_fixed():
+    days = np.array(["2026-02-28", "2026-03-01", "2030-12-31", "2031-01-01"], dtype="datetime64[D]")
+    editions, stages = G.editions_for_days(days)
+    assert editions.tolist() == ["2012", "2026", "2026", "2026"]
+    assert stages.tolist() == [None, "transition", "transition", "final"]
+    # one edition for the whole period: 2026 before its start takes the transition stage (⚑)
+    assert G.editions_for_days(days, edition="2026")[1].tolist() == [
+        "transition", "transition", "transition", "final"]
+    assert G.editions_for_days(days, edition="2026", stage="final")[1].tolist() == ["final"] * 4
+    editions, stages = G.editions_for_days(days, edition="2012")
+    assert editions.tolist() == ["2012"] * 4 and stages.tolist() == [None] * 4
+    with pytest.raises(ValueError, match="stage"):
+        G.editions_for_days(days, edition="2026", stage="early")
+
+
+def test_grade_for_zone():
+    # GB 3095-2026 4.2: class-1 zones take the grade-1 limits, class-2 zones grade 2.
+    assert G.grade_for_zone(["1", "2", 1, 2]).tolist() == [1, 2, 1, 2]
+    assert G.grade_for_zone([None]).tolist() == [2]  # no zone class: grade 2 (⚑)
+    with pytest.raises(ValueError, match="'3'"):
+        G.grade_for_zone(["1", "3"])

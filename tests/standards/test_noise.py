@@ -1,5 +1,5 @@
 """Tests of ecohub.standards.noise against GB 3096-2008 as transcribed in
-shared/reference/standards.md §5. Expected values are hand computed or plain-Python formulas."""
+docs/reference/standards.md §5. Expected values are hand computed or plain-Python formulas."""
 
 from __future__ import annotations
 

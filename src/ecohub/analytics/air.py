@@ -21,7 +21,7 @@ evaluated with the edition in force on its last requested day ⚑. Every table h
 tables that use limits also ``stage``.
 
 Units. Readings are converted explicitly from the unit their device sends
-(:func:`ecohub.protocols.hj212_codes.wire_unit`) to those of GB 3095: µg/m³, CO mg/m³.
+(:func:`ecohub.vocabulary.wire_unit`) to those of GB 3095: µg/m³, CO mg/m³.
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 import polars.selectors as cs
-from numpy.lib.stride_tricks import sliding_window_view
 
 from ecohub.analytics._common import (
     Period,
@@ -42,13 +41,19 @@ from ecohub.analytics._common import (
     resolve_period,
     valid_readings,
 )
-from ecohub.protocols.hj212_codes import AIR_POLLUTANTS, unit_factor, wire_unit
 from ecohub.standards import air_stats, aqi, gb3095
 from ecohub.store import Store
-from ecohub.vocabulary import CHINA_TZ_NAME
+from ecohub.vocabulary import CHINA_TZ, CHINA_TZ_NAME, FACTORS, unit_factor, wire_unit
 
 POLLUTANTS: tuple[str, ...] = ("SO2", "NO2", "CO", "O3", "PM10", "PM2.5")
 """The six basic pollutants of GB 3095, in the order of HJ 633 reports."""
+
+AIR_POLLUTANTS: dict[str, str] = {
+    code: FACTORS[code].symbol
+    for code in ("a21026", "a21004", "a21005", "a05024", "a34002", "a34004")
+}
+"""HJ 212 code → pollutant (:data:`POLLUTANTS`) of the codes air stations send (HJ 212-2017
+Table B.2; O3 ``a05024`` de facto)."""
 
 # Moving means that the HJ 633-2012 real-time report uses (5.1.3): O3 8-hour, PM 24-hour, and the
 # SO2 24-hour mean that replaces a 1-hour SO2 above 800 µg/m³ (Table 1 note 3).
@@ -63,11 +68,7 @@ daily report, the O3 daily maximum 1-hour mean (``O3``)."""
 # HJ 663 Table 5: the daily value each pollutant's period statistics are taken of.
 _EVALUATED_DAILY = {"SO2": "SO2", "NO2": "NO2", "CO": "CO", "PM10": "PM10", "PM2.5": "PM2.5",
                     "O3": "O3_8h"}
-# Comprehensive index inputs: period means, CO 95th and O3 90th percentile (standards.md §3).
-_COMPOSITE_STATISTIC = {"SO2": "mean", "NO2": "mean", "PM10": "mean", "PM2.5": "mean",
-                        "CO": "p95", "O3": "p90"}
-_HOURS_PER_DAY = 24
-_CITY_GRADE = 2  # cities are assessed against the grade-2 limits (GB 3095 4.1, class-2 zones)
+_HOURS_PER_DAY = air_stats.HOURS_PER_DAY
 
 
 def _unit(indicator: str) -> str:
@@ -75,8 +76,10 @@ def _unit(indicator: str) -> str:
 
 
 def concentration_column(indicator: str, *, daily: bool = False) -> str:
-    """Output column of an indicator, with its unit: ``PM2.5_ug_m3``, ``CO_mg_m3``; in daily
-    tables the O3 maxima are ``O3_max_8h_ug_m3`` and ``O3_max_1h_ug_m3``."""
+    """Output column of an indicator, with its unit: ``PM2.5_ug_m3``, ``CO_mg_m3``.
+
+    In daily tables the O3 maxima are ``O3_max_8h_ug_m3`` and ``O3_max_1h_ug_m3``.
+    """
     name = indicator
     if daily and indicator.startswith("O3"):
         name = "O3_max_8h" if indicator == "O3_8h" else "O3_max_1h"
@@ -228,35 +231,29 @@ def assess_air(
 
 
 def _stations(store: Store, city: str | None) -> pl.DataFrame:
-    """Air stations with their GB 3095 grade (zone class 1 → grade 1, else grade 2)."""
+    """Air stations with the GB 3095 grade of their zone class (``gb3095.grade_for_zone``)."""
     stations = objects_frame(store, "air_station", city, {"zone_class": pl.String})
     zone = pl.col("zone_class")
-    bad = stations.filter(zone.is_not_null() & ~zone.is_in(["1", "2"]))
+    bad = stations.filter(zone.is_not_null() & ~zone.is_in(list(gb3095.ZONE_GRADES)))
     if not bad.is_empty():
         raise ValueError(
             f"air station {bad['code'][0]}: zone_class {bad['zone_class'][0]!r}; expected 1 or 2 "
             "(GB 3095 ambient-air function zones)"
         )
+    grades = gb3095.grade_for_zone(stations["zone_class"].to_list())
     # Output order: city, then station code; the grid keeps it, so no large sort later.
     return stations.with_columns(
-        pl.when(zone == "1").then(1).otherwise(2).cast(pl.Int8).alias("limit_grade")
+        pl.Series("limit_grade", grades, dtype=pl.Int8)
     ).sort("city_code", "code")
 
 
 def _editions(period: Period, edition: str | None, stage: str | None) -> pl.DataFrame:
     """Edition and stage of every natural day of the period (``date, edition, stage``)."""
     days = pl.date_range(period.first_day, period.last_day, "1d", eager=True)
-    rows = []
-    for day in days:
-        in_force = gb3095.edition_for_date(day)
-        if edition is None:
-            rows.append((day, in_force.edition, in_force.stage))
-        elif edition == "2012":
-            rows.append((day, "2012", None))
-        else:
-            rows.append((day, "2026", stage or in_force.stage or "transition"))
+    editions, stages = gb3095.editions_for_days(days.to_numpy(), edition=edition, stage=stage)
     return pl.DataFrame(
-        rows, schema={"date": pl.Date, "edition": pl.String, "stage": pl.String}, orient="row"
+        {"date": days, "edition": editions, "stage": stages.tolist()},
+        schema={"date": pl.Date, "edition": pl.String, "stage": pl.String},
     )
 
 
@@ -264,7 +261,7 @@ def to_standard_units(readings: pl.DataFrame, object_types: pl.DataFrame) -> pl.
     """Convert air readings from their wire unit to the GB 3095 unit (µg/m³, CO mg/m³).
 
     The wire unit depends on the code and the kind of device
-    (:func:`ecohub.protocols.hj212_codes.wire_unit`: air stations send µg/m³ and CO mg/m³,
+    (:func:`ecohub.vocabulary.wire_unit`: air stations send µg/m³ and CO mg/m³,
     other loggers the HJ 212-2017 Table B.2 defaults, e.g. SO2 in mg/m³).
 
     Parameters
@@ -301,7 +298,7 @@ def to_standard_units(readings: pl.DataFrame, object_types: pl.DataFrame) -> pl.
 def station_grid(
     readings: pl.DataFrame, stations: pl.DataFrame, period: Period
 ) -> air_stats.HourlyGrid:
-    """Valid hourly means on a (station, hour) grid per pollutant, NaN where none.
+    """Place the valid hourly means on a (station, hour) grid per pollutant, NaN where none.
 
     Parameters
     ----------
@@ -346,32 +343,17 @@ def station_grid(
 # ---------------------------------------------------------------------------------------------
 
 
-def moving_average_24h(hourly: np.ndarray) -> np.ndarray:
-    """24-hour moving means labelled by their last hour, valid with >= 20 hourly means.
-
-    ``result[..., i]`` is the mean of the valid values ``hourly[..., i-23 : i+1]`` (hours before
-    the data count as missing); the count rule is GB 3095-2026 Table 4's daily rule
-    (:func:`ecohub.standards.gb3095.valid_day`), which HJ 663 applies to the 24-hour moving mean
-    of the HJ 633-2012 real-time report ◐.
-    """
-    x = np.asarray(hourly, dtype=np.float64)
-    pad = [(0, 0)] * (x.ndim - 1) + [(_HOURS_PER_DAY - 1, 0)]
-    padded = np.pad(x, pad, constant_values=np.nan)
-    present = ~np.isnan(padded)
-    totals = sliding_window_view(np.where(present, padded, 0.0), _HOURS_PER_DAY, axis=-1).sum(-1)
-    counts = sliding_window_view(present, _HOURS_PER_DAY, axis=-1).sum(-1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(gb3095.valid_day(counts), totals / counts, np.nan)
-
-
 def _hourly_rows(
     grid: air_stats.HourlyGrid, stations: pl.DataFrame, period: Period
 ) -> pl.DataFrame:
-    """One row per station and hour of the period with a valid value: the six 1-hour means,
-    the O3 8-hour and the SO2 / PM 24-hour moving means (from the hours before, too)."""
+    """One row per station and hour of the period with a valid value.
+
+    The six 1-hour means, the O3 8-hour and the SO2 / PM 24-hour moving means (from the hours
+    before, too).
+    """
     values = dict(grid.values)
     values["O3_8h"] = air_stats.moving_average_8h(grid.values["O3"])
-    values |= {f"{p}_24h": moving_average_24h(grid.values[p]) for p in _MOVING_24H}
+    values |= {f"{p}_24h": air_stats.moving_average_24h(grid.values[p]) for p in _MOVING_24H}
     skip = int((period.start - grid.start).total_seconds()) // 3600
     n_stations, n_hours = grid.values["O3"].shape
     first = np.datetime64(period.start.astimezone(dt.UTC).replace(tzinfo=None), "us")
@@ -393,8 +375,10 @@ def _hourly_rows(
 
 
 def _hourly_report(frame: pl.DataFrame, editions: pl.DataFrame) -> pl.DataFrame:
-    """Real-time AQI of every row (HJ 633 5.1: 2026 — the six 1-hour means; 2012 — with the O3
-    8-hour and the PM 24-hour moving means)."""
+    """Real-time AQI of every row (HJ 633 5.1).
+
+    2026: of the six 1-hour means; 2012: with the O3 8-hour and the PM 24-hour moving means.
+    """
     dated = frame.with_row_index("_row").with_columns(
         pl.col("period_start").dt.convert_time_zone(CHINA_TZ_NAME).dt.date().alias("_date")
     ).join(editions.select("date", "edition"), left_on="_date", right_on="date").drop("_date")
@@ -419,7 +403,7 @@ def _hourly_report(frame: pl.DataFrame, editions: pl.DataFrame) -> pl.DataFrame:
 
 
 def _segments(editions: pl.DataFrame) -> list[tuple[str, str | None, dt.date, dt.date]]:
-    """Runs of consecutive days with one edition and stage: (edition, stage, first, last)."""
+    """Split the days into runs of one edition and stage: (edition, stage, first, last)."""
     runs = (
         editions.with_columns(
             pl.struct("edition", "stage").rle_id().alias("_run")
@@ -434,14 +418,16 @@ def _segments(editions: pl.DataFrame) -> list[tuple[str, str | None, dt.date, dt
 def _daily_values(
     grid: air_stats.HourlyGrid, stations: pl.DataFrame, editions: pl.DataFrame
 ) -> pl.DataFrame:
-    """Daily values of every station and natural day (``air_stats.daily_indicators``), computed
-    per run of one edition and per station grade (the O3 validity rule uses the limit)."""
+    """Daily values of every station and natural day (``air_stats.daily_indicators``).
+
+    Computed per run of one edition and per station grade (the O3 validity rule uses the limit).
+    """
     grades = stations["limit_grade"].to_numpy()
     # The period's own hours only: the look-back hours serve the moving means.
     skip = _HOURS_PER_DAY - 1
     parts = []
     for edition, stage, first, last in _segments(editions):
-        midnight = dt.datetime.combine(first, dt.time(0), air_stats.CST)
+        midnight = dt.datetime.combine(first, dt.time(0), CHINA_TZ)
         begin = max(int((midnight - grid.start).total_seconds()) // 3600, skip)
         end = int((midnight - grid.start).total_seconds()) // 3600 + (
             (last - first).days + 1) * _HOURS_PER_DAY
@@ -471,8 +457,11 @@ def _daily_values(
 
 
 def _daily_report(frame: pl.DataFrame, editions: pl.DataFrame) -> pl.DataFrame:
-    """Daily AQI of every row (HJ 633 5.1: 2026 — five 24-hour means and the O3 daily maximum
-    8-hour mean; 2012 — also the O3 daily maximum 1-hour mean)."""
+    """Daily AQI of every row (HJ 633 5.1).
+
+    2026: of five 24-hour means and the O3 daily maximum 8-hour mean; 2012: also of the O3 daily
+    maximum 1-hour mean.
+    """
     dated = frame.with_row_index("_row").join(editions, on="date")
     parts = []
     for (edition,), part in dated.partition_by("edition", as_dict=True).items():
@@ -491,18 +480,10 @@ def _daily_report(frame: pl.DataFrame, editions: pl.DataFrame) -> pl.DataFrame:
 
 
 def _city_means(frame: pl.DataFrame, time: Sequence[str]) -> pl.DataFrame:
-    """City value of each indicator = arithmetic mean of its stations' values (HJ 663 ◐)."""
-    indicators = [c for c in (*HOURLY_INDICATORS, *DAILY_INDICATORS) if c in frame.columns]
-    indicators = list(dict.fromkeys(indicators))
-    any_value = pl.any_horizontal(pl.col(c).is_not_null() for c in indicators)
-    return (
-        frame.group_by("city", "city_code", *time)
-        .agg(
-            *(pl.col(c).mean() for c in indicators),
-            any_value.sum().cast(pl.Int32).alias("n_stations"),
-        )
-        .sort("city_code", *time)
-    )
+    """City values of the indicators in ``frame`` (HJ 663, ``air_stats.city_means``)."""
+    indicators = [c for c in dict.fromkeys((*HOURLY_INDICATORS, *DAILY_INDICATORS))
+                  if c in frame.columns]
+    return air_stats.city_means(frame, indicators, ["city_code", "city", *time])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -527,8 +508,10 @@ def _periods(period: Period) -> list[tuple[str, dt.date, dt.date]]:
 def _evaluate(
     city_daily: pl.DataFrame, period: Period, editions: pl.DataFrame
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """HJ 663 evaluation of every city, month and year (``air_stats.evaluate_period``, one call
-    per city and period: there are few) and the share of good days."""
+    """HJ 663 evaluation of every city, month and year, and the share of good days.
+
+    One ``air_stats.evaluate_period`` call per city and period: there are few.
+    """
     statistic_rows, period_rows = [], []
     for kind, first, last in _periods(period):
         requested_first, requested_last = max(first, period.first_day), min(last, period.last_day)
@@ -540,7 +523,7 @@ def _evaluate(
             result = air_stats.evaluate_period(
                 part["date"].to_numpy(),
                 {p: _floats(part[d]) for p, d in _EVALUATED_DAILY.items()},
-                period=kind, grade=_CITY_GRADE, edition=in_force["edition"],
+                period=kind, grade=air_stats.CITY_GRADE, edition=in_force["edition"],
                 stage=in_force["stage"],
             )
             good = air_stats.good_day_share(_floats(part["aqi"]))
@@ -565,7 +548,7 @@ def _evaluate(
                     "period_end": last, "days_requested": covered, "days_in_period": length,
                     "valid_aqi_days": good.valid, "good_days": good.good,
                     "good_share": good.share, "valid": not invalid, "meets": result.meets,
-                    "note": _validity_note(kind, invalid, covered, length, result.edition),
+                    "note": air_stats.validity_note(result, days_requested=covered),
                 }
             )
     evaluation = pl.DataFrame(statistic_rows, schema=_EVALUATION_SCHEMA, orient="row")
@@ -575,36 +558,16 @@ def _evaluate(
     )
 
 
-def _validity_note(
-    kind: str, invalid: Sequence[air_stats.PollutantEvaluation], covered: int, length: int,
-    edition: str,
-) -> str | None:
-    """Why a period's statistics do not meet GB 3095 Table 4 (None when they do)."""
-    if not invalid:
-        return None
-    needs = (
-        f"a year needs >= {gb3095.MIN_DAYS_PER_YEAR} valid days and every month valid"
-        if kind == "year"
-        else f"a month needs >= {gb3095.MIN_DAYS_PER_MONTH} valid days "
-        f"(February {gb3095.MIN_DAYS_FEBRUARY})"
-    )
-    counts = {p.days for p in invalid}
-    days = (
-        f"{counts.pop()} for {', '.join(p.pollutant for p in invalid)}" if len(counts) == 1
-        else ", ".join(f"{p.pollutant} {p.days}" for p in invalid)
-    )
-    partial = f"; the request covers {covered} of its {length} days" if covered < length else ""
-    return f"not valid per GB 3095-{edition} Table 4 ({needs}): valid days {days}{partial}"
-
-
 def _ranking(
     evaluation: pl.DataFrame, city_periods: pl.DataFrame, preset: str | None
 ) -> pl.DataFrame:
-    """Cities ranked by the comprehensive index I_sum = Σ w_i C_i / S_i (lower is cleaner) per
-    month and year, with the preset printed (``air_stats.composite_index``)."""
+    """Rank the cities by the comprehensive index I_sum = Σ w_i C_i / S_i, lower is cleaner.
+
+    Per month and year, with the preset printed (``air_stats.composite_index``).
+    """
     wanted = [
         (pl.col("pollutant") == p) & (pl.col("statistic") == s)
-        for p, s in _COMPOSITE_STATISTIC.items()
+        for p, s in air_stats.COMPOSITE_STATISTICS.items()
     ]
     if evaluation.is_empty():
         return pl.DataFrame(schema=_RANKING_SCHEMA)
@@ -621,7 +584,7 @@ def _ranking(
         name = preset or ("2026" if edition == "2026" else "2013")
         index = air_stats.composite_index(
             {p: _floats(part[p]) if p in part.columns else np.full(part.height, np.nan)
-             for p in _COMPOSITE_STATISTIC},
+             for p in air_stats.COMPOSITE_STATISTICS},
             name, stage=stage or "transition",
         )
         described = air_stats.composite_preset(name, stage=stage or "transition").description
@@ -659,7 +622,7 @@ _CITY_PERIOD_SCHEMA = {
 _RANKING_SCHEMA = {
     "period": pl.String, "period_start": pl.Date, "rank": pl.Int32, "city": pl.String,
     "city_code": pl.String, "composite_index": pl.Float64,
-    **{f"sub_{p}": pl.Float64 for p in _COMPOSITE_STATISTIC},
+    **{f"sub_{p}": pl.Float64 for p in air_stats.COMPOSITE_STATISTICS},
     "valid": pl.Boolean, "edition": pl.String, "stage": pl.String, "preset": pl.String,
     "preset_description": pl.String,
 }
@@ -671,20 +634,23 @@ _RANKING_SCHEMA = {
 
 
 def _floats(column: pl.Series) -> np.ndarray:
-    """A column as float64 with null → NaN (the standards functions' missing value)."""
+    """Convert a column to float64 with null → NaN (the standards functions' missing value)."""
     return column.cast(pl.Float64).fill_null(np.nan).to_numpy()
 
 
 def _normalised(index: pl.DataFrame) -> pl.DataFrame:
-    """AQI columns of either edition in one schema: missing IAQIs as null (the standards' arrays
-    use NaN) and the primary pollutants as a list of strings (their enum differs by report)."""
+    """AQI columns of either edition in one schema.
+
+    Missing IAQIs as null (the standards' arrays use NaN) and the primary pollutants as a list of
+    strings (their enum differs by report).
+    """
     return index.with_columns(
         cs.float().fill_nan(None), pl.col("primary").cast(pl.List(pl.String))
     )
 
 
 def _concat(parts: list[pl.DataFrame], like: pl.DataFrame, *keep: str) -> pl.DataFrame:
-    """The per-edition parts back in the rows' original order (``_row``)."""
+    """Put the per-edition parts back in the rows' original order (``_row``)."""
     if parts:
         return pl.concat(parts, how="diagonal_relaxed").sort("_row").drop("_row")
     return like.with_columns(pl.lit(None, pl.String).alias(k) for k in keep)

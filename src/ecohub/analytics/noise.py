@@ -52,7 +52,7 @@ class NoiseAssessment:
         return {"noise_daily": self.daily, "noise_cities": self.cities}
 
     def summary(self) -> pl.DataFrame:
-        """The city table with the shares in percent, one decimal, for printing."""
+        """City table with the shares in percent, one decimal, for printing."""
         return self.cities.with_columns(
             (pl.col(c) * 100).round(1).alias(c) for c in ("day_compliance", "night_compliance")
         ).rename({"day_compliance": "day_compliance_%", "night_compliance": "night_compliance_%"})
@@ -141,8 +141,10 @@ def _period_hours(periods: noise.Periods) -> tuple[int, int]:
 
 
 def _with_limits(daily: pl.DataFrame) -> pl.DataFrame:
-    """Add the GB 3096-2008 Table 1 limits, the exceedances and the verdicts (null without a
-    zone class or a level)."""
+    """Add the GB 3096-2008 Table 1 limits, the exceedances and the verdicts.
+
+    The verdicts are null without a zone class or a level.
+    """
     zoned = daily.filter(pl.col("zone_class").is_not_null())
     unzoned = daily.filter(pl.col("zone_class").is_null())
     zone = zoned["zone_class"].to_numpy()

@@ -2,14 +2,16 @@
 
 Per section (a ``water_station``) the period mean of each factor over its valid readings — the
 quarterly and annual evaluation of 地表水环境质量评价办法 (2011) uses the arithmetic mean ◐ —
-classed by the single-factor method (:func:`ecohub.standards.water.section_class`: class,
-deciding factors, over-standard factors with multiples, main pollutants), checked against the
-section's ``target_class``. Per water body and per city the status follows the share table
-(:func:`ecohub.standards.water.river_status`) from 5 sections up; with fewer sections, and for
-a lake or reservoir, each factor is averaged over the sections first
-(:func:`ecohub.standards.water.river_status_from_values`). Lakes and reservoirs (``waterbody``
-attribute ``lake`` / ``reservoir``) take the lake TP limits, TN classed separately, and the
-trophic state index TLI(Σ) of the parameters measured (:func:`ecohub.standards.water.tli`).
+classed by the single-factor method
+(:func:`ecohub.standards.water_assessment.section_class`: class, deciding factors,
+over-standard factors with multiples, main pollutants), checked against the section's
+``target_class``. Per water body and per city the status follows the share table
+(:func:`ecohub.standards.water_assessment.river_status`) from 5 sections up; with fewer
+sections, and for a lake or reservoir, each factor is averaged over the sections first
+(:func:`ecohub.standards.water_assessment.river_status_from_values`). Lakes and reservoirs
+(``waterbody`` attribute ``lake`` / ``reservoir``) take the lake TP limits, TN classed
+separately, and the trophic state index TLI(Σ) of the parameters measured
+(:func:`ecohub.standards.trophic.tli`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import numpy as np
 import polars as pl
 
 from ecohub.analytics._common import objects_frame, resolve_period, valid_readings
-from ecohub.standards import water
+from ecohub.standards import gb3838, trophic, water_assessment
 from ecohub.store import Store
 
 # TLI parameters measured by automatic stations, by GB 3838 factor name (CNEMC 2001 ◐).
@@ -34,7 +36,7 @@ _ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5}
 
 def unit_column(factor: str) -> str:
     """Output column of a factor's mean, with its GB 3838-2002 unit in the name."""
-    unit = water.TABLE_1[factor].unit
+    unit = gb3838.TABLE_1[factor].unit
     if unit == "dimensionless":
         return factor
     return f"{factor}_{unit.replace('/', '_')}"
@@ -107,7 +109,7 @@ def assess_water(
     WaterAssessment
         Concentrations in mg/L (pH dimensionless); only valid readings enter the means
         (``quality.stored.read_for_statistics``). Readings are converted from their HJ 212 wire
-        unit with :data:`ecohub.standards.water.HJ212_WATER_CODES` (some metals are µg/L on the
+        unit (:func:`ecohub.standards.gb3838.hj212_to_table_unit`: some metals are µg/L on the
         wire).
     """
     period = resolve_period(start, end)
@@ -116,13 +118,13 @@ def assess_water(
         {"water": pl.String, "waterbody": pl.String, "target_class": pl.String},
     ).with_columns(pl.col("waterbody").fill_null("river"))
     readings = valid_readings(
-        store, period, stations["object_id"].to_list(), list(water.HJ212_WATER_CODES), kind=kind
+        store, period, stations["object_id"].to_list(), list(gb3838.HJ212_WATER_CODES), kind=kind
     )
     codes = pl.DataFrame(
         {
-            "factor": list(water.HJ212_WATER_CODES),
-            "name": [c.factor for c in water.HJ212_WATER_CODES.values()],
-            "to_table_unit": [c.to_table_unit for c in water.HJ212_WATER_CODES.values()],
+            "factor": list(gb3838.HJ212_WATER_CODES),
+            "name": list(gb3838.HJ212_WATER_CODES.values()),
+            "to_table_unit": [gb3838.hj212_to_table_unit(c) for c in gb3838.HJ212_WATER_CODES],
         }
     )
     long = (
@@ -133,7 +135,7 @@ def assess_water(
             pl.len().alias("n"),
         )
     )
-    measured = [f for f in water.FACTORS if f in set(long["name"])]
+    measured = [f for f in gb3838.FACTORS if f in set(long["name"])]
     means = (
         long.pivot(on="name", index="object_id", values="mean")
         .join(long.group_by("object_id").agg(pl.col("n").sum().alias("n_readings")),
@@ -173,17 +175,19 @@ def _target(value: str | None) -> int | None:
 def _classify_sections(
     sections: pl.DataFrame, measured: Sequence[str]
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Single-factor class of every section (one call per section: they are few) and the long
-    per-factor table."""
+    """Single-factor class of every section and the long per-factor table.
+
+    One call per section: they are few.
+    """
     rows, factor_rows = [], []
     for record in sections.iter_rows(named=True):
         values = {f: record[f] for f in measured}
         try:
-            result = water.section_class(values, waterbody=record["waterbody"])
+            result = water_assessment.section_class(values, waterbody=record["waterbody"])
             target = _target(record["target_class"])
         except ValueError as error:
             raise ValueError(f"water section {record['code']}: {error}") from error
-        classed = result.water_class != water.MISSING
+        classed = result.water_class != gb3838.MISSING
         multiples = dict(result.over_standard)
         rows.append(
             {
@@ -193,7 +197,7 @@ def _classify_sections(
                 "status": result.status if classed else None,
                 "deciding": ",".join(result.deciding) or None,
                 "over_standard": ",".join(
-                    water.TABLE_1[n].zh + ("" if m is None else f"({m:.2f})")
+                    gb3838.TABLE_1[n].zh + ("" if m is None else f"({m:.2f})")
                     for n, m in result.over_standard
                 ) or None,
                 "main_pollutants": ",".join(result.main_pollutant_labels(2)) or None,
@@ -209,9 +213,9 @@ def _classify_sections(
             {
                 "code": record["code"], "name": record["name"], "city": record["city"],
                 "water": record["water"], "waterbody": record["waterbody"], "factor": name,
-                "factor_zh": water.TABLE_1[name].zh, "unit": water.TABLE_1[name].unit,
+                "factor_zh": gb3838.TABLE_1[name].zh, "unit": gb3838.TABLE_1[name].unit,
                 "mean": values[name], "water_class": cls,
-                "label": water.CLASS_LABELS.get(cls), "multiple": multiples.get(name),
+                "label": gb3838.CLASS_LABELS.get(cls), "multiple": multiples.get(name),
             }
             for name, cls in result.classes
         )
@@ -253,7 +257,7 @@ def _tli(inputs: dict[str, float]) -> dict[str, object]:
     present = {p: v for p, v in inputs.items() if v is not None and not math.isnan(v)}
     if not present:
         return {}
-    result = water.tli(**present)
+    result = trophic.tli(**present)
     return {"tli": result.value, "trophic_state": result.label_zh,
             "tli_parameters": ",".join(result.parameters)}
 
@@ -276,16 +280,19 @@ def _status_table(
 
 
 def _group_status(group: pl.DataFrame, measured: Sequence[str]) -> dict[str, object]:
-    """Share table from 5 classed sections up (rivers, or a region mixing kinds); otherwise —
-    and always for a single lake or reservoir — the single-factor class of the factor means."""
+    """Status of one group of sections: the share table or the class of the factor means.
+
+    The share table from 5 classed sections up (rivers, or a region mixing kinds); otherwise —
+    and always for a single lake or reservoir — the single-factor class of the factor means.
+    """
     kinds = set(group["waterbody"])
     classes = group["water_class"].drop_nulls().to_numpy()
     lake = kinds <= {"lake", "reservoir"}
     out: dict[str, object] = {"n_sections": group.height}
     if len(classes) >= 5 and not lake:
-        status = water.river_status(classes)
+        status = water_assessment.river_status(classes)
     elif len(kinds) == 1:
-        status = water.river_status_from_values(
+        status = water_assessment.river_status_from_values(
             group.select(measured), waterbody=next(iter(kinds))
         )
     else:
@@ -296,7 +303,7 @@ def _group_status(group: pl.DataFrame, measured: Sequence[str]) -> dict[str, obj
         "colour": status.colour, "share_i_iii": status.share_i_iii,
         "share_inferior_v": status.share_inferior_v,
     }
-    if status.section is not None and status.section.water_class != water.MISSING:
+    if status.section is not None and status.section.water_class != gb3838.MISSING:
         out |= {
             "water_class": status.section.water_class, "label": status.section.label,
             "deciding": ",".join(status.section.deciding),

@@ -35,6 +35,10 @@ def round_units_gbt8170(values: ArrayLike, decimals: int) -> NDArray[np.float64]
         NaN.
         Working in units keeps the result exact, so it can index a lookup table.
 
+    References
+    ----------
+    .. [GBT8170] GB/T 8170-2008 数值修约规则与极限数值的表示和判定, 3.3 (四舍六入五成双).
+
     Examples
     --------
     >>> round_units_gbt8170([34.5, 35.5, 34.51, 2.25, 2.35], 0).tolist()[:3]
@@ -72,6 +76,11 @@ def round_gbt8170(values: ArrayLike, decimals: int = 0) -> NDArray[np.float64] |
     -------
     float or numpy.ndarray
         The rounded values (scalar in, scalar out); NaN stays NaN.
+
+    References
+    ----------
+    .. [GBT8170] GB/T 8170-2008, 3.3, the rule HJ 633-2026 4.2.2 applies to published
+       concentrations. See ``docs/reference/standards.md`` §1.
 
     Examples
     --------

@@ -22,16 +22,15 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import ArrayLike, NDArray
 
 from ecohub.standards import gb3095
 from ecohub.standards._rounding import round_gbt8170
+from ecohub.vocabulary import CHINA_TZ
 
 if TYPE_CHECKING:
     import polars as pl
-
-CST = dt.timezone(dt.timedelta(hours=8), "CST")
-"""China Standard Time, the time of the natural day in HJ 663."""
 
 HOURS_PER_DAY = 24
 WINDOW_HOURS = 8
@@ -52,7 +51,18 @@ _DECIMALS: Mapping[str, int] = MappingProxyType({"CO": 1})
 
 
 def publication_round(pollutant: str, values: ArrayLike) -> NDArray[np.float64] | float:
-    """Round concentrations to their publication precision per GB/T 8170 (CO 0.1, others 1)."""
+    """Round concentrations to their publication precision per GB/T 8170 (CO 0.1, others 1).
+
+    References
+    ----------
+    .. [HJ633] HJ 633-2026 4.2.2: CO to 0.1 mg/m³, the others to 1 µg/m³, rounded per
+       GB/T 8170. See ``docs/reference/standards.md`` §1.
+
+    Examples
+    --------
+    >>> publication_round("CO", 1.25), publication_round("PM2.5", 34.5)
+    (1.2, 34.0)
+    """
     return round_gbt8170(values, _DECIMALS.get(pollutant, 0))
 
 
@@ -76,6 +86,11 @@ def percentile(values: ArrayLike, p: float, *, axis: int = -1) -> NDArray[np.flo
         Percentile in percent, 0 … 100.
     axis : int, default -1
         Axis along which the percentile is taken.
+
+    References
+    ----------
+    .. [HJ663] HJ 663-2013 formula (5), kept in HJ 663-2026 ◐.
+       See ``docs/reference/standards.md`` §3.
 
     Examples
     --------
@@ -148,7 +163,7 @@ def _day_grid(
 
 
 def daily_mean(
-    hourly: ArrayLike, start: dt.datetime | np.datetime64, *, tz: dt.tzinfo = CST
+    hourly: ArrayLike, start: dt.datetime | np.datetime64, *, tz: dt.tzinfo = CHINA_TZ
 ) -> DailyValues:
     """24-hour (daily) means of hourly means (GB 3095-2026 3.9 and Table 4).
 
@@ -160,8 +175,19 @@ def daily_mean(
         Hourly means (µg/m³, CO mg/m³) keyed by period start; NaN for missing.
     start : datetime (tz-aware) or numpy.datetime64 (UTC)
         Period start of ``hourly[..., 0]``; need not be midnight (partial days are padded).
-    tz : tzinfo, default CST (UTC+8)
+    tz : tzinfo, default China Standard Time (UTC+8)
         Time zone of the natural day.
+
+    References
+    ----------
+    .. [GB3095] GB 3095-2026 3.9 (24-hour mean) and Table 4 (>= 20 hourly means).
+       See ``docs/reference/standards.md`` §2.3.
+
+    Examples
+    --------
+    >>> day = daily_mean(np.full(24, 40.0), dt.datetime(2026, 3, 1, tzinfo=CHINA_TZ))
+    >>> day.dates.tolist(), day.value.tolist(), day.count.tolist()
+    ([datetime.date(2026, 3, 1)], [40.0], [24])
     """
     grid, dates = _day_grid(hourly, start, tz)
     rows = grid.reshape(-1, HOURS_PER_DAY)
@@ -186,12 +212,18 @@ def daily_mean(
 
 
 def daily_max_1h(
-    hourly: ArrayLike, start: dt.datetime | np.datetime64, *, tz: dt.tzinfo = CST
+    hourly: ArrayLike, start: dt.datetime | np.datetime64, *, tz: dt.tzinfo = CHINA_TZ
 ) -> DailyValues:
     """Daily maximum 1-hour mean (the O3 1-hour daily indicator of HJ 633-2012 5.1).
 
     Valid with at least 20 hourly means in the day (⚑: the 24-hour rule of GB 3095 Table 4; the
     standard states no separate rule for this statistic).
+
+    References
+    ----------
+    .. [HJ633] HJ 633-2012 5.1: the O3 daily maximum 1-hour mean of the daily report.
+    .. [GB3095] GB 3095 Table 4, the 24-hour rule applied here ⚑.
+       See ``docs/reference/standards.md`` §2.3.
     """
     grid, dates = _day_grid(hourly, start, tz)
     rows = grid.reshape(-1, HOURS_PER_DAY)
@@ -239,7 +271,7 @@ def _window_sums(
     total: NDArray[np.float64],
     missing: NDArray[np.int8],
 ) -> None:
-    """Sums of ``values`` and counts of ``gaps`` over every ``width`` consecutive rows (axis 0).
+    """Sum ``values`` and count ``gaps`` over every ``width`` consecutive rows (axis 0).
 
     ``values`` has its gaps already set to 0; the results go to ``total`` and ``missing`` (one row
     per window). Windows run along the first axis so that each step adds whole contiguous blocks.
@@ -259,6 +291,16 @@ def moving_average_8h(hourly: ArrayLike) -> NDArray[np.float64]:
 
     ``result[..., i]`` is the mean of the valid hourly means ``hourly[..., i-7 : i+1]`` (hours
     before the start of the data count as missing); NaN unless at least 6 are valid (Table 4).
+
+    References
+    ----------
+    .. [GB3095] GB 3095-2026 3.7 (8-hour mean) and Table 4 (>= 6 hourly means).
+       See ``docs/reference/standards.md`` §2.3.
+
+    Examples
+    --------
+    >>> moving_average_8h(np.arange(10.0))[[4, 5, 9]].tolist()  # 5, 6 and 8 hours
+    [nan, 2.5, 5.5]
     """
     x = np.moveaxis(np.asarray(hourly, dtype=np.float64), -1, 0)
     padded = np.pad(x, [(WINDOW_HOURS - 1, 0)] + [(0, 0)] * (x.ndim - 1), constant_values=np.nan)
@@ -271,11 +313,53 @@ def moving_average_8h(hourly: ArrayLike) -> NDArray[np.float64]:
         return np.moveaxis(np.where(gb3095.valid_8h(count), total / count, np.nan), 0, -1)
 
 
+def moving_average_24h(hourly: ArrayLike) -> NDArray[np.float64]:
+    """24-hour moving means, labelled by their last hour, valid with >= 20 hourly means.
+
+    ``result[..., i]`` is the mean of the valid hourly means ``hourly[..., i-23 : i+1]`` (hours
+    before the start of the data count as missing); NaN unless at least 20 are valid, the daily
+    rule of GB 3095 Table 4 (:func:`ecohub.standards.gb3095.valid_day`), which HJ 663 applies to
+    the 24-hour moving mean of the HJ 633-2012 real-time report ◐.
+
+    Parameters
+    ----------
+    hourly : array_like, (..., hours)
+        Hourly means on a regular grid, the hours on the last axis; NaN for missing.
+
+    Returns
+    -------
+    numpy.ndarray
+        Same shape as ``hourly``.
+
+    References
+    ----------
+    .. [HJ633] HJ 633-2012 5.1.3: the real-time report uses the 24-hour moving means of PM10 and
+       PM2.5 (and of SO2 above 800 µg/m³, Table 1 note 3). See ``docs/reference/standards.md``.
+    .. [HJ663] HJ 663-2013 / HJ 663-2026, statistics of the evaluation ◐.
+    .. [GB3095] GB 3095-2026 Table 4 (>= 20 hourly means for a 24-hour mean).
+
+    Examples
+    --------
+    >>> x = np.full(48, 30.0)
+    >>> x[24:28] = np.nan
+    >>> moving_average_24h(x)[[18, 19, 47]].tolist()  # 19, 20 and 20 valid hours
+    [nan, 30.0, 30.0]
+    """
+    x = np.asarray(hourly, dtype=np.float64)
+    pad = [(0, 0)] * (x.ndim - 1) + [(HOURS_PER_DAY - 1, 0)]
+    padded = np.pad(x, pad, constant_values=np.nan)
+    present = ~np.isnan(padded)
+    totals = sliding_window_view(np.where(present, padded, 0.0), HOURS_PER_DAY, axis=-1).sum(-1)
+    counts = sliding_window_view(present, HOURS_PER_DAY, axis=-1).sum(-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(gb3095.valid_day(counts), totals / counts, np.nan)
+
+
 def o3_daily_max_8h(
     hourly: ArrayLike,
     start: dt.datetime | np.datetime64,
     *,
-    tz: dt.tzinfo = CST,
+    tz: dt.tzinfo = CHINA_TZ,
     grade: int = 2,
     edition: str = "2026",
     stage: str | None = "transition",
@@ -300,6 +384,12 @@ def o3_daily_max_8h(
     -------
     DailyValues
         ``count`` is the number of valid 8-hour means of the day (0 … 17).
+
+    References
+    ----------
+    .. [GB3095] GB 3095-2026 3.8 and Table 4.
+    .. [HJ663] HJ 663-2013 6.1.2, kept in HJ 663-2026 ◐: windows labelled 08:00 … 24:00, >= 14
+       valid windows or already above the limit. See ``docs/reference/standards.md`` §3.
     """
     o3_limit = gb3095.limit("O3", "max_8h", grade, edition=edition, stage=stage).value
     grid, dates = _day_grid(hourly, start, tz)
@@ -362,6 +452,11 @@ def hourly_grid(
     ------
     ValueError
         Naive or off-the-hour timestamps, or two rows for one station and hour.
+
+    References
+    ----------
+    .. [HJ663] HJ 663-2013 Table A.1 (hours labelled by their end; quoted by GB/T 34302-2017).
+       See ``docs/reference/standards.md`` §3.
     """
     import polars as pl
 
@@ -398,17 +493,23 @@ def hourly_grid(
 def daily_indicators(
     grid: HourlyGrid,
     *,
-    tz: dt.tzinfo = CST,
+    tz: dt.tzinfo = CHINA_TZ,
     edition: str = "2026",
     stage: str | None = "transition",
     grade: int = 2,
 ) -> pl.DataFrame:
-    """The daily AQI indicators of every station and natural day (HJ 633 5.1, HJ 663 6.1).
+    """Daily AQI indicators of every station and natural day (HJ 633 5.1, HJ 663 6.1).
 
     The grid needs the columns ``SO2, NO2, CO, O3, PM10, PM2.5`` (hourly means). Returns one row per
     station and day: ``station``, ``date``, the 24-hour means of SO2, NO2, CO, PM10, PM2.5, the O3
     daily maximum 8-hour mean ``O3_8h`` and, for edition 2012, the O3 daily maximum 1-hour mean
     ``O3``; NaN where the day is not valid. ``<name>_n`` holds what validity counted.
+
+    References
+    ----------
+    .. [HJ633] HJ 633-2026 / -2012 5.1 (indicators of the daily report).
+    .. [HJ663] HJ 663-2013 6.1 (daily statistics), kept in HJ 663-2026 ◐.
+       See ``docs/reference/standards.md`` §1.2, §3.
     """
     import polars as pl
 
@@ -430,6 +531,67 @@ def daily_indicators(
         data[name] = daily.value.ravel()
         data[f"{name}_n"] = daily.count.ravel().astype(np.int16)
     return pl.DataFrame(data)
+
+
+# ---------------------------------------------------------------------------------------------
+# city values
+# ---------------------------------------------------------------------------------------------
+
+CITY_GRADE = 2
+"""Cities are evaluated against the grade-2 limits (GB 3095 4.2, the limits of class-2 zones;
+HJ 663 city evaluation ◐)."""
+
+
+def city_means(
+    stations: pl.DataFrame, indicators: Sequence[str], by: Sequence[str]
+) -> pl.DataFrame:
+    """City values: each indicator the arithmetic mean of the city's stations' values.
+
+    Each indicator of each city and time is the mean over the stations that have a valid value
+    of it then (HJ 663 ◐; a station missing one indicator still counts for the others ⚑). The
+    AQI of a city is then computed from these means, not averaged.
+
+    Parameters
+    ----------
+    stations : polars.DataFrame
+        One row per station and time: the ``by`` columns and the ``indicators`` (null where
+        not valid).
+    indicators : sequence of str
+        Concentration columns to average (hourly means, moving means, daily values).
+    by : sequence of str
+        Columns that name a city and a time, e.g. ``["city_code", "city", "date"]``.
+
+    Returns
+    -------
+    polars.DataFrame
+        One row per city and time, sorted by ``by``: the ``by`` columns, the mean of every
+        indicator (null where no station has a value) and ``n_stations`` (Int32), the stations
+        with at least one valid indicator.
+
+    References
+    ----------
+    .. [HJ663] HJ 663-2013 / HJ 663-2026, the city value as the arithmetic mean of the city's
+       assessment stations ◐. See ``docs/reference/standards.md`` §3.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> frame = pl.DataFrame({"city": ["A", "A", "B"], "day": [1, 1, 1],
+    ...                       "PM10": [40.0, None, 70.0], "SO2": [8.0, 12.0, None]})
+    >>> city_means(frame, ["PM10", "SO2"], ["city", "day"]).rows()
+    [('A', 1, 40.0, 10.0, 2), ('B', 1, 70.0, None, 1)]
+    """
+    import polars as pl
+
+    any_value = pl.any_horizontal(pl.col(c).is_not_null() for c in indicators)
+    return (
+        stations.group_by(*by)
+        .agg(
+            *(pl.col(c).mean() for c in indicators),
+            any_value.sum().cast(pl.Int32).alias("n_stations"),
+        )
+        .sort(*by)
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -526,6 +688,12 @@ def evaluate_period(
     period : {"year", "month"}
     grade, edition, stage
         The GB 3095 limits used (see :func:`ecohub.standards.gb3095.limit`).
+
+    References
+    ----------
+    .. [HJ663] HJ 663-2013 Table 5 (statistics evaluated), kept in HJ 663-2026 ◐.
+       See ``docs/reference/standards.md`` §3.
+    .. [GB3095] GB 3095-2026 Table 1 (limits) and Table 4 (validity of a month and a year).
     """
     if period not in ("year", "month"):
         raise ValueError(f"period={period!r}: expected 'year' or 'month'")
@@ -590,6 +758,66 @@ def evaluate_period(
     )
 
 
+def validity_note(evaluation: PeriodEvaluation, *, days_requested: int | None = None) -> str | None:
+    """Why a period's statistics do not meet GB 3095 Table 4, in words; None when they do.
+
+    Parameters
+    ----------
+    evaluation : PeriodEvaluation
+        A month or a year evaluated by :func:`evaluate_period`.
+    days_requested : int, optional
+        Days of the period that the data were asked for, when fewer than the period has (a
+        partial month or year); the note then says so.
+
+    Returns
+    -------
+    str or None
+        E.g. ``"not valid per GB 3095-2026 Table 4 (a month needs >= 27 valid days (February
+        25)): valid days 20 for SO2, NO2"``.
+
+    References
+    ----------
+    .. [GB3095] GB 3095-2026 / -2012 Table 4: a month needs >= 27 daily means (February 25), a
+       year >= 324 and every month valid. See ``docs/reference/standards.md`` §2.
+
+    Examples
+    --------
+    >>> days = np.arange("2026-04-01", "2026-04-21", dtype="datetime64[D]")
+    >>> month = evaluate_period(days, {"SO2": np.full(20, 9.0)}, period="month")
+    >>> validity_note(month, days_requested=20)  # doctest: +NORMALIZE_WHITESPACE
+    'not valid per GB 3095-2026 Table 4 (a month needs >= 27 valid days (February 25)):
+    valid days 20 for SO2; the request covers 20 of its 30 days'
+    """
+    invalid = [p for p in evaluation.pollutants.values() if not p.valid]
+    if not invalid:
+        return None
+    start = evaluation.start
+    if evaluation.period == "year":
+        end = dt.date(start.year + 1, 1, 1)
+        needs = (
+            f"a year needs >= {gb3095.MIN_DAYS_PER_YEAR} valid days and every month valid"
+        )
+    else:
+        end = (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        needs = (
+            f"a month needs >= {gb3095.MIN_DAYS_PER_MONTH} valid days "
+            f"(February {gb3095.MIN_DAYS_FEBRUARY})"
+        )
+    length = (end - start).days
+    counts = {p.days for p in invalid}
+    days = (
+        f"{counts.pop()} for {', '.join(p.pollutant for p in invalid)}" if len(counts) == 1
+        else ", ".join(f"{p.pollutant} {p.days}" for p in invalid)
+    )
+    partial = (
+        f"; the request covers {days_requested} of its {length} days"
+        if days_requested is not None and days_requested < length else ""
+    )
+    return (
+        f"not valid per GB 3095-{evaluation.edition} Table 4 ({needs}): valid days {days}{partial}"
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # good days and the comprehensive index
 # ---------------------------------------------------------------------------------------------
@@ -616,6 +844,16 @@ def good_day_share(daily_aqi: ArrayLike, *, exclude: ArrayLike | None = None) ->
     exclude : array_like of bool, optional
         Days to leave out, e.g. sand-and-dust days (扣沙) as decided by the caller's ranking rule;
         that rule is not implemented here.
+
+    References
+    ----------
+    .. [HJ663] HJ 663-2013 / -2026, share of days with AQI <= 100 (优良天数比例) ◐.
+    .. [HJ633] HJ 633-2026 5.3 (an AQI of "NA"). See ``docs/reference/standards.md`` §3.
+
+    Examples
+    --------
+    >>> good_day_share([45, 80, 120, None]).share  # 2 good of 3 valid days
+    0.6666666666666666
     """
     a = np.asarray(
         [np.nan if v is None else v for v in daily_aqi] if not isinstance(daily_aqi, np.ndarray)
@@ -641,17 +879,32 @@ class CompositePreset:
 
 
 _COMPOSITE_POLLUTANTS = ("SO2", "NO2", "PM10", "PM2.5", "CO", "O3")
+COMPOSITE_STATISTICS: Mapping[str, str] = MappingProxyType(
+    {"SO2": "mean", "NO2": "mean", "PM10": "mean", "PM2.5": "mean", "CO": "p95", "O3": "p90"}
+)
+"""The statistic of :data:`EVALUATED_STATISTICS` each pollutant's C_i of the comprehensive index
+is: period means, the CO 95th and the O3 90th percentile (``docs/reference/standards.md`` §3)."""
 # S_i: the grade-2 annual limits of SO2, NO2, PM10, PM2.5, the CO 24-hour limit and the O3 8-hour
 # limit of the edition (and stage) of the preset.
 _S_AVERAGING = {"CO": "day", "O3": "max_8h"}
 
 
 def composite_preset(name: str, *, stage: str = "transition") -> CompositePreset:
-    """A named preset of the comprehensive air-quality index.
+    """Named preset of the comprehensive air-quality index.
 
     ``"2013"``: all weights 1, S from GB 3095-2012 grade 2 (60, 40, 70, 35, 4, 160) — the 2018
     ranking rule ✔. ``"2026"``: weights PM2.5 × 3, NO2 × 2, O3 × 2, others × 1 (◐ current national
     ranking practice), S from GB 3095-2026 grade 2 of ``stage``.
+
+    References
+    ----------
+    .. [RANK] 城市环境空气质量排名技术规定 (2018), the comprehensive index ✔; the 2026 weights ◐.
+       See ``docs/reference/standards.md`` §3.
+
+    Examples
+    --------
+    >>> composite_preset("2013").standards["PM2.5"]
+    35
     """
     if name == "2013":
         edition, used_stage = "2012", None
@@ -705,6 +958,11 @@ def composite_index(
         GB 3095-2026 stage for the "2026" preset's S.
     weights, standards : mapping, optional
         Override entries of the preset; the result's preset name then ends in "+custom".
+
+    References
+    ----------
+    .. [RANK] 城市环境空气质量排名技术规定 (2018): I_sum = Σ w_i C_i / S_i ✔.
+       See ``docs/reference/standards.md`` §3.
     """
     base = composite_preset(preset, stage=stage)
     w = dict(base.weights) | dict(weights or {})

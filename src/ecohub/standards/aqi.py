@@ -187,6 +187,16 @@ def grade_of(aqi_value: float) -> AQIGrade:
     ----------
     aqi_value : float
         Published (integer) AQI, >= 0.
+
+    References
+    ----------
+    .. [HJ633] HJ 633-2026 Table 2 (AQI grades, categories and colours; Appendix A RGB).
+       See ``docs/reference/standards.md`` §1.
+
+    Examples
+    --------
+    >>> grade_of(120).category
+    '轻度污染'
     """
     if not np.isfinite(aqi_value) or aqi_value < 0:
         raise ValueError(f"aqi_value={aqi_value!r}: expected a finite AQI >= 0")
@@ -235,7 +245,7 @@ def _as_concentrations(name: str, values: ArrayLike) -> NDArray[np.float64]:
 
 @cache
 def _published_table(column: str, edition: str) -> NDArray[np.float64]:
-    """Published IAQI of every rounded concentration 0 … top (in 10**-d units), then 2 sentinels.
+    """IAQI published for every rounded concentration 0 … top (10**-d units), then 2 sentinels.
 
     Entry ``top + 1`` is the value above the top breakpoint, entry ``top + 2`` is NaN (missing).
     The ceiling is taken in integer arithmetic on the exact rational formula value, so it is exact.
@@ -339,6 +349,11 @@ def iaqi(
     ValueError
         Unknown pollutant, period, edition or rounding; a negative or infinite concentration.
 
+    References
+    ----------
+    .. [HJ633] HJ 633-2026 Table 1 and formula (1), 4.2.2 and 4.2.6 (published rounding);
+       HJ 633-2012 Table 1 and 6.2. See ``docs/reference/standards.md`` §1.1.
+
     Examples
     --------
     >>> iaqi("PM2.5", 45, "day")  # HJ 633-2026 worked example
@@ -407,8 +422,11 @@ def _aqi_core(
 ) -> tuple[
     tuple[str, ...], NDArray[np.float64], NDArray[np.bool_], NDArray[np.float64], NDArray[np.bool_]
 ]:
-    """IAQIs (indicators, n), beyond-scale mask (indicators, n), published AQI (n; NaN = NA) and
-    completeness (n; no indicator missing)."""
+    """IAQIs, beyond-scale mask, published AQI and completeness of a report.
+
+    Shapes: IAQIs (indicators, n), beyond-scale mask (indicators, n), published AQI (n; NaN = NA)
+    and completeness (n; no indicator missing).
+    """
     _check_choice("period", period, PERIODS)
     edition = _check_edition(edition)
     expected = REPORT_INDICATORS[(edition, period)]
@@ -489,6 +507,11 @@ def aqi(
     Returns
     -------
     AQIResult
+
+    References
+    ----------
+    .. [HJ633] HJ 633-2026 5.1-5.3 (AQI, primary pollutant, "NA"); HJ 633-2012 5.1-5.3.
+       See ``docs/reference/standards.md`` §1.2.
     """
     clean = {k: (np.nan if v is None else v) for k, v in concentrations.items()}
     names, iaqis, beyond, published, _ = _aqi_core(
@@ -570,6 +593,11 @@ def aqi_columns(
         null = "NA"), ``grade`` (Int8), ``category`` (str), ``colour_rgb`` (``#RRGGBB``),
         ``primary`` (list of codes), ``beyond_scale`` (bool, any indicator above its scale),
         ``complete`` (bool, no indicator missing) and ``edition`` (str).
+
+    References
+    ----------
+    .. [HJ633] HJ 633-2026 5.1-5.3 and Appendix A; HJ 633-2012 5.1-5.3.
+       See ``docs/reference/standards.md`` §1.2.
     """
     import polars as pl
 

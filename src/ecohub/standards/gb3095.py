@@ -96,6 +96,11 @@ UNITS: Mapping[str, str] = MappingProxyType(
 )
 
 
+ZONE_GRADES: Mapping[str, int] = MappingProxyType({"1": 1, "2": 2})
+"""Ambient-air function zone class → grade of the limits that applies there (GB 3095-2026 4.1
+and 4.2: class-1 zones the grade-1 limits, class-2 zones the grade-2 limits)."""
+
+
 @dataclass(frozen=True)
 class EditionStage:
     """An edition of GB 3095 and, for 2026, its stage (None for 2012)."""
@@ -119,11 +124,21 @@ class Limit:
 
 
 def edition_for_date(day: dt.date | dt.datetime) -> EditionStage:
-    """The GB 3095 edition (and stage) in force on a date.
+    """GB 3095 edition (and stage) in force on a date.
 
     Before 2026-03-01 → GB 3095-2012; 2026-03-01 … 2030-12-31 → GB 3095-2026 transition stage;
     from 2031-01-01 → GB 3095-2026 final stage. A datetime is taken by its calendar date, so pass
     the natural day in China Standard Time.
+
+    References
+    ----------
+    .. [GB3095] GB 3095-2026 foreword and clause 6 (in force from 2026-03-01, transition
+       stage until 2030-12-31). See ``docs/reference/standards.md`` §2.
+
+    Examples
+    --------
+    >>> edition_for_date(dt.date(2030, 12, 31))
+    EditionStage(edition='2026', stage='transition')
     """
     if isinstance(day, dt.datetime):
         day = day.date()
@@ -132,6 +147,100 @@ def edition_for_date(day: dt.date | dt.datetime) -> EditionStage:
     if day < EDITION_2026_START:
         return EditionStage("2012", None)
     return EditionStage("2026", "transition" if day < FINAL_STAGE_START else "final")
+
+
+def editions_for_days(
+    days: ArrayLike, *, edition: str | None = None, stage: str | None = None
+) -> tuple[NDArray[np.str_], NDArray[np.object_]]:
+    """Edition and stage each day is assessed with: the one in force, or the one asked for.
+
+    Parameters
+    ----------
+    days : array_like of datetime64[D] or dates
+        Natural days (China Standard Time).
+    edition : {"2026", "2012"}, optional
+        One edition for every day (a like-for-like trend); default the edition in force on each
+        day (:func:`edition_for_date`).
+    stage : {"transition", "final"}, optional
+        With ``edition="2026"``: the stage for every day; default the stage in force on each
+        day, and the transition stage for days before 2026-03-01 ⚑.
+
+    Returns
+    -------
+    editions : numpy.ndarray of str
+        ``"2026"`` or ``"2012"`` per day.
+    stages : numpy.ndarray of object
+        ``"transition"``, ``"final"`` or None (GB 3095-2012 has no stages) per day.
+
+    References
+    ----------
+    .. [GB3095] GB 3095-2026 foreword and clause 6: in force from 2026-03-01, the transition
+       stage until 2030-12-31, the final stage from 2031-01-01; before that GB 3095-2012. See
+       ``docs/reference/standards.md`` §2.
+
+    Examples
+    --------
+    >>> days = np.array(["2026-02-28", "2026-03-01", "2031-01-01"], dtype="datetime64[D]")
+    >>> editions, stages = editions_for_days(days)
+    >>> editions.tolist(), stages.tolist()
+    (['2012', '2026', '2026'], [None, 'transition', 'final'])
+    >>> editions_for_days(days, edition="2026")[1].tolist()
+    ['transition', 'transition', 'final']
+    """
+    d = np.asarray(days, dtype="datetime64[D]")
+    in_2026 = d >= np.datetime64(EDITION_2026_START, "D")
+    stage_in_force = np.where(d >= np.datetime64(FINAL_STAGE_START, "D"), "final", "transition")
+    if edition is None:
+        editions = np.where(in_2026, "2026", "2012")
+        stages = np.where(in_2026, stage_in_force.astype(object), None)
+    elif str(edition) == "2012":
+        editions = np.full(d.shape, "2012")
+        stages = np.full(d.shape, None, dtype=object)
+    else:
+        _check_edition_stage(edition, stage or "transition")
+        editions = np.full(d.shape, "2026")
+        stages = np.full(d.shape, stage, dtype=object) if stage else stage_in_force.astype(object)
+    return editions, stages
+
+
+def grade_for_zone(zone_class: ArrayLike) -> NDArray[np.int8]:
+    """Grade of the limits that applies in each ambient-air function zone.
+
+    Parameters
+    ----------
+    zone_class : array_like of {"1", "2", 1, 2, None}
+        Zone class of each place; None where it is not known, which takes the grade-2 limits ⚑
+        (most of a city is class 2: residential, commercial, industrial and rural areas).
+
+    Returns
+    -------
+    numpy.ndarray of int8
+        1 or 2 per zone.
+
+    Raises
+    ------
+    ValueError
+        A zone class other than 1, 2 or None.
+
+    References
+    ----------
+    .. [GB3095] GB 3095-2026 4.1 (two classes of function zone) and 4.2 (class 1 → grade-1
+       limits, class 2 → grade-2 limits). See ``docs/reference/standards.md`` §2.
+
+    Examples
+    --------
+    >>> grade_for_zone(["1", "2", None, 1]).tolist()
+    [1, 2, 2, 1]
+    """
+    zones = np.asarray(zone_class, dtype=object)
+    text = np.where(np.equal(zones, None), "2", zones.astype(str))
+    unknown = ~np.isin(text, list(ZONE_GRADES))
+    if unknown.any():
+        raise ValueError(
+            f"zone_class={zones[unknown].flat[0]!r}: expected 1 or 2 (GB 3095 ambient-air "
+            "function zones)"
+        )
+    return np.where(text == "1", 1, 2).astype(np.int8)
 
 
 def _check_edition_stage(edition: str | int, stage: str | None) -> tuple[str, str | None]:
@@ -171,6 +280,16 @@ def limit(
     -------
     Limit
         Value in µg/m³ (CO mg/m³), with the edition and stage it was taken from.
+
+    References
+    ----------
+    .. [GB3095] GB 3095-2026 Tables 1 and 2; GB 3095-2012 Tables 1 and 2 (as amended 2018).
+       See ``docs/reference/standards.md`` §2.
+
+    Examples
+    --------
+    >>> limit("PM2.5", "day", edition="2026", stage="final").value
+    50
     """
     edition, stage = _check_edition_stage(edition, stage)
     if pollutant not in POLLUTANTS:
@@ -200,7 +319,13 @@ def limit(
 
 
 def limit_in_force(pollutant: str, averaging: str, grade: int, day: dt.date) -> Limit:
-    """The limit in force on ``day`` (edition and stage chosen by :func:`edition_for_date`)."""
+    """Limit in force on ``day`` (edition and stage chosen by :func:`edition_for_date`).
+
+    References
+    ----------
+    .. [GB3095] GB 3095-2026 Tables 1-2 and clause 6; GB 3095-2012 Tables 1-2.
+       See ``docs/reference/standards.md`` §2.
+    """
     es = edition_for_date(day)
     return limit(pollutant, averaging, grade, edition=es.edition, stage=es.stage)
 
@@ -241,7 +366,18 @@ MIN_MINUTES_PER_HOUR = VALIDITY_RULES[3].minimum
 
 
 def validity_rule(pollutant: str, statistic: str) -> ValidityRule:
-    """The Table 4 row for a pollutant and statistic (``year, quarter, day, 8h, hour``)."""
+    """Table 4 row for a pollutant and statistic (``year, quarter, day, 8h, hour``).
+
+    References
+    ----------
+    .. [GB3095] GB 3095-2026 Table 4 (same rules in GB 3095-2012 Table 4).
+       See ``docs/reference/standards.md`` §2.3.
+
+    Examples
+    --------
+    >>> validity_rule("O3", "8h").minimum
+    6
+    """
     for rule in VALIDITY_RULES:
         if pollutant in rule.pollutants and rule.statistic == statistic:
             return rule
@@ -258,22 +394,62 @@ def _counts(name: str, counts: ArrayLike) -> NDArray[np.integer]:
 
 
 def valid_hour(sampling_minutes: ArrayLike) -> NDArray[np.bool_]:
-    """1-hour mean valid: >= 45 minutes of sampling in the hour (Table 4)."""
+    """1-hour mean valid: >= 45 minutes of sampling in the hour (Table 4).
+
+    References
+    ----------
+    .. [GB3095] GB 3095-2026 Table 4. See ``docs/reference/standards.md`` §2.3.
+
+    Examples
+    --------
+    >>> valid_hour([44, 45]).tolist()
+    [False, True]
+    """
     return _counts("sampling_minutes", sampling_minutes) >= MIN_MINUTES_PER_HOUR
 
 
 def valid_day(hours: ArrayLike) -> NDArray[np.bool_]:
-    """24-hour mean valid: >= 20 hourly means in the natural day (Table 4)."""
+    """24-hour mean valid: >= 20 hourly means in the natural day (Table 4).
+
+    References
+    ----------
+    .. [GB3095] GB 3095-2026 Table 4. See ``docs/reference/standards.md`` §2.3.
+
+    Examples
+    --------
+    >>> valid_day([19, 20]).tolist()
+    [False, True]
+    """
     return _counts("hours", hours) >= MIN_HOURS_PER_DAY
 
 
 def valid_8h(hours: ArrayLike) -> NDArray[np.bool_]:
-    """O3 8-hour mean valid: >= 6 hourly means in the 8 hours (Table 4)."""
+    """O3 8-hour mean valid: >= 6 hourly means in the 8 hours (Table 4).
+
+    References
+    ----------
+    .. [GB3095] GB 3095-2026 Table 4. See ``docs/reference/standards.md`` §2.3.
+
+    Examples
+    --------
+    >>> valid_8h([5, 6]).tolist()
+    [False, True]
+    """
     return _counts("hours", hours) >= MIN_HOURS_PER_8H
 
 
 def min_days_in_month(month: ArrayLike) -> NDArray[np.int64]:
-    """Minimum daily means for a valid month: 27, in February 25 (Table 4)."""
+    """Minimum daily means for a valid month: 27, in February 25 (Table 4).
+
+    References
+    ----------
+    .. [GB3095] GB 3095-2026 Table 4. See ``docs/reference/standards.md`` §2.3.
+
+    Examples
+    --------
+    >>> min_days_in_month([1, 2]).tolist()
+    [27, 25]
+    """
     m = np.asarray(month)
     if m.dtype.kind not in "iu" or ((m < 1) | (m > 12)).any():
         raise ValueError(f"month={month!r}: expected calendar months 1 … 12")
@@ -281,7 +457,17 @@ def min_days_in_month(month: ArrayLike) -> NDArray[np.int64]:
 
 
 def valid_month(days: ArrayLike, month: ArrayLike) -> NDArray[np.bool_]:
-    """Monthly mean valid: >= 27 daily means (>= 25 in February) (Table 4)."""
+    """Monthly mean valid: >= 27 daily means (>= 25 in February) (Table 4).
+
+    References
+    ----------
+    .. [GB3095] GB 3095-2026 Table 4. See ``docs/reference/standards.md`` §2.3.
+
+    Examples
+    --------
+    >>> valid_month([26, 25], [3, 2]).tolist()
+    [False, True]
+    """
     return _counts("days", days) >= min_days_in_month(month)
 
 
@@ -294,6 +480,16 @@ def valid_year(days_per_month: ArrayLike) -> bool:
     ----------
     days_per_month : array_like of 12 ints
         Valid daily means in January … December.
+
+    References
+    ----------
+    .. [GB3095] GB 3095-2026 Table 4 (annual row, both conditions ⚑).
+       See ``docs/reference/standards.md`` §2.3.
+
+    Examples
+    --------
+    >>> valid_year([28] * 12), valid_year([31] * 11 + [26])
+    (True, False)
     """
     counts = _counts("days_per_month", days_per_month)
     if counts.shape != (12,):

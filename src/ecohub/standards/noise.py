@@ -1,8 +1,9 @@
 """Acoustic environment quality (GB 3096-2008 《声环境质量标准》).
 
-Pure functions, no I/O, nothing else of ecohub imported. Levels are equivalent continuous
-A-weighted sound pressure levels L_Aeq in dB(A). Marks as in ``shared/reference/standards.md``:
-✔ read from the standard's text, ◐ secondary source, ⚑ a documented choice.
+Pure functions, no I/O; of ecohub only :mod:`ecohub.vocabulary` is imported (the China time
+zone). Levels are equivalent continuous A-weighted sound pressure levels L_Aeq in dB(A). Marks
+as in ``docs/reference/standards.md``: ✔ read from the standard's text, ◐ secondary source,
+⚑ a documented choice.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Any, Final, Literal
 import numpy as np
 import numpy.typing as npt
 import polars as pl
+
+from ecohub.vocabulary import CHINA_TZ_NAME
 
 __all__ = [
     "DEFAULT_PERIODS",
@@ -68,15 +71,19 @@ _PERIOD_INDEX: Final = {"day": 0, "night": 1}
 
 @dataclass(frozen=True)
 class Periods:
-    """Day / night boundaries in local time (GB 3096-2008 clause 3, terms: day 06:00–22:00,
-    night 22:00–06:00). Local governments may move them (e.g. to 07:00 / 23:00); pass another
-    instance. ``tz`` is the local time zone that timezone-aware timestamps are converted to."""
+    """Day / night boundaries in local time (GB 3096-2008 clause 3).
+
+    By the terms of clause 3 the day is 06:00–22:00 and the night 22:00–06:00. Local governments
+    may move them (e.g. to 07:00 / 23:00); pass another instance. ``tz`` is the local time zone
+    that timezone-aware timestamps are converted to (China Standard Time by default).
+    """
 
     day_start: dt.time = dt.time(6)
     night_start: dt.time = dt.time(22)
-    tz: str = "Asia/Shanghai"
+    tz: str = CHINA_TZ_NAME
 
     def __post_init__(self) -> None:
+        """Refuse a day or a night of zero length."""
         if self.day_start == self.night_start:
             raise ValueError(
                 f"periods: day_start and night_start are both {self.day_start}; expected a day "
@@ -128,6 +135,16 @@ def limit(zone: Any, period: Any = "day", *, existing_railway: bool = False) -> 
     -------
     float or numpy.ndarray
         Scalar when both inputs are scalars.
+
+    References
+    ----------
+    .. [GB3096] GB 3096-2008 声环境质量标准, Table 1 and §5.2-5.3 ✔◐.
+       See ``docs/reference/standards.md`` §5.
+
+    Examples
+    --------
+    >>> limit("4a", "night"), limit(1, ["day", "night"]).tolist()
+    (55.0, [55.0, 45.0])
     """
     keys, periods = np.broadcast_arrays(_zone_keys(zone), _period_index(period))
     table = np.array([ZONE_LIMITS[k] for k in ZONE_LIMITS])
@@ -159,6 +176,15 @@ def exceedance(
     """Exceedance L_Aeq − limit in dB (positive when over the limit), GB 3096-2008 Table 1.
 
     Vectorised: ``level``, ``zone`` and ``period`` broadcast together; NaN levels stay NaN.
+
+    References
+    ----------
+    .. [GB3096] GB 3096-2008, Table 1. See ``docs/reference/standards.md`` §5.
+
+    Examples
+    --------
+    >>> exceedance(58.5, 2, "night")
+    8.5
     """
     levels = _levels(level, "level")
     over = levels - limit(zone, period, existing_railway=existing_railway)
@@ -166,13 +192,29 @@ def exceedance(
 
 
 def sudden_noise_limit(zone: Any, *, existing_railway: bool = False) -> Any:
-    """Highest allowed maximum level L_max of a night-time sudden noise: night limit + 15 dB(A)
-    (GB 3096-2008 §5.4 ✔)."""
+    """Highest allowed maximum level L_max of a night-time sudden noise.
+
+    The zone's night limit + 15 dB(A) (GB 3096-2008 §5.4 ✔).
+
+    References
+    ----------
+    .. [GB3096] GB 3096-2008, §5.4 ✔. See ``docs/reference/standards.md`` §5.
+
+    Examples
+    --------
+    >>> sudden_noise_limit(2)
+    65.0
+    """
     return limit(zone, "night", existing_railway=existing_railway) + SUDDEN_NOISE_ALLOWANCE
 
 
 def sudden_noise_exceedance(lmax: Any, zone: Any, *, existing_railway: bool = False) -> Any:
-    """L_max − (night limit + 15) in dB for night-time sudden noise (§5.4); positive = over."""
+    """L_max − (night limit + 15) in dB for night-time sudden noise (§5.4); positive = over.
+
+    References
+    ----------
+    .. [GB3096] GB 3096-2008, §5.4 ✔. See ``docs/reference/standards.md`` §5.
+    """
     levels = _levels(lmax, "lmax")
     over = levels - sudden_noise_limit(zone, existing_railway=existing_railway)
     return float(over) if np.ndim(over) == 0 else over
@@ -197,6 +239,16 @@ def leq_energy_mean(levels: Any, axis: int | None = None, *, skipna: bool = True
     skipna
         Leave missing (NaN) values out (default); with ``False`` any NaN makes the result NaN.
         All values missing gives NaN.
+
+    References
+    ----------
+    .. [GB3096] GB 3096-2008, clause 3 (equivalent continuous A-weighted sound level).
+       See ``docs/reference/standards.md`` §5.
+
+    Examples
+    --------
+    >>> round(leq_energy_mean([60.0, 70.0]), 1)
+    67.4
     """
     array = _levels(levels)
     power = 10.0 ** (array / 10.0)
@@ -256,8 +308,9 @@ def is_daytime(
     label: Literal["start", "end"] = "start",
     interval: dt.timedelta = dt.timedelta(hours=1),
 ) -> npt.NDArray[np.bool_]:
-    """Whether each averaging interval lies in the day period (GB 3096-2008 clause 3, default
-    06:00–22:00 local time).
+    """Whether each averaging interval lies in the day period (GB 3096-2008 clause 3).
+
+    The day is 06:00–22:00 local time unless ``periods`` says otherwise.
 
     Parameters
     ----------
@@ -272,6 +325,11 @@ def is_daytime(
         interval ``interval`` long is classified by its start.
     interval
         Length of the averaging interval (default one hour).
+
+    References
+    ----------
+    .. [GB3096] GB 3096-2008, clause 3 (昼间 06:00-22:00, 夜间 22:00-06:00).
+       See ``docs/reference/standards.md`` §5.
     """
     return _daytime_mask(_local_times(timestamps, periods, label, interval), periods)
 
@@ -304,11 +362,17 @@ def day_night_levels(
     label: Literal["start", "end"] = "start",
     interval: dt.timedelta = dt.timedelta(hours=1),
 ) -> DayNightLevels:
-    """Day level L_d and night level L_n: energy means (:func:`leq_energy_mean`) of the hourly
-    L_Aeq values in the day and the night period (GB 3096-2008 clauses 3 and 5).
+    """Day level L_d and night level L_n (GB 3096-2008 clauses 3 and 5).
+
+    The energy means (:func:`leq_energy_mean`) of the hourly L_Aeq values in the day and the
+    night period.
 
     Missing levels (NaN) are skipped and not counted; a period with no value gives NaN. The
     timestamps, ``periods``, ``label`` and ``interval`` are as in :func:`is_daytime`.
+
+    References
+    ----------
+    .. [GB3096] GB 3096-2008, clauses 3 and 5. See ``docs/reference/standards.md`` §5.
     """
     array, timestamps = _paired(levels, timestamps)
     day = is_daytime(timestamps, periods=periods, label=label, interval=interval)
@@ -340,6 +404,11 @@ def daily_day_night_levels(
     polars.DataFrame
         ``date``, ``ld``, ``ln`` (dB(A), null when the period has no value), ``n_day``,
         ``n_night`` (intervals with a value), sorted by date.
+
+    References
+    ----------
+    .. [GB3096] GB 3096-2008, clauses 3 and 5; the date of a night ⚑.
+       See ``docs/reference/standards.md`` §5.
     """
     array, timestamps = _paired(levels, timestamps)
     local = _local_times(timestamps, periods, label, interval)
