@@ -135,7 +135,7 @@ def test_reference_packets_answered_and_stored(store: Store) -> None:
     assert rt.select("mn", "factor", "statistic", "value", "period_s").rows() == [
         (MN, "w01008", "Rtd", 123.456, 0)
     ]
-    # DataTime 2023-10-08 12:33:40 in UTC+8 is 04:33:40 UTC (ARCHITECTURE.md conventions)
+    # DataTime 2023-10-08 12:33:40 in UTC+8 is 04:33:40 UTC (docs/reference/hj212.md §4.6)
     assert rt["period_start"][0] == datetime(2023, 10, 8, 4, 33, 40, tzinfo=UTC)
     hour = store.measurements.read(kind="hour")
     assert sorted(hour.select("factor", "value").rows()) == [

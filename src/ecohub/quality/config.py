@@ -24,7 +24,7 @@ temperature °C), noise in dB(A). ``rate_of_change`` thresholds are units per se
 analysers (PM 0-1000 µg/m³; SO2, NO2, O3 0-500 nmol/mol, CO 0-50 µmol/mol, converted at
 298.15 K / 101.325 kPa, molar volume 24.465 L/mol) — recalled from the standards, not
 re-checked against the text in this repository's references; "HJ 633-2026 §5.2" is the
-publication deadline used for timeliness (shared/reference/standards.md §1.4). Everything marked
+publication deadline used for timeliness (docs/reference/standards.md §1.4). Everything marked
 "engineering" is a value chosen by ecohub to be plausible for Chinese monitoring networks and
 meant to be tuned per site; pollution-source analyser ranges are set per installation
 (HJ 75-2017, HJ 353-2019), so only physically impossible negative values fail by default.

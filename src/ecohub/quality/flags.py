@@ -90,7 +90,7 @@ class DeviceFlag:
 
 
 # HJ 212 data flags. Meanings: HJ 212-2017 §6.6.4 Table 8 and HJ/T 212-2005 field table
-# (reference: shared/reference/hj212.md §4.4). The *policy* columns (qc, valid_for_statistics)
+# (reference: docs/reference/hj212.md §4.4). The *policy* columns (qc, valid_for_statistics)
 # are ecohub's: the standard defines the flags but not what a platform does with them. The
 # policy follows the automatic-monitoring validity rules that exclude periods of stoppage,
 # maintenance, calibration and faults from valid data (CEMS: HJ 75-2017 §11; wastewater:
