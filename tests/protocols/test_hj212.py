@@ -19,7 +19,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ecohub.protocols import hj212
-from ecohub.protocols.hj212 import FrameError, FrameReader, HJ212Error, Packet, crc, parse
+from ecohub.protocols.hj212 import (
+    FrameError,
+    FrameReader,
+    HJ212Error,
+    Packet,
+    crc,
+    layout,
+    parse,
+    parsing,
+    tables,
+)
 
 CST = timezone(timedelta(hours=8))
 
@@ -752,7 +762,7 @@ MINUTE = reframe(A1_SEG.replace("CN=1062", "CN=2051").replace("RtdInterval=30", 
 
 def detailed(data: bytes, strict: bool = True) -> Packet | HJ212Error:
     """``parse`` with the fast path switched off: the packet, or the error it raises."""
-    with mock.patch.object(hj212, "_standard_cp", return_value=None):
+    with mock.patch.object(parsing, "match_data_area", return_value=None):
         try:
             return parse(data, strict=strict)
         except HJ212Error as error:
@@ -790,10 +800,14 @@ def same_outcome(data: bytes, strict: bool) -> None:
 
 
 def test_fast_path_taken_for_standard_uploads_and_equal_to_detailed() -> None:
-    for data in (MINUTE, frame(B1), frame(B4)):
+    # uploads of factor values, and data areas with plain fields (A1 RtdInterval, B2 QnRtn,
+    # B3 RestartTime, B9 BeginTime/EndTime of a 2005 request)
+    for data in (MINUTE, frame(B1), frame(B4), frame(A1), frame(B2), frame(B3), frame(B9)):
         strict = data != frame(B4)  # B4: PW of 24 characters, tolerant only
         packet = parse(data, strict=strict)
-        assert packet._items is not None, "standard layout expected to take the fast path"
+        assert layout.match_data_area(packet.raw_cp, packet.version) is not None
+        with pytest.raises(AttributeError):  # factors not built yet: the layout route was taken
+            object.__getattribute__(packet, "factors")
         same_outcome(data, strict)
     assert parse(MINUTE).readings()[:5] == [  # [S17] C.16 values, in order, flag N
         ("w00000", "Cou", 10.5, "N"), ("w00000", "Min", 16.4, "N"), ("w00000", "Avg", 17.5, "N"),
@@ -894,8 +908,8 @@ def test_a_cached_pattern_of_another_layout_of_the_same_shape_is_not_used() -> N
 @given(st.text(alphabet="0123456789.+-;e ", max_size=40))
 def test_number_list_pattern_is_the_number_rule(text: str) -> None:
     # the possessive pattern of the fast path accepts exactly ';'-joined [S17] numbers
-    expected = all(hj212._RE_NUMBER.fullmatch(number) for number in text.split(";"))
-    assert bool(hj212._NUMBERS.fullmatch(text)) == expected
+    expected = all(tables.RE_NUMBER.fullmatch(number) for number in text.split(";"))
+    assert bool(layout.NUMBERS.fullmatch(text)) == expected
 
 
 def test_lazy_packet_sets_every_field() -> None:
