@@ -862,13 +862,8 @@ def standard_cps(draw: st.DrawFn) -> str:
 MUTATIONS = ";,=-. +NPQ/09aA\u00e9&"
 
 
-@settings(max_examples=300, deadline=None)
-@given(standard_cps(), st.data(), st.sampled_from(["Flag=4", "Flag=5", "Flag=9", None]))
-def test_fast_path_and_detailed_path_agree_on_mutated_packets(
-    cp: str, data: st.DataObject, flag: str | None
-) -> None:
-    original = cp
-    # mutate: replace, insert or delete characters, or repeat an item or a pair
+def mutated(cp: str, data: st.DataObject) -> str:
+    """``cp`` with up to 3 characters replaced, inserted or deleted, or an item or pair repeated."""
     for _ in range(data.draw(st.integers(0, 3))):
         kind = data.draw(st.sampled_from(["replace", "insert", "delete", "repeat"]))
         at = data.draw(st.integers(0, max(len(cp) - 1, 0)))
@@ -882,6 +877,16 @@ def test_fast_path_and_detailed_path_agree_on_mutated_packets(
         else:
             pieces = re.split("([;,])", cp)
             cp = cp + data.draw(st.sampled_from([";", ","])) + data.draw(st.sampled_from(pieces))
+    return cp
+
+
+@settings(max_examples=300, deadline=None)
+@given(standard_cps(), st.data(), st.sampled_from(["Flag=4", "Flag=5", "Flag=9", None]))
+def test_fast_path_and_detailed_path_agree_on_mutated_packets(
+    cp: str, data: st.DataObject, flag: str | None
+) -> None:
+    original = cp
+    cp = mutated(cp, data)
     header = A1_SEG.split("CP=&&")[0]
     if flag != "Flag=5":  # 2017 with A=0, an unknown version, or a 2005 packet (no Flag)
         header = header.replace("Flag=5;", f"{flag};" if flag else "")
@@ -892,6 +897,32 @@ def test_fast_path_and_detailed_path_agree_on_mutated_packets(
     data_bytes = reframe(header + f"CP=&&{cp}&&")
     for strict in (True, False):
         same_outcome(data_bytes, strict)
+
+
+plain_items = st.sampled_from([
+    "RtdInterval=30", "PolId=w01018", "QnRtn=1", "ExeRtn=100", "RestartTime=20160801085624",
+    "BeginTime=20040506111000,EndTime=20040506151000", "QN=20160801085857223", "CN=2051",
+    "SystemTime=20160801085857", "Empty=", "DataTime=20160801084000",
+])  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(standard_cps(), st.lists(st.tuples(st.integers(0, 5), plain_items), max_size=3),
+       st.data(), st.sampled_from(["Flag=4", "Flag=5", "Flag=9", None]))
+def test_fast_path_and_detailed_path_agree_on_data_areas_with_plain_fields(
+    cp: str, plain: list[tuple[int, str]], data: st.DataObject, flag: str | None
+) -> None:
+    # plain fields ([S17] Table 4: RtdInterval, PolId, QnRtn …) among the factors, anywhere
+    items = cp.split(";")
+    for at, item in plain:
+        items.insert(at, item)
+    original = ";".join(items)
+    header = A1_SEG.split("CP=&&")[0]
+    if flag != "Flag=5":
+        header = header.replace("Flag=5;", f"{flag};" if flag else "")
+    for area in (original, mutated(original, data)):
+        for strict in (True, False):
+            same_outcome(reframe(header + f"CP=&&{area}&&"), strict)
 
 
 def test_a_cached_pattern_of_another_layout_of_the_same_shape_is_not_used() -> None:

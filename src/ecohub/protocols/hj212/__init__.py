@@ -1,4 +1,4 @@
-"""HJ 212 data-transmission protocol codec (HJ 212-2017 and HJ/T 212-2005), without I/O.
+r"""HJ 212 data-transmission protocol codec (HJ 212-2017 and HJ/T 212-2005), without I/O.
 
 A packet on the wire is ``##`` + 4-digit length + data segment + 4 hex CRC + CR LF
 ([S17] §6.3.1 Table 2). The data segment is
@@ -35,7 +35,7 @@ Examples
 --------
 >>> from ecohub.protocols import hj212
 >>> packet = hj212.parse(b"##0101QN=20160801085857223;ST=32;CN=1062;PW=100000;"
-...                      b"MN=010000A8900016F000169DC0;Flag=5;CP=&&RtdInterval=30&&1C80\\r\\n")
+...                      b"MN=010000A8900016F000169DC0;Flag=5;CP=&&RtdInterval=30&&1C80\r\n")
 >>> packet.fields, hj212.reply_for(packet).cn
 ({'RtdInterval': '30'}, '9014')
 """

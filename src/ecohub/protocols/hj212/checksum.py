@@ -1,5 +1,7 @@
-"""The HJ 212 CRC of a data segment (in C, ``_crc.c``) and the CRC-16/MODBUS loggers send by
-mistake."""
+"""The HJ 212 CRC of a data segment, and the CRC-16/MODBUS that loggers send by mistake.
+
+The HJ 212 CRC's byte loop is in C (``_crc.c``); this module formats its result.
+"""
 
 from __future__ import annotations
 

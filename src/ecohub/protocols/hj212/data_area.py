@@ -1,5 +1,4 @@
-"""The ``CP`` data area item by item: every rule checked, each fault named, each tolerated
-deviation noted.
+"""The ``CP`` data area item by item: each rule checked, each fault named, each deviation noted.
 
 This is the detailed route, for every data area the layout route (:mod:`.layout`) does not
 take: plain fields with log text, spaces, repeated keys, a factor whose values are written in

@@ -1,5 +1,7 @@
-"""Frames: ``##`` + length + data segment + CRC + CR LF, built by :func:`frame`, cut out of a TCP
-byte stream by :class:`FrameReader`."""
+"""Frames (``##`` + length + data segment + CRC + CR LF): built, and cut out of a byte stream.
+
+:func:`frame` builds one; :class:`FrameReader` cuts a TCP byte stream into frames.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ __all__ = ["FrameError", "FrameReader", "frame"]
 
 
 def frame(segment: bytes) -> bytes:
-    """``##`` + 4-digit length + data segment + CRC + CR LF.
+    r"""``##`` + 4-digit length + data segment + CRC + CR LF.
 
     The segment is framed as given (no check of its content or length: see
     ``Packet.encode``).
@@ -34,7 +36,7 @@ def frame(segment: bytes) -> bytes:
     Examples
     --------
     >>> frame(b"ST=91;CN=9014;CP=&&&&")
-    b'##0021ST=91;CN=9014;CP=&&&&4980\\r\\n'
+    b'##0021ST=91;CN=9014;CP=&&&&4980\r\n'
     """
     return b"##%04d%b%b\r\n" % (len(segment), segment, crc(segment).encode("ascii"))
 

@@ -37,8 +37,10 @@ _Values = Sequence[str | None]
 
 
 def _getter(positions: list[int]) -> Callable[[_Values], _Values]:
-    """``values -> the values at positions``, always a sequence (``itemgetter`` of a single
-    position would return the bare item)."""
+    """``values -> the values at positions``, always a sequence.
+
+    (``itemgetter`` of a single position would return the bare item.)
+    """
     if len(positions) > 1:
         return itemgetter(*positions)
     if positions:
@@ -146,10 +148,12 @@ def layout_of(keys: str) -> Layout | None:
 
 @lru_cache(maxsize=1024)
 def _layout_pattern(keys: str, version: str) -> re.Pattern[str]:
-    """One expression for a whole data area (after DataTime) of the layout of ``keys``: the
-    keys as written, ``;`` or ``,`` between items, and per value what its key asks for — a
+    """One expression for a whole data area (after DataTime) of the layout of ``keys``.
+
+    The keys as written, ``;`` or ``,`` between items, and per value what its key asks for — a
     number (:data:`.tables.ASCII_NUMBER`), a data flag of the version, or any text without a
-    separator — each value a group."""
+    separator — each value a group.
+    """
     layout = layout_of(keys)
     assert layout is not None, keys
     flags = "|".join(map(re.escape, sorted(DATA_FLAGS_OF_VERSION[version], key=len, reverse=True)))

@@ -74,6 +74,7 @@ class Packet:
     )
 
     def __getattr__(self, name: str) -> object:
+        """Build ``factors`` of a packet parsed lazily, on first access; else AttributeError."""
         # Python calls this only for an attribute that is not set: here, ``factors`` of a
         # packet parsed lazily (see parsing.parse), built now and stored, so that later
         # accesses are plain slot reads. Anything else is a real miss.
@@ -166,9 +167,9 @@ class Packet:
     def reading_columns(
         self,
     ) -> tuple[Sequence[str], Sequence[str], Sequence[str], Sequence[str | None]]:
-        """:meth:`readings` as four columns ``(factors, statistics, numbers, flags)``, the
-        numbers as decimal text: ``float(numbers[i])`` is the value of ``readings()[i]``.
+        """:meth:`readings` as four columns ``(factors, statistics, numbers, flags)``.
 
+        The numbers are decimal text: ``float(numbers[i])`` is the value of ``readings()[i]``.
         The ingest path gathers readings by column and converts a whole batch of numbers at
         once (``float()`` per value would cost a quarter of a packet's parse). A data area that
         took the layout route gives its columns straight from the parsed values — the numbers
@@ -253,7 +254,7 @@ class Packet:
         return "".join(parts).encode("utf-8")
 
     def encode(self) -> bytes:
-        """The complete frame: ``##`` + length + data segment + CRC + CR LF.
+        r"""The complete frame: ``##`` + length + data segment + CRC + CR LF.
 
         The data segment is :meth:`segment`; length counted in UTF-8 bytes; CRC as 4
         upper-case hex digits.
@@ -273,7 +274,7 @@ class Packet:
         ...               mn="010000A8900016F000169DC0", flag=5, fields={"RtdInterval": "30"}
         ...               ).encode()
         >>> data[:6], data[-34:]  # [S17] §6.3.1: length 101, CRC 1C80
-        (b'##0101', b'Flag=5;CP=&&RtdInterval=30&&1C80\\r\\n')
+        (b'##0101', b'Flag=5;CP=&&RtdInterval=30&&1C80\r\n')
         """
         segment = self.segment()
         if len(segment) > MAX_SEGMENT:

@@ -1,5 +1,4 @@
-"""Parsing a frame into a :class:`.packet.Packet`: the frame and its CRC, the header, the data
-area.
+"""Parsing a frame into a :class:`.packet.Packet`: the frame and its CRC, header, data area.
 
 Each step has one quick route for what conforms and the detailed checks, which name the fault or
 note the tolerated deviation: a frame in one regular expression, else field by field; a 2017
@@ -43,7 +42,7 @@ from ecohub.protocols.hj212.tables import (
 __all__ = ["parse"]
 
 def parse(data: bytes | str, strict: bool = True) -> Packet:
-    """Parse one HJ 212 frame ``##LLLL<segment>CCCC\\r\\n`` into a :class:`.packet.Packet`.
+    r"""Parse one HJ 212 frame ``##LLLL<segment>CCCC\r\n`` into a :class:`.packet.Packet`.
 
     Parameters
     ----------
@@ -79,11 +78,11 @@ def parse(data: bytes | str, strict: bool = True) -> Packet:
     Examples
     --------
     >>> packet = parse(b"##0101QN=20160801085857223;ST=32;CN=1062;PW=100000;"
-    ...                b"MN=010000A8900016F000169DC0;Flag=5;CP=&&RtdInterval=30&&1C80\\r\\n")
+    ...                b"MN=010000A8900016F000169DC0;Flag=5;CP=&&RtdInterval=30&&1C80\r\n")
     >>> packet.cn, packet.version, packet.needs_reply, packet.fields
     ('1062', '2017', True, {'RtdInterval': '30'})
     >>> parse(b"##0101QN=20160801085857223;ST=32;CN=1062;PW=100000;"
-    ...       b"MN=010000A8900016F000169DC0;Flag=5;CP=&&RtdInterval=30&&1c80\\r\\n",
+    ...       b"MN=010000A8900016F000169DC0;Flag=5;CP=&&RtdInterval=30&&1c80\r\n",
     ...       strict=False).deviations
     ["crc.lowercase: CRC '1c80' written as '1C80' by the standard"]
     """

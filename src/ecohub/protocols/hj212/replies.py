@@ -1,5 +1,7 @@
-"""The answers the platform owes a data logger: 9011 request answer, 9012 execution result,
-9013 notification answer, 9014 data answer — as packets, and the common 9014 as a frame."""
+"""The answers the platform owes a data logger, as packets, and the common 9014 as a frame.
+
+9011 request answer, 9012 execution result, 9013 notification answer, 9014 data answer.
+"""
 
 from __future__ import annotations
 
@@ -165,7 +167,7 @@ def reply_for(packet: Packet) -> Packet | None:
 
 
 def reply_frame(packet: Packet) -> bytes | None:
-    """The encoded answer ``packet`` is owed: exactly ``reply_for(packet).encode()``, or None.
+    r"""The encoded answer ``packet`` is owed: exactly ``reply_for(packet).encode()``, or None.
 
     The common case on a gateway, an upload of a 2017-shaped packet with Flag bit A set, is
     answered by a 9014 that differs from the next one only in QN, PW and MN: it is formatted
@@ -188,7 +190,7 @@ def reply_frame(packet: Packet) -> bytes | None:
     ...                 mn="010000A8900016F000169DC0")
     >>> answer = reply_frame(upload)
     >>> answer[:44], answer[-25:]
-    (b'##0087QN=20160801085857223;ST=91;CN=9014;PW=', b'9DC0;Flag=4;CP=&&&&3240\\r\\n')
+    (b'##0087QN=20160801085857223;ST=91;CN=9014;PW=', b'9DC0;Flag=4;CP=&&&&3240\r\n')
     >>> reply_frame(upload) == reply_for(upload).encode()
     True
     """

@@ -1,5 +1,4 @@
-"""Split packets: a packet too long for one frame sent in parts (Flag bit D, PNUM/PNO), and
-joined again on the receiving side."""
+"""Split packets (Flag bit D, PNUM/PNO): too long for one frame, sent in parts, joined again."""
 
 from __future__ import annotations
 
@@ -207,6 +206,7 @@ class Reassembler:
         self.evicted: list[Incomplete] = []
 
     def __len__(self) -> int:
+        """The number of incomplete sets held."""
         return len(self._sets)
 
     def add(
