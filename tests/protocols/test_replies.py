@@ -1,15 +1,77 @@
-"""The encoded answers of :func:`ecohub.protocols.hj212.reply_frame` (moved here from the
-gateway's tests: the gateway's hand-made 9014 became this public function of the codec)."""
+"""Replies 9011–9014 ([S17] §6.5, App. C): :mod:`ecohub.protocols.hj212.replies`.
+
+The tests of :func:`~ecohub.protocols.hj212.reply_frame` moved here from the gateway's tests: the
+gateway's hand-made 9014 became this public function of the codec.
+"""
 
 from __future__ import annotations
 
+import pytest
+from hj212_vectors import B1, B2, B6, B8, B9, R9011, R9012, R9013, R9014, frame
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ecohub.protocols import hj212
+from ecohub.protocols.hj212 import HJ212Error, Packet, parse
 
 MN = "010000A8900016F000169DC0"
 PW = "123456"
+
+
+
+REQUEST = Packet(
+    qn="20160801085857223", st="32", cn="1062", pw="123456", mn="010000A8900016F000169DC0",
+    flag=5, fields={"RtdInterval": "30"},
+)  # fmt: skip
+
+
+def test_replies_match_reference_frames_byte_for_byte() -> None:
+    assert hj212.data_reply(REQUEST).encode() == frame(R9014)
+    assert hj212.request_reply(REQUEST, 1).encode() == frame(R9011)
+    assert hj212.execution_result(REQUEST, 1).encode() == frame(R9012)
+    assert hj212.notification_reply(REQUEST).encode() == frame(R9013)
+
+
+def test_b6_data_reply_to_upload() -> None:
+    upload = Packet(qn="20201015123632010", st="22", cn="2011", pw="123456",
+                    mn="410183160889201000212505", flag=5)  # fmt: skip
+    assert hj212.data_reply(upload).encode() == frame(B6[:-4] + "F001")
+
+
+def test_2005_answer_shapes() -> None:
+    b9 = parse(frame(B9))
+    assert hj212.request_reply(b9).encode()[6:-6] == (
+        b"ST=91;CN=9011;PW=123456;MN=88888880000001;Flag=0;CP=&&QN=20040516010101001;QnRtn=1&&"
+    )
+    assert hj212.execution_result(b9).encode()[6:-6] == (
+        b"ST=91;CN=9012;PW=123456;MN=88888880000001;CP=&&QN=20040516010101001;ExeRtn=1&&"
+    )
+    assert hj212.data_reply(b9).encode()[6:-6] == (
+        b"ST=91;CN=9014;PW=123456;MN=88888880000001;CP=&&QN=20040516010101001;CN=2051&&"
+    )
+    assert hj212.data_reply(parse(frame(B8))).encode()[6:-6] == (
+        b"ST=91;CN=9014;PW=000000;MN=LD130133000015;CP=&&CN=2011&&"
+    )
+    with pytest.raises(HJ212Error):
+        hj212.request_reply(b9, 9)  # QnRtn 9 exists only in 2017 ([S17] Table 6)
+
+
+def test_reply_codes_are_checked() -> None:
+    with pytest.raises(HJ212Error) as err:
+        hj212.execution_result(REQUEST, 7)
+    assert err.value.field == "ExeRtn"
+    assert hj212.request_reply(REQUEST, 9).fields == {"QnRtn": "9"}
+
+
+def test_reply_for() -> None:
+    assert hj212.reply_for(parse(frame(B1))) == hj212.data_reply(parse(frame(B1)))
+    assert hj212.reply_for(parse(frame(B2))) is None  # 9011 is not answered
+    no_answer = parse(frame(B1))
+    no_answer.flag = 4
+    assert hj212.reply_for(no_answer) is None
+    notice = Packet(qn="20160801085857223", st="32", cn="1013", pw="123456",
+                    mn="010000A8900016F000169DC0", flag=5)  # fmt: skip
+    assert hj212.reply_for(notice).cn == "9013"
 
 
 # The common 9014 is formatted directly; it must be the codec's answer byte for byte, for every
