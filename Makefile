@@ -4,7 +4,7 @@ PY ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-$(STAMP): pyproject.toml src/ecohub/protocols/_hj212crc.c
+$(STAMP): pyproject.toml src/ecohub/protocols/hj212/_crc.c
 	$(PY) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet -e '.[test]'
 	touch $(STAMP)

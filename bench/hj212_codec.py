@@ -10,7 +10,9 @@ of the standard ([S17] App. A) and a two-bytes-per-lookup table (65,536 entries)
 Each figure is measured ``--runs`` times in CPU time of this process (``time.process_time``,
 what one core delivers, less sensitive to other load on the machine) and in wall time; the
 median and the best run are printed. ``--baseline FILE`` loads another version of the codec
-module (e.g. ``git show <commit>:src/ecohub/protocols/hj212.py > /tmp/hj212_before.py``) and
+module in one file (e.g. ``git show <commit>:src/ecohub/protocols/hj212.py >
+/tmp/hj212_before.py`` for a version before the codec became a package, whose CRC extension
+``ecohub.protocols._hj212crc`` is then imported from ``ecohub.protocols.hj212._crc``) and
 measures its parse figures on the same frames in the same run, for a before/after comparison.
 
 Run: ``.venv/bin/python bench/hj212_codec.py`` (optionally ``--n 200000 --runs 5``).
@@ -28,8 +30,9 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from types import ModuleType
 
-from ecohub.protocols import hj212
-from ecohub.protocols.hj212 import CHINA_TZ, FrameReader, Packet, crc, parse
+from ecohub.protocols.hj212 import FrameReader, Packet, crc, parse
+from ecohub.protocols.hj212.checksum import A001_TABLE
+from ecohub.vocabulary import CHINA_TZ
 
 FACTORS = ["a34004", "a34002", "a21026", "a21004", "a21005", "a05024", "a01001", "a01002"]
 
@@ -68,7 +71,7 @@ def crc_bytewise(segment: bytes) -> str:
 
 
 def _pair_table() -> tuple[tuple[int, ...], list[int]]:
-    table = hj212._reflected_a001_table()
+    table = A001_TABLE
     high = [t >> 8 for t in table]
     # After bytes (x, y) with x = h ^ b1: h'' = H(H(x) ^ y)  (one look-up for two bytes)
     pairs = [high[high[x] ^ y] for x in range(256) for y in range(256)]
@@ -124,6 +127,9 @@ def _load(path: str) -> ModuleType:
     assert spec is not None and spec.loader is not None, path
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up while decorating
+    # a one-file codec of before the package imports its CRC from the old place
+    sys.modules.setdefault("ecohub.protocols._hj212crc", importlib.import_module(
+        "ecohub.protocols.hj212._crc"))
     spec.loader.exec_module(module)
     return module
 
@@ -180,7 +186,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200_000, help="packets parsed per run")
     parser.add_argument("--runs", type=int, default=5, help="runs per figure (median, best)")
-    parser.add_argument("--baseline", help="another hj212.py to measure on the same frames")
+    parser.add_argument("--baseline", help="a one-file hj212.py to measure on the same frames")
     args = parser.parse_args()
     for name, values in bench_codec(args.n, args.runs, args.baseline).items():
         print(name)

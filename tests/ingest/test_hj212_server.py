@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ecohub.ingest.hj212_server import Gateway, GatewayConfig, _numbers, _reply_frame, serve
+from ecohub.ingest.hj212_server import Gateway, GatewayConfig, _numbers, serve
 from ecohub.ingest.journal import Journal
 from ecohub.protocols import hj212
 from ecohub.store import ObjectSpec, Store, open_store
@@ -664,31 +664,6 @@ def test_internal_error_costs_one_packet_kept_not_the_link(
     kept = store.registry.rejected()
     assert [(r.kind, r.raw) for r in kept] == [("internal", poisoned)]
     assert store.measurements.read().height == 6
-
-
-# The gateway formats the common 9014 itself (hj212_server._reply_frame); it must be the codec's
-# answer byte for byte, for every shape of packet: 2017 / 2005 / unknown version (Flag bits
-# [S17] Table 3), with and without QN, uploads, notifications and interaction answers.
-@given(
-    cn=st.sampled_from(["2011", "2051", "2061", "2031", "2081", "1013", "9014", "9011"]),
-    flag=st.one_of(st.none(), st.integers(0, 15)),
-    qn=st.one_of(st.none(), st.from_regex(r"20240501\d{9}", fullmatch=True)),
-    pw=st.one_of(st.none(), st.from_regex(r"[0-9A-Za-z]{6}", fullmatch=True)),
-    mn=st.one_of(st.none(), st.from_regex(r"[0-9A-F]{24}", fullmatch=True)),
-)
-@settings(max_examples=300, deadline=None)
-def test_reply_frame_is_the_codecs_answer(cn: str, flag: int | None, qn: str | None,
-                                          pw: str | None, mn: str | None) -> None:
-    packet = hj212.Packet(qn=qn, st="22", cn=cn, pw=pw, mn=mn, flag=flag)
-    expected = hj212.reply_for(packet)
-    assert _reply_frame(packet) == (None if expected is None else expected.encode())
-
-
-def test_reply_frame_of_a_parsed_upload_is_its_9014() -> None:
-    raw = minute_packet("20240501085000123")
-    answer = hj212.parse(_reply_frame(hj212.parse(raw)))
-    assert (answer.qn, answer.st, answer.cn, answer.pw, answer.mn, answer.flag) == (
-        "20240501085000123", "91", "9014", PW, MN, 4)  # [S17] §6.5.2, C.14
 
 
 @pytest.mark.parametrize("texts", [

@@ -724,9 +724,9 @@ class Gateway:
             return None
         if whole is None:
             conn.split_raw.setdefault(key, raw)
-            reply = hj212.reply_for(part)
+            reply = hj212.reply_frame(part)
             if reply is not None:
-                conn.send(reply.encode(), started)
+                conn.send(reply, started)
             return None
         base = key[:-1]
         raws = [conn.split_raw.pop((*base, pno), b"") for pno in range(1, (part.pnum or 0) + 1)]
@@ -761,7 +761,7 @@ class Gateway:
                       ) -> None:
         """Queue the answer the packet is owed (9014 upload, 9013 notification, none for
         interaction answers or Flag A=0; [S17] §6.5), sent once ``batch`` is committed."""
-        reply = _reply_frame(packet)
+        reply = hj212.reply_frame(packet)
         if reply is not None:
             batch.replies.append((conn, reply, started))
 
@@ -878,29 +878,6 @@ def _numbers(texts: list[str]) -> pa.Array:
         return pa.array(texts, pa.string()).cast(pa.float64())
     except pa.ArrowInvalid:
         return pa.array(list(map(float, texts)), pa.float64())
-
-
-def _reply_frame(packet: hj212.Packet) -> bytes | None:
-    """The encoded answer ``packet`` is owed, exactly ``hj212.reply_for(packet).encode()``.
-
-    The common case, a 2017-shaped upload of readings with Flag bit A set, is answered by a
-    9014 that differs from the next one only in QN, PW and MN ([S17] §6.5.2, C.14): it is
-    formatted here directly, without building and encoding an answer :class:`hj212.Packet`
-    (a tenth of the event loop's time per packet). Everything else goes through the codec.
-    """
-    flag = packet.flag
-    if packet.cn in CN_KINDS and flag is not None and flag & 0x01 and packet.version != "2005":
-        segment = b"".join((
-            b"" if packet.qn is None else b"QN=%s;" % packet.qn.encode(),
-            b"ST=91;CN=9014;",
-            b"" if packet.pw is None else b"PW=%s;" % packet.pw.encode(),
-            b"" if packet.mn is None else b"MN=%s;" % packet.mn.encode(),
-            b"Flag=4;CP=&&&&",
-        ))
-        if len(segment) <= hj212.MAX_SEGMENT:
-            return hj212.frame(segment)
-    reply = hj212.reply_for(packet)
-    return None if reply is None else reply.encode()
 
 
 def _packet_id(packet: hj212.Packet, received_us: int) -> str:

@@ -11,7 +11,7 @@
  * offsets are equal mod 8 pass through the same power of H, and by linearity their XOR can be
  * taken first. The bytes are XOR-ed eight at a time (no chain of dependent look-ups), then
  * eight look-ups finish: CRC = T[h ^ last byte].
- * Python: ecohub.protocols.hj212.crc, which formats the result.
+ * Python: ecohub.protocols.hj212.checksum.crc, which formats the result.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -66,11 +66,11 @@ static PyMethodDef methods[] = {
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_hj212crc", "The HJ 212 CRC ([S17] Appendix A) in C.", -1, methods,
+    PyModuleDef_HEAD_INIT, "_crc", "The HJ 212 CRC ([S17] Appendix A) in C.", -1, methods,
 };
 
 PyMODINIT_FUNC
-PyInit__hj212crc(void)
+PyInit__crc(void)
 {
     for (unsigned int byte = 0; byte < 256; byte++) {
         unsigned int reg = byte;
