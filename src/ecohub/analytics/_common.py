@@ -1,10 +1,10 @@
 """What the assessments over stored data share: the period asked for, the objects assessed, the
 valid readings, and the time labels of national publications.
 
-Time convention (docs/reference/standards.md §2.3, GB/T 34302-2017 quoting HJ 663-2013 Table A.1): readings are
-stored by their UTC period start; publications show China Standard Time (UTC+8) and label an
-hour by its *end*, so the natural day D is the 24 hours labelled 01:00 … 24:00, i.e. starting
-00:00 … 23:00 CST on D.
+Time convention (docs/reference/standards.md §2.3; GB/T 34302-2017 quoting HJ 663-2013
+Table A.1): readings are stored by their UTC period start; publications show China Standard
+Time (UTC+8) and label an hour by its *end*, so the natural day D is the 24 hours labelled
+01:00 … 24:00, i.e. starting 00:00 … 23:00 CST on D.
 """
 
 from __future__ import annotations
