@@ -41,7 +41,7 @@ def test_city_aqi_map_from_stored_readings(tmp_path):
 
     from ._stores import cst, hourly, write
 
-    with open_store(data_dir=tmp_path) as store:
+    with open_store(data_dir=tmp_path, migrate=True) as store:
         hefei, wuhu = store.registry.add_objects([
             ObjectSpec(code="H1", name="合肥站", object_type="air_station", city="合肥市",
                        city_code="340100", longitude=117.23, latitude=31.82),

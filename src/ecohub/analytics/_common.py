@@ -17,7 +17,7 @@ from typing import Protocol
 import polars as pl
 
 from ecohub.quality.stored import read_for_statistics
-from ecohub.store import Store
+from ecohub.store import MonitoredObject, Store
 
 CST = "Asia/Shanghai"
 """China Standard Time (UTC+8, no daylight saving since 1991): the time of publications."""
@@ -89,8 +89,8 @@ def objects_frame(
     frame = pl.DataFrame(
         [
             {
-                "object_id": o["id"], "code": o["code"], "name": o["name"],
-                "object_type": o["object_type"], "city": o["city"], "city_code": o["city_code"],
+                "object_id": o.id, "code": o.code, "name": o.name,
+                "object_type": o.object_type, "city": o.city, "city_code": o.city_code,
                 **{a: _attribute(o, a, dtype) for a, dtype in attributes.items()},
             }
             for o in rows
@@ -110,8 +110,8 @@ def objects_frame(
     return frame
 
 
-def _attribute(obj: dict, name: str, dtype: pl.DataType) -> object:
-    value = obj["attributes"].get(name)
+def _attribute(obj: MonitoredObject, name: str, dtype: pl.DataType) -> object:
+    value = obj.attributes.get(name)
     if value is None:
         return None
     return str(value) if dtype == pl.String else value
