@@ -168,7 +168,7 @@ def serve(
     settings = resolve(database_url, data_dir)
     try:
         for done in migrate(settings):  # at start, under a lock: server processes migrate once
-            console.print(done, soft_wrap=True)
+            console.print(str(done), soft_wrap=True)
     except StoreNotMigrated as error:
         fail(error)
     with Store(settings) as store, QualityControl(store, background=True) as quality:
@@ -263,7 +263,7 @@ def store_migrate(data_dir: DataDir = Path("ecohub-data"),
     except StoreNotMigrated as error:
         fail(error)
     for done in steps:
-        console.print(done, soft_wrap=True)
+        console.print(str(done), soft_wrap=True)
 
 
 @store_app.command("info")

@@ -27,9 +27,9 @@ from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from ecohub.store.settings import StoreSettings
 
 __all__ = [
-    "MEASUREMENT_MIGRATIONS", "MEASUREMENT_SCHEMA_VERSION", "Migration", "StoreNotFound",
-    "StoreNotMigrated", "check_measurements", "check_operational", "connect_measurements",
-    "migrate", "operational_engine",
+    "MEASUREMENT_MIGRATIONS", "MEASUREMENT_SCHEMA_VERSION", "MIGRATION_LOCK_KEY", "Migration",
+    "StoreNotFound", "StoreNotMigrated", "check_measurements", "check_operational",
+    "connect_measurements", "migrate", "operational_engine",
 ]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -40,9 +40,10 @@ SERVER = "operational database and measurement store"
 
 MIGRATE_HINT = "run `ecohub store migrate`"
 
-# Held for the migration's transaction, so that of several server processes starting at once
-# one migrates and the others wait, then find the schema current. ("ecohub" in ASCII.)
-_PG_MIGRATION_LOCK = 0x65636F687562
+MIGRATION_LOCK_KEY = 0x65636F687562
+"""The PostgreSQL advisory lock held for a migration's transaction, so that of several server
+processes starting at once one migrates and the others wait, then find the schema current
+("ecohub" in ASCII)."""
 
 # Each step brings the DuckDB measurement store from the previous version to its own. The steps
 # say IF NOT EXISTS because stores made before migrations were explicit created every table on
@@ -180,7 +181,7 @@ def _migrate_operational(settings: StoreSettings, store: str) -> Migration:
         with engine.begin() as connection:
             if connection.dialect.name == "postgresql":
                 connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
-                                   {"key": _PG_MIGRATION_LOCK})
+                                   {"key": MIGRATION_LOCK_KEY})
             found = MigrationContext.configure(connection).get_current_revision()
             if found is not None and found not in _alembic_revisions():
                 raise _not_current(store, _location(engine.url), _revision(found),
@@ -200,11 +201,12 @@ def _migrate_measurements(settings: StoreSettings) -> Migration:
         if found is not None and found > MEASUREMENT_SCHEMA_VERSION:
             raise _not_current(MEASUREMENTS, str(path), _version(found),
                                _version(MEASUREMENT_SCHEMA_VERSION), newer=True)
-        for version, ddl in MEASUREMENT_MIGRATIONS:
-            if version > (found or 0):
-                connection.execute(ddl)
-        connection.execute("INSERT OR REPLACE INTO store_meta VALUES ('schema_version', ?)",
-                           [str(MEASUREMENT_SCHEMA_VERSION)])
+        if found != MEASUREMENT_SCHEMA_VERSION:
+            for version, ddl in MEASUREMENT_MIGRATIONS:
+                if version > (found or 0):
+                    connection.execute(ddl)
+            connection.execute("INSERT OR REPLACE INTO store_meta VALUES ('schema_version', ?)",
+                               [str(MEASUREMENT_SCHEMA_VERSION)])
         connection.execute("COMMIT")
     finally:
         connection.close()
