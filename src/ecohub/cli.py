@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from ecohub.store import Store
+    from ecohub.store import Store, StoreSettings
 
 CST = timezone(timedelta(hours=8), "CST")
 
@@ -44,6 +44,21 @@ def open_existing_store(database_url: str | None, data_dir: Path) -> Store:
         return open_store(database_url, data_dir)
     except StoreNotMigrated as error:
         fail(error)
+
+
+def migrate_store(database_url: str | None, data_dir: Path) -> StoreSettings:
+    """Create the store or bring it to the current schema, and say what was done."""
+    from ecohub.store import StoreNotMigrated, migrate
+    from ecohub.store.settings import resolve
+
+    settings = resolve(database_url, data_dir)
+    try:
+        steps = migrate(settings)
+    except StoreNotMigrated as error:  # made by a newer ecohub
+        fail(error)
+    for done in steps:
+        console.print(str(done), soft_wrap=True)
+    return settings
 
 
 def fail(error: Exception) -> NoReturn:
@@ -155,8 +170,7 @@ def serve(
     from ecohub.ingest.hj212_server import GatewayConfig
     from ecohub.ingest.hj212_server import serve as serve_gateway
     from ecohub.quality.pipeline import QualityControl
-    from ecohub.store import Store, StoreNotMigrated, migrate
-    from ecohub.store.settings import resolve
+    from ecohub.store import Store
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
@@ -165,12 +179,7 @@ def serve(
                                journal_dir=journal_dir)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
-    settings = resolve(database_url, data_dir)
-    try:
-        for done in migrate(settings):  # at start, under a lock: server processes migrate once
-            console.print(str(done), soft_wrap=True)
-    except StoreNotMigrated as error:
-        fail(error)
+    settings = migrate_store(database_url, data_dir)  # several server processes migrate once
     with Store(settings) as store, QualityControl(store, background=True) as quality:
         console.print(f"HJ 212 gateway on {host}:{port}; {store.settings.describe()}; "
                       f"quality control {quality.config.version}")
@@ -255,21 +264,12 @@ def store_migrate(data_dir: DataDir = Path("ecohub-data"),
 
     The other commands only open an existing, current store; `ecohub serve` migrates at start.
     """
-    from ecohub.store import StoreNotMigrated, migrate
-    from ecohub.store.settings import resolve
-
-    try:
-        steps = migrate(resolve(database_url, data_dir))
-    except StoreNotMigrated as error:
-        fail(error)
-    for done in steps:
-        console.print(str(done), soft_wrap=True)
+    migrate_store(database_url, data_dir)
 
 
 @store_app.command("info")
 def store_info(data_dir: DataDir = Path("ecohub-data"), database_url: DatabaseUrl = None) -> None:
     """Where the data is and how much there is."""
-
     with open_existing_store(database_url, data_dir) as store:
         console.print(store.settings.describe())
         counts = store.measurements.query(
@@ -287,7 +287,6 @@ def store_export(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Export readings as Parquet partitioned by kind and date (for DuckDB, Spark, Trino)."""
-
     with open_existing_store(database_url, data_dir) as store:
         try:
             rows = store.measurements.export_parquet(out, kind)
