@@ -28,7 +28,7 @@ MEDIANS = {"a34004": 38.0, "a34002": 65.0, "a21026": 9.0, "a21004": 28.0, "a2100
 
 def main(n_stations: int = 100, days: int = 365) -> None:
     rng = np.random.default_rng(2026)
-    with tempfile.TemporaryDirectory() as tmp, open_store(data_dir=tmp) as store:
+    with tempfile.TemporaryDirectory() as tmp, open_store(data_dir=tmp, migrate=True) as store:
         ids = store.registry.add_objects([
             ObjectSpec(code=f"A{i:03d}", name=f"station {i}", object_type="air_station",
                        city=f"city {i % 16}", city_code=f"34{i % 16:02d}00",

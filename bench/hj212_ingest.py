@@ -208,14 +208,14 @@ def free_port() -> int:
 
 
 def register(data_dir: str, n: int) -> None:
-    from ecohub.store import ObjectSpec, open_store
+    from ecohub.store import DeviceSpec, ObjectSpec, open_store
 
     devices = device_list(n)
-    with open_store(data_dir=data_dir) as store:
+    with open_store(data_dir=data_dir, migrate=True) as store:
         ids = store.registry.add_objects([
             ObjectSpec(code=f"B{i:05d}", name=f"基准站{i}", object_type=kind)
             for i, (_, _, kind) in enumerate(devices)])
-        store.registry.add_devices([(mn, oid, pw, [], "2017", 10)
+        store.registry.add_devices([DeviceSpec(mn, oid, pw, ())
                                     for (mn, pw, _), oid in zip(devices, ids, strict=True)])
 
 

@@ -70,7 +70,7 @@ def main() -> None:
     rng = np.random.default_rng(1)
     with tempfile.TemporaryDirectory() as tmp:
         if args.backend == "embedded":
-            store = open_store(data_dir=tmp)
+            store = open_store(data_dir=tmp, migrate=True)
         else:
             import uuid
 
@@ -79,7 +79,7 @@ def main() -> None:
             admin = psycopg.connect("postgresql://postgres@127.0.0.1:5432/test", autocommit=True)
             admin.execute(f'CREATE SCHEMA "{schema}"')
             store = open_store("postgresql+psycopg://postgres@127.0.0.1:5432/test"
-                               f"?options=-csearch_path%3D{schema}")
+                               f"?options=-csearch_path%3D{schema}", migrate=True)
         n_air = args.stations * 2 // 3
         specs = [ObjectSpec(code=f"S{i}", name=f"站{i}",
                             object_type="air_station" if i < n_air else "water_station",

@@ -40,9 +40,9 @@ def pg_url() -> Iterator[str]:
 def store(request, tmp_path) -> Iterator[Store]:
     """The store on each backend: embedded (SQLite + DuckDB) and the real PostgreSQL server."""
     if request.param == "embedded":
-        opened = open_store(data_dir=tmp_path)
+        opened = open_store(data_dir=tmp_path, migrate=True)
     else:
-        opened = open_store(request.getfixturevalue("pg_url"))
+        opened = open_store(request.getfixturevalue("pg_url"), migrate=True)
     try:
         yield opened
     finally:
@@ -87,7 +87,7 @@ def logger_site(tmp_path) -> LoggerSite:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     site = LoggerSite(data_dir, port)
-    with open_store(data_dir=data_dir) as store:
+    with open_store(data_dir=data_dir, migrate=True) as store:
         (oid,) = store.registry.add_objects([ObjectSpec("A1", "站点一", "air_station")])
         store.registry.add_device(mn=site.mn, object_id=oid, password=site.password,
                                   factors=["a34004"])

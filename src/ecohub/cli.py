@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from ecohub.store import Store, StoreSettings
 
 from ecohub.vocabulary import CHINA_TZ
 
@@ -30,6 +33,38 @@ DatabaseUrl = Annotated[
     typer.Option("--database-url", envvar="ECOHUB_DATABASE_URL",
                  help="Server store, e.g. postgresql+psycopg://user@host/db (else embedded)."),
 ]
+
+
+def open_existing_store(database_url: str | None, data_dir: Path) -> Store:
+    """The store a command reads or adds to; if there is none or it is not migrated, say so in
+    one line (where it looked, what to run) and exit 1."""
+    from ecohub.store import StoreNotMigrated, open_store
+
+    try:
+        return open_store(database_url, data_dir)
+    except StoreNotMigrated as error:
+        fail(error)
+
+
+def migrate_store(database_url: str | None, data_dir: Path) -> StoreSettings:
+    """Create the store or bring it to the current schema, and say what was done."""
+    from ecohub.store import StoreNotMigrated, migrate
+    from ecohub.store.settings import resolve
+
+    settings = resolve(database_url, data_dir)
+    try:
+        steps = migrate(settings)
+    except StoreNotMigrated as error:  # made by a newer ecohub
+        fail(error)
+    for done in steps:
+        console.print(str(done), soft_wrap=True)
+    return settings
+
+
+def fail(error: Exception) -> NoReturn:
+    """End the command with a one-line message instead of a traceback."""
+    typer.echo(f"ecohub: {error}", err=True)
+    raise typer.Exit(1)
 
 
 def parse_day(value: str, option: str) -> datetime:
@@ -94,8 +129,8 @@ def demo(
     rejected = Table(title="Packets not stored, kept whole with the reason")
     for column in ("disposition", "reason", "packets"):
         rejected.add_column(column)
-    for disposition, kind, count in result.rejected:
-        rejected.add_row(disposition, kind, f"{count:,}")
+    for count in result.rejected:
+        rejected.add_row(count.disposition, count.reason_kind, f"{count.packets:,}")
     console.print(rejected)
     flags = result.qc_flags.pivot(on="qc_flag", index="object_type", values="readings",
                                   sort_columns=True).fill_null(0)
@@ -135,7 +170,7 @@ def serve(
     from ecohub.ingest.hj212_server import GatewayConfig
     from ecohub.ingest.hj212_server import serve as serve_gateway
     from ecohub.quality.pipeline import QualityControl
-    from ecohub.store import open_store
+    from ecohub.store import Store
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
@@ -144,8 +179,8 @@ def serve(
                                journal_dir=journal_dir)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
-    with open_store(database_url, data_dir) as store, \
-            QualityControl(store, background=True) as quality:
+    settings = migrate_store(database_url, data_dir)  # several server processes migrate once
+    with Store(settings) as store, QualityControl(store, background=True) as quality:
         console.print(f"HJ 212 gateway on {host}:{port}; {store.settings.describe()}; "
                       f"quality control {quality.config.version}")
         # uvloop: the asyncio API on a faster loop for thousands of links (bench/RESULTS.md)
@@ -179,7 +214,6 @@ def assess(
     """
     from ecohub.analytics import air, noise, water
     from ecohub.reports import maps, tables
-    from ecohub.store import open_store
 
     if domain not in ASSESSMENTS:
         raise typer.BadParameter(f"{domain!r}; expected one of {', '.join(ASSESSMENTS)}",
@@ -191,7 +225,7 @@ def assess(
                                  param_hint="--edition")
     first = parse_day(date_from, "--from").date()
     last = parse_day(date_to, "--to").date()
-    with open_store(database_url, data_dir) as store:
+    with open_existing_store(database_url, data_dir) as store:
         try:
             if domain == "air":
                 result = air.assess_air(store, first, last, city=city, edition=edition)
@@ -220,16 +254,24 @@ def assess(
         console.print(f"map: {map_svg}")
 
 
-store_app = typer.Typer(help="Inspect and export the store.", no_args_is_help=True)
+store_app = typer.Typer(help="Create, inspect and export the store.", no_args_is_help=True)
 app.add_typer(store_app, name="store")
+
+
+@store_app.command("migrate")
+def store_migrate(data_dir: DataDir = Path("ecohub-data"),
+                  database_url: DatabaseUrl = None) -> None:
+    """Create the store, or bring it to this ecohub's schema (does nothing if it is current).
+
+    The other commands only open an existing, current store; `ecohub serve` migrates at start.
+    """
+    migrate_store(database_url, data_dir)
 
 
 @store_app.command("info")
 def store_info(data_dir: DataDir = Path("ecohub-data"), database_url: DatabaseUrl = None) -> None:
     """Where the data is and how much there is."""
-    from ecohub.store import open_store
-
-    with open_store(database_url, data_dir) as store:
+    with open_existing_store(database_url, data_dir) as store:
         console.print(store.settings.describe())
         counts = store.measurements.query(
             "SELECT kind, count(*) AS readings, min(period_start) AS first, "
@@ -246,9 +288,7 @@ def store_export(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Export readings as Parquet partitioned by kind and date (for DuckDB, Spark, Trino)."""
-    from ecohub.store import open_store
-
-    with open_store(database_url, data_dir) as store:
+    with open_existing_store(database_url, data_dir) as store:
         try:
             rows = store.measurements.export_parquet(out, kind)
         except ValueError as error:
@@ -285,7 +325,6 @@ def quality_check(
     """Re-check the stored readings of a period with a (new) QC configuration."""
     from ecohub.quality import QCConfigError, load_config
     from ecohub.quality.pipeline import recheck
-    from ecohub.store import open_store
 
     lo, hi = _period_bounds(start, end)
     try:
@@ -293,7 +332,7 @@ def quality_check(
     except (QCConfigError, OSError) as error:
         console.print(f"[red]QC configuration {config} rejected, nothing was applied:[/]\n{error}")
         raise typer.Exit(1) from None
-    with open_store(database_url, data_dir) as store, Progress(
+    with open_existing_store(database_url, data_dir) as store, Progress(
             TextColumn("[progress.description]{task.description}"), BarColumn(),
             MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
         task = bar.add_task(f"re-checking with {qc_config.version}", total=None)
@@ -321,13 +360,12 @@ def quality_review(
 ) -> None:
     """Accept or reject one reading's automatic QC verdict (kept through re-checks)."""
     from ecohub.quality.pipeline import review
-    from ecohub.store import open_store
 
     if accept is None:
         raise typer.BadParameter("say --accept or --reject", param_hint="--accept/--reject")
     key = {"mn": mn, "factor": factor, "kind": kind, "statistic": statistic,
            "period_start": parse_day(time, "--time")}
-    with open_store(database_url, data_dir) as store:
+    with open_existing_store(database_url, data_dir) as store:
         try:
             row = review(store, key, "accept" if accept else "reject", by, reason)
         except ValueError as error:
@@ -352,10 +390,9 @@ def quality_report(
     """Data-quality scores: completeness, timeliness, validity, consistency, combined."""
     from ecohub.governance.quality_scores import quality_scores
     from ecohub.reports.quality import LABELS, write_excel
-    from ecohub.store import open_store
 
     lo, hi = _period_bounds(start, end)
-    with open_store(database_url, data_dir) as store:
+    with open_existing_store(database_url, data_dir) as store:
         try:
             scores = quality_scores(store, lo, hi, by=by, period=period)  # type: ignore[arg-type]
         except ValueError as error:

@@ -26,7 +26,7 @@ from ecohub.ingest.hj212_server import Gateway, GatewayConfig, GatewayCounters
 from ecohub.ingest.simulate import SimDevice, SimulationReport, run_simulation
 from ecohub.quality.pipeline import recheck
 from ecohub.region import Region, anhui_region, register
-from ecohub.store import Store, open_store
+from ecohub.store import RejectedCount, Store, open_store
 
 
 @dataclass
@@ -37,18 +37,19 @@ class DemoResult:
     simulation: SimulationReport
     gateway: GatewayCounters
     readings_by_type: pl.DataFrame
-    rejected: list[tuple[str, str, int]]
+    rejected: list[RejectedCount]
     qc_flags: pl.DataFrame
     """Readings per object type and aggregate QC flag (QARTOD codes)."""
 
 
 def prepare(data_dir: Path) -> Store:
-    """A fresh embedded store in ``data_dir`` (a previous demo's files there are replaced)."""
+    """A fresh embedded store in ``data_dir`` (a previous demo's files there are replaced),
+    created at the current schema."""
     for name in ("ecohub.db", "ecohub.db-wal", "ecohub.db-shm", "measurements.duckdb",
                  "measurements.duckdb.wal"):
         (data_dir / name).unlink(missing_ok=True)
     shutil.rmtree(data_dir / "parquet", ignore_errors=True)
-    return open_store(data_dir=data_dir)
+    return open_store(data_dir=data_dir, migrate=True)
 
 
 def simulated_devices(store: Store, region: Region) -> list[SimDevice]:
@@ -87,8 +88,8 @@ def run_demo(
         devices = simulated_devices(store, region)
         report, counters = asyncio.run(_run(store, devices, start, duration, seed, progress))
         recheck(store, None, start, start + duration, progress=qc_progress)
-        objects = pl.DataFrame(store.registry.objects()).select(
-            pl.col("id").alias("object_id"), "object_type")
+        objects = pl.DataFrame([(o.id, o.object_type) for o in store.registry.objects()],
+                               schema=["object_id", "object_type"], orient="row")
         by_type = (
             store.measurements.query(
                 "SELECT object_id, kind, count(*) AS readings FROM readings "

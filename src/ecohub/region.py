@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ecohub.store import ObjectSpec
+from ecohub.store import DeviceSpec, ObjectSpec
 
 # (code, name, longitude, latitude) — Anhui prefecture-level cities, GB/T 2260 codes.
 ANHUI_CITIES: tuple[tuple[str, str, float, float], ...] = (
@@ -56,8 +56,9 @@ NOISE_FACTORS = ("Leq",)  # hourly L_Aeq sent as Leq-Avg in CN 2061
 
 
 @dataclass(frozen=True)
-class DeviceSpec:
-    """A data logger to register for an object of the region (by object code)."""
+class RegionDevice:
+    """A data logger of the region: the object it is installed at (by code, since ids are given
+    at registration) and the clear password the simulator logs in with."""
 
     mn: str
     object_code: str
@@ -68,7 +69,7 @@ class DeviceSpec:
 @dataclass(frozen=True)
 class Region:
     objects: list[ObjectSpec]
-    devices: list[DeviceSpec]
+    devices: list[RegionDevice]
 
 
 def anhui_region(
@@ -82,13 +83,13 @@ def anhui_region(
     150 outlets, 32 noise stations — about 340 data loggers)."""
     rng = np.random.default_rng(seed)
     objects: list[ObjectSpec] = []
-    devices: list[DeviceSpec] = []
+    devices: list[RegionDevice] = []
 
     def device(obj: ObjectSpec, factors: tuple[str, ...]) -> None:
         # 24 hex characters, as HJ 212-2017 §6.3.2 defines MN (EPC-96 in hex).
         mn = f"{obj.city_code}{len(devices) + 1:06d}".ljust(24, "0").upper()
         password = f"{rng.integers(0, 1_000_000):06d}"
-        devices.append(DeviceSpec(mn, obj.code, password, factors))
+        devices.append(RegionDevice(mn, obj.code, password, factors))
 
     def near(lon: float, lat: float, spread: float) -> tuple[float, float]:
         return (round(lon + rng.normal(0, spread), 5), round(lat + rng.normal(0, spread), 5))
@@ -157,7 +158,6 @@ def register(store, region: Region) -> int:
     ids = dict(zip((o.code for o in region.objects), store.registry.add_objects(region.objects),
                    strict=True))
     store.registry.add_devices(
-        (d.mn, ids[d.object_code], d.password, list(d.factors), "2017", 10)
-        for d in region.devices
+        DeviceSpec(d.mn, ids[d.object_code], d.password, d.factors) for d in region.devices
     )
     return len(region.devices)

@@ -21,7 +21,7 @@ MARCH_1 = dt.date(2026, 3, 1)
 
 @pytest.fixture
 def store(tmp_path):
-    with open_store(data_dir=tmp_path) as opened:
+    with open_store(data_dir=tmp_path, migrate=True) as opened:
         yield opened
 
 
@@ -78,7 +78,7 @@ def test_hour_labels_and_real_time_pm_rule_of_each_edition(store):
 def test_city_concentration_is_the_mean_of_its_stations(backend, request, tmp_path):
     # Two stations with 40 and 50 → city 45 → IAQI 70 (2026), HJ 663 city value ◐.
     url = request.getfixturevalue("pg_url") if backend == "postgresql" else None
-    with open_store(url, data_dir=tmp_path) as store:
+    with open_store(url, data_dir=tmp_path, migrate=True) as store:
         a, b = station(store, "A1"), station(store, "A2")
         other = station(store, "B1", city="芜湖市", city_code="340200")
         write(store, hourly(a, PM25, cst(2026, 3, 2), [40.0] * 24),

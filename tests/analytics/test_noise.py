@@ -23,7 +23,7 @@ def energy_mean(levels: list[float]) -> float:
 
 @pytest.fixture
 def store(tmp_path):
-    with open_store(data_dir=tmp_path) as opened:
+    with open_store(data_dir=tmp_path, migrate=True) as opened:
         yield opened
 
 

@@ -20,7 +20,7 @@ DAY = dt.date(2026, 3, 2)
 
 @pytest.fixture
 def store(tmp_path):
-    with open_store(data_dir=tmp_path) as opened:
+    with open_store(data_dir=tmp_path, migrate=True) as opened:
         yield opened
 
 

@@ -26,7 +26,7 @@ DURATION = timedelta(hours=24)
 def test_gateway_quality_control_and_assessment_on_postgresql(pg_url):
     region = anhui_region(3, air_per_city=1, water_per_city=0, sources_per_city=0,
                           noise_per_city=0)
-    store = open_store(pg_url)
+    store = open_store(pg_url, migrate=True)
     try:
         register(store, region)
         devices = simulated_devices(store, region)

@@ -54,7 +54,7 @@ def fill(store: Store) -> tuple[int, int]:
 
 @pytest.fixture
 def store(tmp_path):
-    with open_store(data_dir=tmp_path) as opened:
+    with open_store(data_dir=tmp_path, migrate=True) as opened:
         fill(opened)
         yield opened
 
@@ -112,7 +112,7 @@ def test_days_and_months_are_china_standard_time(store) -> None:
 
 def test_cli_report_and_excel_export(tmp_path) -> None:
     data = tmp_path / "data"
-    with open_store(data_dir=data) as store:
+    with open_store(data_dir=data, migrate=True) as store:
         fill(store)
     out = tmp_path / "report.xlsx"
     result = CliRunner().invoke(app, ["quality", "report", "--from", "2024-03-01", "--to",

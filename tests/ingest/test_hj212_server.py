@@ -49,7 +49,7 @@ def minute_packet(qn: str, data_time: str = "20240501084000", *, mn: str = MN, p
 
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
-    s = open_store(data_dir=tmp_path)
+    s = open_store(data_dir=tmp_path, migrate=True)
     ids = s.registry.add_objects([
         ObjectSpec(code="A1", name="站点一", object_type="air_station", longitude=117.2,
                    latitude=31.8),

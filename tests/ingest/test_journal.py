@@ -131,7 +131,7 @@ def test_journal_batch_round_trip() -> None:
 
 @pytest.fixture
 def store(tmp_path: Path):
-    s = open_store(data_dir=tmp_path / "data")
+    s = open_store(data_dir=tmp_path / "data", migrate=True)
     yield s
     s.close()
 

@@ -194,7 +194,7 @@ def test_invalid_plan_settings() -> None:
 
 def test_simulation_end_to_end_stores_what_was_sent(tmp_path: Path) -> None:
     """Six simulated hours of five loggers through the real gateway into the real store."""
-    store = open_store(data_dir=tmp_path)
+    store = open_store(data_dir=tmp_path, migrate=True)
     ids = store.registry.add_objects([
         ObjectSpec(code=f"S{i}", name=f"对象{i}", object_type=d.object_type,
                    longitude=d.longitude, latitude=d.latitude)
@@ -238,7 +238,7 @@ def test_simulation_end_to_end_stores_what_was_sent(tmp_path: Path) -> None:
 
 
 def test_plan_from_registry_devices(tmp_path: Path) -> None:
-    with open_store(data_dir=tmp_path) as store:
+    with open_store(data_dir=tmp_path, migrate=True) as store:
         oid = store.registry.add_objects([ObjectSpec(code="W1", name="水站", longitude=117.5,
                                                      latitude=31.6, object_type="water_station")])
         store.registry.add_device(mn=WATER.mn, object_id=oid[0], password="654321", factors=[])

@@ -95,7 +95,7 @@ def stream(store: Store, rows: list[dict], commits: int, background: bool) -> Qu
 
 @pytest.mark.parametrize("background", [False, True])
 def test_streaming_equals_batch_through_the_store(tmp_path, background: bool) -> None:
-    with open_store(data_dir=tmp_path) as store:
+    with open_store(data_dir=tmp_path, migrate=True) as store:
         air, water = register(store)
         rows = random_rows(air, water)
         qc = stream(store, rows, commits=12, background=background)
@@ -142,7 +142,7 @@ def test_a_lagging_check_equals_batch(tmp_path, kind: str) -> None:
     # can be stored already, not yet checked. That one must not count as what the earlier
     # checks saw, or the last reading of the previous pass keeps its "not evaluated" spike
     # verdict (real-time data have no fixed period, so no gap rule keeps them apart).
-    with open_store(data_dir=tmp_path) as store:
+    with open_store(data_dir=tmp_path, migrate=True) as store:
         air, water = register(store)
         rows = realtime_rows(air) if kind == "realtime" else random_rows(air, water, hours=60)
         data = table(rows).sort_by("received_at")
@@ -167,7 +167,7 @@ def test_a_lagging_check_equals_batch(tmp_path, kind: str) -> None:
 
 
 def test_a_late_reading_revises_its_neighbours(tmp_path) -> None:
-    with open_store(data_dir=tmp_path) as store:
+    with open_store(data_dir=tmp_path, migrate=True) as store:
         air, _ = register(store)
         qc = QualityControl(store)
         first = table([reading("MA", air, "a34004", h, v)
@@ -190,7 +190,7 @@ def test_nox_at_air_stations_is_converted_to_the_qc_unit(tmp_path) -> None:
     assert qc_scale("air_station", "a21002") == 1000.0
     assert qc_scale("air_station", "a34004") == 1.0
     assert qc_scale("outlet", "a21002") == 1.0
-    with open_store(data_dir=tmp_path) as store:
+    with open_store(data_dir=tmp_path, migrate=True) as store:
         air, _ = register(store)
         commit = table([reading("MA", air, "a21004", 0, 80.0),      # NO2 80 µg/m³
                         reading("MA", air, "a21002", 0, 0.1)])      # NOx 0.1 mg/m³ = 100 µg/m³
@@ -203,7 +203,7 @@ def test_nox_at_air_stations_is_converted_to_the_qc_unit(tmp_path) -> None:
 
 
 def test_review_survives_a_recheck(tmp_path) -> None:
-    with open_store(data_dir=tmp_path) as store:
+    with open_store(data_dir=tmp_path, migrate=True) as store:
         air, _ = register(store)
         # 1200 µg/m³ fails the gross range (0-1000); absent hours around it keep the spike
         # test of its neighbours out (rate of change only makes them suspect, still valid)
@@ -237,7 +237,7 @@ gross_range = { fail_span = [500, 0] }
 
 def test_cli_check_review_and_a_bad_config_that_changes_nothing(tmp_path) -> None:
     data = tmp_path / "data"
-    with open_store(data_dir=data) as store:
+    with open_store(data_dir=data, migrate=True) as store:
         air, water = register(store)
         store.measurements.write(table(random_rows(air, water, hours=30, seed=3)))
     runner = CliRunner()
@@ -278,7 +278,7 @@ def test_cli_check_review_and_a_bad_config_that_changes_nothing(tmp_path) -> Non
 
 @pytest.mark.postgres
 def test_pipeline_on_postgresql(pg_url) -> None:
-    with open_store(pg_url) as store:
+    with open_store(pg_url, migrate=True) as store:
         air, water = register(store)
         rows = random_rows(air, water, hours=48, seed=5)
         stream(store, rows, commits=4, background=False)

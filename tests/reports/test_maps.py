@@ -40,7 +40,7 @@ def test_city_aqi_map_from_stored_readings(tmp_path):
     from ecohub.analytics.air import assess_air
     from ecohub.store import ObjectSpec, open_store
 
-    with open_store(data_dir=tmp_path) as store:
+    with open_store(data_dir=tmp_path, migrate=True) as store:
         hefei, wuhu = store.registry.add_objects([
             ObjectSpec(code="H1", name="合肥站", object_type="air_station", city="合肥市",
                        city_code="340100", longitude=117.23, latitude=31.82),

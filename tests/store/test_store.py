@@ -8,7 +8,14 @@ import polars as pl
 import pyarrow as pa
 import pytest
 
-from ecohub.store import PACKET_SCHEMA, READING_SCHEMA, ObjectSpec, RejectedPacket, open_store
+from ecohub.store import (
+    PACKET_SCHEMA,
+    READING_SCHEMA,
+    ObjectSpec,
+    RejectedCount,
+    RejectedPacket,
+    open_store,
+)
 from ecohub.store.settings import resolve
 
 T0 = datetime(2026, 3, 1, 0, 0, tzinfo=UTC)
@@ -44,7 +51,7 @@ def test_registry_round_trip(store):
     assert "123456" not in device.password_hash  # stored as an argon2 hash only
     assert device.password_hash.startswith("$argon2")
     (obj,) = store.registry.objects("air_station")
-    assert obj["city"] == "合肥市" and obj["longitude"] == 117.23
+    assert obj.city == "合肥市" and obj.longitude == 117.23
 
 
 def test_outlet_needs_registered_parent(store):
@@ -56,7 +63,7 @@ def test_outlet_needs_registered_parent(store):
         ObjectSpec(code="s1-o1", name="DA001", object_type="outlet", parent_code="s1"),
     ])
     outlet = store.registry.objects("outlet")[0]
-    assert outlet["parent_id"] == ids[0]
+    assert outlet.parent_id == ids[0]
 
 
 @pytest.mark.parametrize(
@@ -131,8 +138,8 @@ def test_rejected_packets_kept_whole(store):
         RejectedPacket(b"##", "unknown MN: MNX", T0, disposition="quarantined",
                        reason_kind="unknown MN"),
     ])
-    assert sorted(store.registry.rejected_counts()) == [
-        ("quarantined", "unknown MN", 1), ("rejected", "CRC", 2)]
+    assert sorted(store.registry.rejected_counts(), key=lambda c: c.disposition) == [
+        RejectedCount("quarantined", "unknown MN", 1), RejectedCount("rejected", "CRC", 2)]
     kept = store.registry.rejected(disposition="rejected")
     assert {p.raw for p in kept} == {raw}
     with pytest.raises(ValueError, match="disposition 'lost'"):
@@ -154,7 +161,7 @@ def test_parquet_export_is_partitioned_by_date(store, tmp_path):
 
 
 def test_embedded_store_reopens_with_data(tmp_path):
-    with open_store(data_dir=tmp_path) as store:
+    with open_store(data_dir=tmp_path, migrate=True) as store:
         station = register(store)
         store.measurements.write(readings("MN0001", station, {"a34004": 1.0}))
     with open_store(data_dir=tmp_path) as store:

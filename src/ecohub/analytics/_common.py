@@ -17,7 +17,7 @@ from typing import Protocol
 import polars as pl
 
 from ecohub.quality.stored import read_for_statistics
-from ecohub.store import Store
+from ecohub.store import MonitoredObject, Store
 from ecohub.vocabulary import CHINA_TZ, CHINA_TZ_NAME
 
 
@@ -85,8 +85,8 @@ def objects_frame(
     frame = pl.DataFrame(
         [
             {
-                "object_id": o["id"], "code": o["code"], "name": o["name"],
-                "object_type": o["object_type"], "city": o["city"], "city_code": o["city_code"],
+                "object_id": o.id, "code": o.code, "name": o.name,
+                "object_type": o.object_type, "city": o.city, "city_code": o.city_code,
                 **{a: _attribute(o, a, dtype) for a, dtype in attributes.items()},
             }
             for o in rows
@@ -106,8 +106,8 @@ def objects_frame(
     return frame
 
 
-def _attribute(obj: dict, name: str, dtype: pl.DataType) -> object:
-    value = obj["attributes"].get(name)
+def _attribute(obj: MonitoredObject, name: str, dtype: pl.DataType) -> object:
+    value = obj.attributes.get(name)
     if value is None:
         return None
     return str(value) if dtype == pl.String else value

@@ -218,8 +218,8 @@ def quality_scores(store: Store, start: datetime, end: datetime, by: Grouping = 
         raise ValueError(f"start {start.isoformat()} must be before end {end.isoformat()}")
     config = config or default_config()
     objects = pl.DataFrame(
-        [{"object_id": o["id"], "object_code": o["code"], "object_name": o["name"],
-          "object_type": o["object_type"], "department": o["department"] or "未指定"}
+        [{"object_id": o.id, "object_code": o.code, "object_name": o.name,
+          "object_type": o.object_type, "department": o.department or "未指定"}
          for o in store.registry.objects()],
         schema={"object_id": pl.Int64, "object_code": pl.String, "object_name": pl.String,
                 "object_type": pl.String, "department": pl.String})

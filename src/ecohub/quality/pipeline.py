@@ -293,7 +293,7 @@ class _ObjectTypes:
 
     def of(self, object_ids: Sequence[int]) -> dict[int, str]:
         if not set(object_ids) <= self._types.keys():
-            self._types = {o["id"]: o["object_type"] for o in self._store.registry.objects()}
+            self._types = {o.id: o.object_type for o in self._store.registry.objects()}
             unknown = sorted(set(object_ids) - self._types.keys())
             if unknown:
                 raise ValueError(f"readings of object_id(s) {unknown[:10]} that the registry "

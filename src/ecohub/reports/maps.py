@@ -127,7 +127,9 @@ def city_map(result: AirAssessment, store: Store, day: dt.date | None = None) ->
         raise ValueError("city_map: no city has a daily AQI in the assessed period")
     day = day or daily["date"].max()
     centres = (
-        pl.DataFrame(store.registry.objects("air_station"))
+        pl.DataFrame([(o.city_code, o.longitude, o.latitude)
+                      for o in store.registry.objects("air_station")],
+                     schema=["city_code", "longitude", "latitude"], orient="row")
         .group_by("city_code")
         .agg(pl.col("longitude").mean(), pl.col("latitude").mean())
     )

@@ -1,5 +1,8 @@
 """Persistence: the operational database and the measurement store behind one entry point.
 
+A store is created and upgraded by :func:`migrate` (``ecohub store migrate``) and then opened
+as often as needed; opening checks the schema and never changes it.
+
 >>> from ecohub.store import open_store
 >>> with open_store(data_dir="ecohub-data") as store:   # doctest: +SKIP
 ...     store.registry.devices()
@@ -8,12 +11,8 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import create_engine, event
-
+from ecohub.store import schema
 from ecohub.store.measurements import (
     KINDS,
     PACKET_SCHEMA,
@@ -23,32 +22,47 @@ from ecohub.store.measurements import (
     MeasurementStore,
     PostgresMeasurements,
 )
-from ecohub.store.registry import Device, ObjectSpec, Registry, RejectedPacket
+from ecohub.store.registry import (
+    Device,
+    DeviceSpec,
+    MonitoredObject,
+    ObjectSpec,
+    Registry,
+    RejectedCount,
+    RejectedPacket,
+)
+from ecohub.store.schema import Migration, StoreNotFound, StoreNotMigrated, migrate
 from ecohub.store.settings import StoreSettings, resolve
 
 __all__ = [
-    "KINDS", "PACKET_SCHEMA", "QC_FLAG_SCHEMA", "READING_SCHEMA", "Device", "MeasurementStore",
-    "ObjectSpec", "Registry", "RejectedPacket", "Store", "StoreSettings", "open_store", "migrate",
+    "KINDS", "PACKET_SCHEMA", "QC_FLAG_SCHEMA", "READING_SCHEMA", "Device", "DeviceSpec",
+    "MeasurementStore", "Migration", "MonitoredObject", "ObjectSpec", "Registry", "RejectedCount",
+    "RejectedPacket", "Store", "StoreNotFound", "StoreNotMigrated", "StoreSettings", "migrate",
+    "open_store",
 ]
-
-MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 class Store:
-    """The registry (operational database) and the measurement store of one deployment."""
+    """The registry (operational database) and the measurement store of one deployment.
+
+    Raises :class:`StoreNotFound` if there is no embedded store where ``settings`` point, and
+    :class:`StoreNotMigrated` if either part is not at the current schema.
+    """
 
     def __init__(self, settings: StoreSettings) -> None:
         self.settings = settings
-        self.engine = create_engine(settings.database_url)
-        if self.engine.dialect.name == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_pragmas)
-        migrate(self.engine)
-        self.registry = Registry(self.engine)
-        self.measurements: MeasurementStore = (
-            DuckDBMeasurements(settings.measurement_path)
-            if settings.is_embedded
-            else PostgresMeasurements(self.engine)
-        )
+        self.engine = schema.operational_engine(settings)
+        try:
+            schema.check_operational(self.engine)
+            self.registry = Registry(self.engine)
+            self.measurements: MeasurementStore = (
+                DuckDBMeasurements(settings.measurement_path)
+                if settings.is_embedded
+                else PostgresMeasurements(self.engine)
+            )
+        except BaseException:
+            self.engine.dispose()
+            raise
 
     def close(self) -> None:
         self.measurements.close()
@@ -61,23 +75,19 @@ class Store:
         self.close()
 
 
-def open_store(url: str | None = None, data_dir: str | os.PathLike[str] | None = None) -> Store:
-    """Open (and migrate to the latest schema) the store selected by ``url`` (see settings)."""
-    return Store(resolve(url, data_dir))
+def open_store(
+    url: str | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
+    *,
+    migrate: bool = False,
+) -> Store:
+    """Open the store selected by ``url`` / ``data_dir`` (see :mod:`ecohub.store.settings`).
 
-
-def migrate(engine) -> None:
-    """Bring the operational database to the latest Alembic revision."""
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
-
-
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    # WAL lets readers (reports, the API) work while the gateway writes.
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
+    ``migrate=True`` first creates the store or brings it to the current schema (what a test
+    or the demo does with a fresh directory); otherwise a missing or outdated store raises
+    :class:`StoreNotFound` / :class:`StoreNotMigrated` and nothing is created.
+    """
+    settings = resolve(url, data_dir)
+    if migrate:
+        schema.migrate(settings)
+    return Store(settings)

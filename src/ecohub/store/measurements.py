@@ -20,11 +20,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as pads
+
+from ecohub.store.schema import check_measurements, connect_measurements
 
 KINDS = {"realtime": "2011", "minute": "2051", "hour": "2061", "day": "2031"}
 """Data kind → HJ 212-2017 command code (CN) of the upload that carries it."""
@@ -269,51 +270,16 @@ _DUCKDB_INSERT_NEW = f"""
 class DuckDBMeasurements(MeasurementStore):
     """Embedded columnar backend (one DuckDB file, one writing process)."""
 
-    SCHEMA_VERSION = 3
-
     def __init__(self, path: Path) -> None:
+        """Open the store at ``path``, which :func:`ecohub.store.migrate` created."""
         self.path = path
         self._lock = threading.Lock()
+        self._con = connect_measurements(path)
         try:
-            self._con = duckdb.connect(str(path))
-        except duckdb.IOException as error:
-            raise RuntimeError(
-                f"measurement store {path} is in use by another ecohub process "
-                f"(the embedded store has one writer; stop it or use PostgreSQL): {error}"
-            ) from error
-        self._con.execute("SET TimeZone = 'UTC'")
-        self._con.execute(
-            f"""
-            CREATE TABLE IF NOT EXISTS readings (
-                mn VARCHAR NOT NULL, object_id BIGINT NOT NULL, factor VARCHAR NOT NULL,
-                kind VARCHAR NOT NULL, period_start TIMESTAMPTZ NOT NULL, period_s INTEGER NOT NULL,
-                statistic VARCHAR NOT NULL, value DOUBLE, device_flag VARCHAR,
-                received_at TIMESTAMPTZ NOT NULL, packet_id VARCHAR
-            );
-            CREATE TABLE IF NOT EXISTS packets (
-                packet_id VARCHAR, mn VARCHAR, cn VARCHAR, received_at TIMESTAMPTZ, raw VARCHAR
-            );
-            CREATE TABLE IF NOT EXISTS qc_flags (
-                mn VARCHAR NOT NULL, factor VARCHAR NOT NULL, kind VARCHAR NOT NULL,
-                period_start TIMESTAMPTZ NOT NULL, statistic VARCHAR NOT NULL, qc_flag SMALLINT,
-                qc_tests VARCHAR, qc_valid BOOLEAN, qc_version VARCHAR, checked_at TIMESTAMPTZ,
-                PRIMARY KEY ({', '.join(READING_KEY)})
-            );
-            CREATE SEQUENCE IF NOT EXISTS qc_review_ids;
-            CREATE TABLE IF NOT EXISTS qc_reviews (
-                id BIGINT DEFAULT nextval('qc_review_ids'), mn VARCHAR NOT NULL,
-                factor VARCHAR NOT NULL, kind VARCHAR NOT NULL, period_start TIMESTAMPTZ NOT NULL,
-                statistic VARCHAR NOT NULL, decision VARCHAR NOT NULL, reviewer VARCHAR NOT NULL,
-                reason VARCHAR NOT NULL, reviewed_at TIMESTAMPTZ NOT NULL
-            );
-            CREATE TABLE IF NOT EXISTS journal_applied (
-                journal_id VARCHAR, target VARCHAR, seq BIGINT NOT NULL,
-                PRIMARY KEY (journal_id, target)
-            );
-            CREATE TABLE IF NOT EXISTS store_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
-            INSERT OR IGNORE INTO store_meta VALUES ('schema_version', '{self.SCHEMA_VERSION}');
-            """
-        )
+            check_measurements(self._con, path)
+        except BaseException:
+            self._con.close()
+            raise
 
     def write(self, readings: pa.Table, packets: pa.Table | None = None, *,
               journal: tuple[str, int] | None = None) -> int:

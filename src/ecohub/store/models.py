@@ -1,6 +1,9 @@
 """Operational database schema (SQLAlchemy 2 ORM): the registry of monitored objects and devices,
 and the rejected-packet store. Measurements live in :mod:`ecohub.store.measurements`.
 
+Private to ``ecohub.store``: the rest of ecohub sees the frozen records of
+:mod:`ecohub.store.registry` (which share some of these class names), never a session's rows.
+
 Schema changes go through Alembic migrations in ``migrations/versions``; this module is their
 single source of truth (``alembic revision --autogenerate`` compares against it).
 """
@@ -23,10 +26,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-OBJECT_TYPES = ("air_station", "water_station", "pollution_source", "outlet", "noise_station")
-"""Kinds of monitored object. An ``outlet`` (flue-gas or wastewater discharge point) belongs to a
-``pollution_source`` through ``parent_id``."""
-
 DISPOSITIONS = ("rejected", "quarantined")
 
 
@@ -41,6 +40,8 @@ class MonitoredObject(Base):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     object_type: Mapped[str] = mapped_column(String(32), index=True)
+    """One of :data:`ecohub.vocabulary.OBJECT_TYPES`; an ``outlet`` (flue-gas or wastewater
+    discharge point) belongs to a ``pollution_source`` through ``parent_id``."""
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("monitored_objects.id"))
     longitude: Mapped[float | None] = mapped_column(Float)
     latitude: Mapped[float | None] = mapped_column(Float)

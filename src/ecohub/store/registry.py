@@ -1,4 +1,10 @@
-"""The registry: monitored objects, their data loggers, and packets that were not stored."""
+"""The registry: monitored objects, their data loggers, and packets that were not stored.
+
+What goes in and comes out are frozen records: specs to register (:class:`ObjectSpec`,
+:class:`DeviceSpec`), what is registered (:class:`MonitoredObject`, :class:`Device`), and the
+packets kept whole (:class:`RejectedPacket`, counted by :class:`RejectedCount`). The ORM rows of
+:mod:`ecohub.store.models` stay inside this module.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from ecohub.passwords import check_device_password, hash_device_password
 from ecohub.store import models
+from ecohub.vocabulary import OBJECT_TYPES
 
 
 @dataclass(frozen=True)
@@ -30,15 +37,62 @@ class ObjectSpec:
     attributes: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.object_type not in models.OBJECT_TYPES:
+        if self.object_type not in OBJECT_TYPES:
             raise ValueError(
                 f"object {self.code!r}: object_type {self.object_type!r} is not one of "
-                f"{', '.join(models.OBJECT_TYPES)}"
+                f"{', '.join(OBJECT_TYPES)}"
             )
         if self.longitude is not None and not -180 <= self.longitude <= 180:
             raise ValueError(f"object {self.code!r}: longitude {self.longitude} not in -180..180")
         if self.latitude is not None and not -90 <= self.latitude <= 90:
             raise ValueError(f"object {self.code!r}: latitude {self.latitude} not in -90..90")
+
+
+@dataclass(frozen=True)
+class MonitoredObject:
+    """A registered monitored object, as reports, assessments and the map see it."""
+
+    id: int
+    code: str
+    name: str
+    object_type: str
+    """One of :data:`ecohub.vocabulary.OBJECT_TYPES`."""
+    parent_id: int | None = None
+    """The pollution source an outlet belongs to."""
+    longitude: float | None = None
+    latitude: float | None = None
+    city: str | None = None
+    city_code: str | None = None
+    county: str | None = None
+    department: str | None = None
+    attributes: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DeviceSpec:
+    """A data logger to register at a monitored object (its HJ 212 MN and clear password; the
+    registry keeps only the password's hash)."""
+
+    mn: str
+    object_id: int
+    password: str
+    factors: tuple[str, ...]
+    protocol: str = "2017"
+    """The HJ 212 edition it speaks: ``2017`` or ``2005``."""
+    minute_interval: int = 10
+    """Minutes between its minute-data uploads (``MinInterval``); divides 60."""
+
+    def __post_init__(self) -> None:
+        if not self.mn or len(self.mn) > 64:
+            raise ValueError(f"device MN {self.mn!r}: expected 1 to 64 characters")
+        if self.protocol not in ("2005", "2017"):
+            raise ValueError(
+                f"device {self.mn}: protocol {self.protocol!r}, expected '2005' or '2017'"
+            )
+        if self.minute_interval <= 0 or 60 % self.minute_interval:
+            raise ValueError(
+                f"device {self.mn}: minute_interval {self.minute_interval} must divide 60 minutes"
+            )
 
 
 @dataclass(frozen=True)
@@ -102,6 +156,17 @@ class RejectedPacket:
         return self.reason_kind or self.reason.split(":", 1)[0].strip()[:64]
 
 
+@dataclass(frozen=True)
+class RejectedCount:
+    """How many packets were kept with one disposition and kind of reason."""
+
+    disposition: str
+    """``rejected`` or ``quarantined``."""
+    reason_kind: str
+    """The groupable reason (:attr:`RejectedPacket.kind`)."""
+    packets: int
+
+
 class Registry:
     """Monitored objects, devices and the rejected-packet store in the operational database."""
 
@@ -149,32 +214,22 @@ class Registry:
         protocol: str = "2017",
         minute_interval: int = 10,
     ) -> None:
-        self.add_devices([(mn, object_id, password, list(factors), protocol, minute_interval)])
+        """Register one data logger (see :class:`DeviceSpec`)."""
+        self.add_devices([DeviceSpec(mn, object_id, password, tuple(factors), protocol,
+                                     minute_interval)])
 
-    def add_devices(
-        self, devices: Iterable[tuple[str, int, str, list[str], str, int]]
-    ) -> None:
-        """Register devices as (mn, object_id, password, factors, protocol, minute_interval)."""
+    def add_devices(self, devices: Iterable[DeviceSpec]) -> None:
+        """Register data loggers (one transaction)."""
         now = datetime.now(UTC)
         with Session(self.engine) as session, session.begin():
-            for mn, object_id, password, factors, protocol, minute_interval in devices:
-                if not mn or len(mn) > 64:
-                    raise ValueError(f"device MN {mn!r}: expected 1 to 64 characters")
-                if protocol not in ("2005", "2017"):
-                    raise ValueError(
-                        f"device {mn}: protocol {protocol!r}, expected '2005' or '2017'"
-                    )
-                if minute_interval <= 0 or 60 % minute_interval:
-                    raise ValueError(
-                        f"device {mn}: minute_interval {minute_interval} must divide 60 minutes"
-                    )
-                session.add(
-                    models.Device(
-                        mn=mn, object_id=object_id, password_hash=hash_device_password(password),
-                        protocol=protocol, factors=list(factors),
-                        minute_interval=minute_interval, active=1, created_at=now,
-                    )
+            session.add_all(
+                models.Device(
+                    mn=d.mn, object_id=d.object_id, password_hash=hash_device_password(d.password),
+                    protocol=d.protocol, factors=list(d.factors),
+                    minute_interval=d.minute_interval, active=1, created_at=now,
                 )
+                for d in devices
+            )
 
     def devices(self) -> dict[str, Device]:
         """All active devices keyed by MN (the gateway caches this and reloads on demand)."""
@@ -195,19 +250,19 @@ class Registry:
                 for device, obj in session.execute(statement)
             }
 
-    def objects(self, object_type: str | None = None) -> list[dict]:
-        """Registered objects as plain dicts (for reports, assessments and the map)."""
+    def objects(self, object_type: str | None = None) -> list[MonitoredObject]:
+        """Registered objects (of one type), in the order they were registered."""
         statement = select(models.MonitoredObject).order_by(models.MonitoredObject.id)
         if object_type is not None:
             statement = statement.where(models.MonitoredObject.object_type == object_type)
         with Session(self.engine) as session:
             return [
-                {
-                    "id": o.id, "code": o.code, "name": o.name, "object_type": o.object_type,
-                    "parent_id": o.parent_id, "longitude": o.longitude, "latitude": o.latitude,
-                    "city": o.city, "city_code": o.city_code, "county": o.county,
-                    "department": o.department, "attributes": o.attributes or {},
-                }
+                MonitoredObject(
+                    id=o.id, code=o.code, name=o.name, object_type=o.object_type,
+                    parent_id=o.parent_id, longitude=o.longitude, latitude=o.latitude,
+                    city=o.city, city_code=o.city_code, county=o.county,
+                    department=o.department, attributes=o.attributes or {},
+                )
                 for o in session.scalars(statement)
             ]
 
@@ -258,8 +313,8 @@ class Registry:
             row = session.get(models.JournalPosition, (journal_id, "registry"))
             return 0 if row is None else row.seq
 
-    def rejected_counts(self) -> list[tuple[str, str, int]]:
-        """(disposition, reason kind, count), most frequent first."""
+    def rejected_counts(self) -> list[RejectedCount]:
+        """Packets kept by disposition and kind of reason, most frequent first."""
         table = models.RejectedPacket
         statement = (
             select(table.disposition, table.reason_kind, func.count())
@@ -267,7 +322,8 @@ class Registry:
             .order_by(func.count().desc())
         )
         with Session(self.engine) as session:
-            return [tuple(row) for row in session.execute(statement).all()]
+            return [RejectedCount(disposition, kind, packets)
+                    for disposition, kind, packets in session.execute(statement)]
 
     def rejected(self, limit: int = 100, disposition: str | None = None) -> list[RejectedPacket]:
         """The most recent rejected (or quarantined) packets, raw bytes included."""

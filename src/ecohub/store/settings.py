@@ -42,11 +42,13 @@ class StoreSettings:
 def resolve(
     url: str | None = None, data_dir: str | os.PathLike[str] | None = None
 ) -> StoreSettings:
-    """Pick the backend from an explicit URL, the environment, or the embedded default."""
+    """Pick the backend from an explicit URL, the environment, or the embedded default.
+
+    Only names the locations: :func:`ecohub.store.migrate` creates what is not there yet.
+    """
     url = url or os.environ.get("ECOHUB_DATABASE_URL") or None
     root = Path(data_dir or os.environ.get("ECOHUB_DATA_DIR") or DEFAULT_DATA_DIR).resolve()
     if url is None:
-        root.mkdir(parents=True, exist_ok=True)
         return StoreSettings(
             database_url=f"sqlite:///{root / 'ecohub.db'}",
             measurement_backend="duckdb",
@@ -60,7 +62,6 @@ def resolve(
         return StoreSettings(url, "postgresql", None, root)
     if scheme == "sqlite":
         path = Path(url.removeprefix("sqlite:///")).resolve()
-        path.parent.mkdir(parents=True, exist_ok=True)
         return StoreSettings(url, "duckdb", path.with_name("measurements.duckdb"), path.parent)
     raise ValueError(
         f"database URL: scheme {scheme!r} is not supported; expected "

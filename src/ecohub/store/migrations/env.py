@@ -1,8 +1,9 @@
-"""Alembic environment: migrations run on the connection ecohub passes in (see store.open_store),
-or on ``sqlalchemy.url`` when the ``alembic`` command is used directly."""
+"""Alembic environment: migrations run on the connection ecohub passes in (see
+ecohub.store.schema.migrate), or on ``-x url=...`` when the ``alembic`` command is used directly
+(for instance to autogenerate a revision against a scratch database)."""
 
 from alembic import context
-from sqlalchemy import engine_from_config, pool
+from sqlalchemy import create_engine, pool
 
 from ecohub.store.models import Base
 
@@ -13,20 +14,22 @@ target_metadata = Base.metadata
 def run() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
-        context.configure(connection=connection, target_metadata=target_metadata,
-                          render_as_batch=connection.dialect.name == "sqlite")
-        with context.begin_transaction():
-            context.run_migrations()
+        _run_on(connection)
         return
-    engine = engine_from_config(
-        config.get_section(config.config_ini_section, {}), prefix="sqlalchemy.",
-        poolclass=pool.NullPool,
-    )
-    with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata,
-                          render_as_batch=connection.dialect.name == "sqlite")
-        with context.begin_transaction():
-            context.run_migrations()
+    url = context.get_x_argument(as_dictionary=True).get("url")
+    if url is None:
+        raise SystemExit("alembic: pass the database as -x url=postgresql+psycopg://...")
+    with create_engine(url, poolclass=pool.NullPool).connect() as connection:
+        _run_on(connection)
+
+
+def _run_on(connection) -> None:
+    context.configure(connection=connection, target_metadata=target_metadata,
+                      render_as_batch=connection.dialect.name == "sqlite")
+    # One transaction for all pending revisions (or the caller's, which ecohub holds under a
+    # PostgreSQL advisory lock): a failed upgrade leaves the schema as it was.
+    with context.begin_transaction():
+        context.run_migrations()
 
 
 run()

@@ -1,0 +1,99 @@
+"""`ecohub store migrate` creates and upgrades the store once; the other commands only open it,
+and on a data directory without a store say where they looked, in one line, creating nothing."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ecohub.cli import app
+from ecohub.store import open_store
+
+runner = CliRunner()
+
+READ_COMMANDS = [
+    ["store", "info"],
+    ["store", "export", "lake"],
+    ["assess", "air", "--from", "2026-11-20", "--to", "2026-11-20"],
+    ["quality", "report", "--from", "2026-11-20", "--to", "2026-11-20"],
+    ["quality", "check", "--from", "2026-11-20", "--to", "2026-11-20"],
+]
+
+
+@pytest.mark.parametrize("command", READ_COMMANDS, ids=" ".join)
+def test_a_read_command_without_a_store_says_where_it_looked(command, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ECOHUB_DATABASE_URL", raising=False)
+    where = tmp_path / "nonexistent"
+    result = runner.invoke(app, [*command, "--data-dir", str(where)])
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)  # a message, not a traceback
+    (line,) = result.output.splitlines()
+    assert line.startswith(f"ecohub: no ecohub store in {where}: {where / 'ecohub.db'}")
+    assert line.endswith("run `ecohub store migrate` to create it")
+    assert not where.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_store_migrate_creates_once(tmp_path, monkeypatch):
+    monkeypatch.delenv("ECOHUB_DATABASE_URL", raising=False)
+    data = tmp_path / "data"
+    created = runner.invoke(app, ["store", "migrate", "--data-dir", str(data)])
+    assert created.exit_code == 0, created.output
+    assert created.output.splitlines() == [
+        f"operational database {data / 'ecohub.db'}: created at revision 0003",
+        f"measurement store {data / 'measurements.duckdb'}: created at schema version 3"]
+    again = runner.invoke(app, ["store", "migrate", "--data-dir", str(data)])
+    assert again.exit_code == 0, again.output
+    assert again.output.splitlines() == [
+        f"operational database {data / 'ecohub.db'}: already current (revision 0003)",
+        f"measurement store {data / 'measurements.duckdb'}: already current (schema version 3)"]
+    info = runner.invoke(app, ["store", "info", "--data-dir", str(data)])
+    assert info.exit_code == 0 and "registered devices: 0" in info.output
+
+
+@pytest.mark.postgres
+def test_store_migrate_on_postgresql(pg_url, tmp_path):
+    info = runner.invoke(app, ["store", "info", "--database-url", pg_url])
+    assert info.exit_code == 1
+    assert "has no ecohub schema" in info.output and "run `ecohub store migrate`" in info.output
+    created = runner.invoke(app, ["store", "migrate", "--database-url", pg_url])
+    assert created.exit_code == 0, created.output
+    assert created.output.startswith("operational database and measurement store postgresql")
+    assert created.output.rstrip().endswith(": created at revision 0003")
+    again = runner.invoke(app, ["store", "migrate", "--database-url", pg_url])
+    assert again.output.rstrip().endswith(": already current (revision 0003)")
+    info = runner.invoke(app, ["store", "info", "--database-url", pg_url])
+    assert info.exit_code == 0 and "registered devices: 0" in info.output
+
+
+def test_serve_migrates_a_new_data_directory_at_start(tmp_path):
+    data = tmp_path / "data"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    ecohub = Path(sys.executable).with_name("ecohub")
+    process = subprocess.Popen([str(ecohub), "serve", "--host", "127.0.0.1", "--port", str(port),
+                                "--data-dir", str(data)],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=5).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 0, output
+    assert f"operational database {data / 'ecohub.db'}: created at revision 0003" in output
+    assert "measurement store" in output and "created at schema version 3" in output
+    open_store(data_dir=data).close()

@@ -1,0 +1,62 @@
+"""The registry's records: what goes in (specs) and what comes out (frozen records)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from ecohub.store import DeviceSpec, MonitoredObject, ObjectSpec
+
+
+def test_objects_come_back_as_records(store):
+    source, outlet = store.registry.add_objects([
+        ObjectSpec("S1", "热电厂", "pollution_source", 117.2, 31.8, "合肥市", "340100", "蜀山区",
+                   "合肥市生态环境局", attributes={"industry": "热电厂"}),
+        ObjectSpec("S1-DA001", "热电厂 废气排放口", "outlet", parent_code="S1",
+                   attributes={"medium": "flue_gas"}),
+    ])
+    assert store.registry.objects() == [
+        MonitoredObject(source, "S1", "热电厂", "pollution_source", None, 117.2, 31.8, "合肥市",
+                        "340100", "蜀山区", "合肥市生态环境局", {"industry": "热电厂"}),
+        MonitoredObject(outlet, "S1-DA001", "热电厂 废气排放口", "outlet", parent_id=source,
+                        attributes={"medium": "flue_gas"}),
+    ]
+    (record,) = store.registry.objects("outlet")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        record.name = "changed"  # type: ignore[misc]
+
+
+def test_devices_are_registered_from_specs(store):
+    (station,) = store.registry.add_objects([ObjectSpec("A1", "站点一", "air_station")])
+    store.registry.add_devices([
+        DeviceSpec("MN-A", station, "123456", ("a34004",)),
+        DeviceSpec("MN-B", station, "654321", (), protocol="2005", minute_interval=5),
+    ])
+    devices = store.registry.devices()
+    assert (devices["MN-A"].factors, devices["MN-A"].protocol) == (("a34004",), "2017")
+    assert (devices["MN-B"].protocol, devices["MN-B"].minute_interval) == ("2005", 5)
+    assert devices["MN-B"].verify_password("654321")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [("mn", "", "expected 1 to 64 characters"),
+     ("mn", "M" * 65, "expected 1 to 64 characters"),
+     ("protocol", "2019", "protocol '2019', expected '2005' or '2017'"),
+     ("minute_interval", 7, "minute_interval 7 must divide 60 minutes"),
+     ("minute_interval", 0, "minute_interval 0 must divide 60 minutes")],
+)
+def test_device_spec_rejects_bad_fields(field, value, message):
+    spec = {"mn": "MN1", "object_id": 1, "password": "1", "factors": (), field: value}
+    with pytest.raises(ValueError, match=message):
+        DeviceSpec(**spec)
+
+
+def test_a_bad_device_registers_none_of_its_batch(store):
+    (station,) = store.registry.add_objects([ObjectSpec("A1", "站点一", "air_station")])
+    with pytest.raises(ValueError, match="must divide 60"):
+        store.registry.add_devices(
+            DeviceSpec(mn, station, "1", (), minute_interval=interval)
+            for mn, interval in (("MN-OK", 10), ("MN-BAD", 7)))
+    assert store.registry.devices() == {}
