@@ -22,13 +22,15 @@ from ecohub.store.measurements import (
     DuckDBMeasurements,
     MeasurementStore,
     PostgresMeasurements,
+    ReadTimeout,
 )
 from ecohub.store.registry import Device, ObjectSpec, Registry, RejectedPacket
 from ecohub.store.settings import StoreSettings, resolve
 
 __all__ = [
     "KINDS", "PACKET_SCHEMA", "QC_FLAG_SCHEMA", "READING_SCHEMA", "Device", "MeasurementStore",
-    "ObjectSpec", "Registry", "RejectedPacket", "Store", "StoreSettings", "open_store", "migrate",
+    "ObjectSpec", "ReadTimeout", "Registry", "RejectedPacket", "Store", "StoreSettings",
+    "open_store", "migrate",
 ]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -45,9 +47,9 @@ class Store:
         migrate(self.engine)
         self.registry = Registry(self.engine)
         self.measurements: MeasurementStore = (
-            DuckDBMeasurements(settings.measurement_path)
+            DuckDBMeasurements(settings.measurement_path, settings.read_timeout_s)
             if settings.is_embedded
-            else PostgresMeasurements(self.engine)
+            else PostgresMeasurements(self.engine, settings.read_timeout_s)
         )
 
     def close(self) -> None:

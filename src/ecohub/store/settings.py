@@ -3,7 +3,9 @@
 Embedded default (no server to install): the operational database is SQLite and the measurement
 store is DuckDB, both files in one data directory. Server deployment: a single PostgreSQL URL
 holds both. The URL comes from the argument, else ``ECOHUB_DATABASE_URL``, else the embedded
-default in ``ECOHUB_DATA_DIR`` (``./ecohub-data``).
+default in ``ECOHUB_DATA_DIR`` (``./ecohub-data``). One read of the measurement store may take
+at most ``ECOHUB_READ_TIMEOUT`` seconds (default 30; like datasette's ``sql_time_limit_ms``), so
+one heavy request cannot starve the rest.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_DATA_DIR = "ecohub-data"
+DEFAULT_READ_TIMEOUT_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,9 @@ class StoreSettings:
     """DuckDB file for the embedded backend; ``None`` for PostgreSQL."""
     data_dir: Path
     """This deployment's local files: the embedded databases, the gateway's journal."""
+    read_timeout_s: float = DEFAULT_READ_TIMEOUT_S
+    """Time limit of one read of the measurement store, in seconds
+    (:class:`ecohub.store.measurements.ReadTimeout` past it)."""
 
     @property
     def is_embedded(self) -> bool:
@@ -45,6 +51,7 @@ def resolve(
     """Pick the backend from an explicit URL, the environment, or the embedded default."""
     url = url or os.environ.get("ECOHUB_DATABASE_URL") or None
     root = Path(data_dir or os.environ.get("ECOHUB_DATA_DIR") or DEFAULT_DATA_DIR).resolve()
+    timeout = _read_timeout(os.environ.get("ECOHUB_READ_TIMEOUT"))
     if url is None:
         root.mkdir(parents=True, exist_ok=True)
         return StoreSettings(
@@ -52,20 +59,34 @@ def resolve(
             measurement_backend="duckdb",
             measurement_path=root / "measurements.duckdb",
             data_dir=root,
+            read_timeout_s=timeout,
         )
     scheme = url.split(":", 1)[0]
     if scheme in ("postgresql", "postgresql+psycopg", "postgres"):
         if scheme != "postgresql+psycopg":
             url = "postgresql+psycopg" + url[len(scheme):]
-        return StoreSettings(url, "postgresql", None, root)
+        return StoreSettings(url, "postgresql", None, root, timeout)
     if scheme == "sqlite":
         path = Path(url.removeprefix("sqlite:///")).resolve()
         path.parent.mkdir(parents=True, exist_ok=True)
-        return StoreSettings(url, "duckdb", path.with_name("measurements.duckdb"), path.parent)
+        return StoreSettings(url, "duckdb", path.with_name("measurements.duckdb"), path.parent,
+                             timeout)
     raise ValueError(
         f"database URL: scheme {scheme!r} is not supported; expected "
         "'postgresql+psycopg://user@host:port/db' (server) or 'sqlite:///path/ecohub.db' (embedded)"
     )
+
+
+def _read_timeout(text: str | None) -> float:
+    if not text:
+        return DEFAULT_READ_TIMEOUT_S
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = float("nan")
+    if not seconds > 0:
+        raise ValueError(f"ECOHUB_READ_TIMEOUT {text!r}: expected a positive number of seconds")
+    return seconds
 
 
 def _hide_password(url: str) -> str:
