@@ -245,7 +245,7 @@ def stored_packets(data_dir: str) -> set[tuple[str, str]]:
     from ecohub.store import open_store
 
     with open_store(data_dir=data_dir) as store:
-        frame = store.measurements.query("SELECT DISTINCT mn, packet_id FROM readings")
+        frame = store.measurements.readings(columns=["mn", "packet_id"])
         return set(frame.rows())
 
 

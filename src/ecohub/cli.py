@@ -134,7 +134,7 @@ def serve(
 
     from ecohub.ingest.hj212_server import GatewayConfig
     from ecohub.ingest.hj212_server import serve as serve_gateway
-    from ecohub.quality.pipeline import QualityControl
+    from ecohub.quality.streaming import QualityControl
     from ecohub.store import open_store
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -230,10 +230,7 @@ def store_info(data_dir: DataDir = Path("ecohub-data"), database_url: DatabaseUr
 
     with open_store(database_url, data_dir) as store:
         console.print(store.settings.describe())
-        counts = store.measurements.query(
-            "SELECT kind, count(*) AS readings, min(period_start) AS first, "
-            "max(period_start) AS last FROM readings GROUP BY kind ORDER BY kind")
-        console.print(counts)
+        console.print(store.measurements.kind_summary())
         console.print(f"registered devices: {len(store.registry.devices())}")
 
 
@@ -244,12 +241,14 @@ def store_export(
     data_dir: DataDir = Path("ecohub-data"),
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Export readings as Parquet partitioned by kind and date (for DuckDB, Spark, Trino)."""
+    """Export readings as Parquet partitioned by kind and China date (for DuckDB, Spark, Trino),
+    with each reading's object code and QC flags."""
     from ecohub.store import open_store
 
     with open_store(database_url, data_dir) as store:
+        codes = {o["id"]: o["code"] for o in store.registry.objects()}
         try:
-            rows = store.measurements.export_parquet(out, kind)
+            rows = store.measurements.export_parquet(out, codes, kind)
         except ValueError as error:
             raise typer.BadParameter(str(error)) from None
     console.print(f"{rows:,} readings written to {out} (kind=…/date=…/)")
@@ -283,7 +282,7 @@ def quality_check(
 ) -> None:
     """Re-check the stored readings of a period with a (new) QC configuration."""
     from ecohub.quality import QCConfigError, load_config
-    from ecohub.quality.pipeline import recheck
+    from ecohub.quality.rechecks import recheck
     from ecohub.store import open_store
 
     lo, hi = _period_bounds(start, end)
@@ -319,7 +318,7 @@ def quality_review(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Accept or reject one reading's automatic QC verdict (kept through re-checks)."""
-    from ecohub.quality.pipeline import review
+    from ecohub.quality.reviews import review
     from ecohub.store import open_store
 
     if accept is None:

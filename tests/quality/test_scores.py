@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from ecohub.cli import app
 from ecohub.quality import default_config
-from ecohub.quality.pipeline import recheck
+from ecohub.quality.rechecks import recheck
 from ecohub.quality.scores import WEIGHTS, quality_scores
 from ecohub.store import READING_SCHEMA, ObjectSpec, Store, open_store
 

@@ -153,13 +153,13 @@ def test_parquet_export_is_partitioned_by_date(store, tmp_path):
     assert total == 30
 
 
-def test_embedded_store_reopens_with_data(tmp_path):
-    with open_store(data_dir=tmp_path) as store:
-        station = register(store)
-        store.measurements.write(readings("MN0001", station, {"a34004": 1.0}))
-    with open_store(data_dir=tmp_path) as store:
-        assert store.measurements.count() == 1
-        assert "MN0001" in store.registry.devices()
+def test_store_reopens_with_data(store):
+    station = register(store)
+    store.measurements.write(readings("MN0001", station, {"a34004": 1.0}))
+    store.close()
+    with open_store(store.settings.database_url, store.settings.data_dir) as again:
+        assert again.measurements.count() == 1
+        assert "MN0001" in again.registry.devices()
 
 
 def test_settings_select_backend(tmp_path, monkeypatch):

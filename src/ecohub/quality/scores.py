@@ -20,7 +20,7 @@ validity       share of readings ``valid`` for statistics under the one validity
                device flag).
 consistency    share of checked readings passing the cross-factor consistency test (e.g.
                PM2.5 ≤ PM10), the duplicate test and the arrival-order test (``qc_tests``
-               stored by :mod:`ecohub.quality.pipeline`); readings not checked yet are left out.
+               stored by :mod:`ecohub.quality.stored`); readings not checked yet are left out.
 =============  =====================================================================================
 
 The combined **score** is the weighted mean of the dimensions present (:data:`WEIGHTS`:
@@ -47,8 +47,7 @@ from ecohub.protocols.hj212_codes import FACTORS
 from ecohub.quality.config import QCConfig, TimelinessConfig, default_config
 from ecohub.quality.factors import FACTOR_NAMES
 from ecohub.quality.flags import FAIL, SUSPECT
-from ecohub.quality.pipeline import decode_tests
-from ecohub.quality.stored import read_for_statistics
+from ecohub.quality.stored import decode_tests, read_for_statistics
 from ecohub.store import Store
 
 __all__ = ["DIMENSIONS", "GROUPINGS", "WEIGHTS", "quality_scores", "write_excel"]

@@ -585,6 +585,8 @@ class DuckDBMeasurements(MeasurementStore):
             self._closed = True
             for cursor in self._readers:
                 cursor.close()
+            self._readers.clear()
+            self._local = threading.local()
             self._con.close()
 
 
