@@ -5,6 +5,7 @@ Run from the repository root::
     .venv/bin/python bench/hj212_ingest.py                       # 1,000 connections, 15 s
     .venv/bin/python bench/hj212_ingest.py --connections 2000 --seconds 20
     .venv/bin/python bench/hj212_ingest.py --skip-crash --skip-codec  # throughput only, ~1 min
+    .venv/bin/python bench/hj212_ingest.py --with-readers --skip-crash --skip-codec
 
 Three processes, as in production: this orchestrator, the gateway (``ecohub`` serving a fresh
 embedded store, exactly :func:`ecohub.ingest.hj212_server.serve`) and a load generator holding
@@ -19,6 +20,11 @@ each process used over the load window (Linux /proc), per packet.
 Crash test: the same load, the gateway is killed with SIGKILL mid-load, restarted on the same
 data directory, stopped; then every packet that got a 9014 must be in the store — a reply is
 the gateway's promise that the data are durable (zero replied-but-lost).
+
+With ``--with-readers`` the throughput run is made twice, the second time with a reader thread
+in the gateway process running heavy reads of the same store without pause (the whole period's
+minute readings, the kind summary, the latest value per object and factor): reads have their own
+cursors and never wait for the writer, so the reply p99 should differ by less than 20 %.
 
 If ``bench/hj212_codec.py`` (the codec benchmark) exists, its figures are printed too.
 """
@@ -36,6 +42,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -56,15 +63,39 @@ def device_list(n: int) -> list[tuple[str, str, str]]:
 # --------------------------------------------------------------------------- gateway process
 
 
-def gateway_main(data_dir: str, port: int) -> None:
+def gateway_main(data_dir: str, port: int, with_readers: bool = False) -> None:
     from ecohub.ingest.hj212_server import GatewayConfig, serve
     from ecohub.store import open_store
 
     store = open_store(data_dir=data_dir)
     config = GatewayConfig(host="127.0.0.1", port=port, idle_timeout=3600)
+    stop, reads = threading.Event(), []
+    reader = threading.Thread(target=heavy_reads, args=(store, stop, reads), name="bench-reader",
+                              daemon=True)
+    if with_readers:
+        reader.start()
     counters = uvloop.run(serve(store, config, log_every=3600))
+    stop.set()
+    if with_readers:
+        reader.join()
     store.close()
-    print(json.dumps(counters.__dict__), flush=True)
+    seconds = np.array([r[0] for r in reads])
+    print(json.dumps(counters.__dict__ | {
+        "reads": len(reads), "read_rows": int(sum(r[1] for r in reads)),
+        "read_p50_ms": float(np.percentile(seconds, 50) * 1e3) if reads else None,
+        "read_max_ms": float(seconds.max() * 1e3) if reads else None}), flush=True)
+
+
+def heavy_reads(store, stop: threading.Event, reads: list[tuple[float, int]]) -> None:
+    """Read continuously until ``stop``: (seconds, rows) of each read into ``reads``."""
+    queries = (lambda: store.measurements.readings(kind="minute"),
+               store.measurements.kind_summary,
+               lambda: store.measurements.latest(kind="minute"))
+    while not stop.is_set():
+        for query in queries:
+            started = time.perf_counter()
+            rows = query().height
+            reads.append((time.perf_counter() - started, rows))
 
 
 # --------------------------------------------------------------------------- load process
@@ -263,11 +294,11 @@ def wait_started(load: subprocess.Popen[str]) -> None:
             raise RuntimeError("the load generator exited before starting")
 
 
-def throughput(n: int, seconds: float) -> dict[str, object]:
+def throughput(n: int, seconds: float, with_readers: bool = False) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="ecohub-bench-") as data_dir:
         register(data_dir, n)
         port = free_port()
-        gateway = spawn("gateway", data_dir, str(port))
+        gateway = spawn("gateway", data_dir, str(port), *(["readers"] if with_readers else []))
         wait_listening(port, gateway)
         load = spawn("load", str(port), str(n), str(seconds))
         wait_started(load)
@@ -329,10 +360,44 @@ def main() -> None:
     parser.add_argument("--skip-crash", action="store_true")
     parser.add_argument("--skip-codec", action="store_true",
                         help="do not run bench/hj212_codec.py (it takes ~2.5 minutes)")
+    parser.add_argument("--with-readers", action="store_true",
+                        help="run again with a reader thread reading heavily meanwhile")
     args = parser.parse_args()
     print(f"HJ 212 gateway, {args.connections} connections, {args.seconds:g} s, "
           f"{os.cpu_count()} cores", flush=True)
     result = throughput(args.connections, args.seconds)
+    report(result)
+    if args.with_readers:
+        alone = result
+        result = throughput(args.connections, args.seconds, with_readers=True)
+        g = result["gateway"]
+        print(f"with a reader thread: {g['reads']} reads ({g['read_rows']:,} rows, p50 "
+              f"{g['read_p50_ms']:.0f} ms, longest {g['read_max_ms']:.0f} ms)", flush=True)
+        report(result)
+        for name, before, after in (
+                ("loggers' reply p99", alone["latency_p99_ms"], result["latency_p99_ms"]),
+                ("loggers' reply p99 after the first packet",
+                 alone["latency_after_first_p99_ms"], result["latency_after_first_p99_ms"]),
+                ("gateway reply p99", alone["gateway"]["reply_latency_p99"],
+                 g["reply_latency_p99"])):
+            print(f"  {name}: {before:.1f} ms alone, {after:.1f} ms with the reader "
+                  f"({(after - before) / before:+.0%}; target below +20 %)")
+    if not args.skip_crash:
+        crash = crash_test(args.connections, args.seconds)
+        if not crash["replied"]:
+            raise SystemExit("crash test invalid: no packet was answered before the kill")
+        print(f"  crash test (SIGKILL mid-load, restart): {crash['replied']} packets answered, "
+              f"{crash['stored_packets']} in the store, "
+              f"{crash['replied_but_lost']} answered but lost", flush=True)
+        if crash["replied_but_lost"]:
+            print(f"  LOST: {crash['examples_lost']}")
+    codec = None if args.skip_codec else codec_figures()
+    if codec is not None:
+        print(f"  codec (bench/hj212_codec.py): {codec}")
+
+
+
+def report(result: dict) -> None:
     g = result["gateway"]
     print(f"  committed: {result['committed_per_s']:.0f} packets/s "
           f"({result['acked']} answered in {result['seconds']:.1f} s; "
@@ -357,24 +422,12 @@ def main() -> None:
     print(f"  CPU over the window: gateway {gateway_pct:.0f} % of a core ({gateway_us:.0f} µs "
           f"per packet), load generator {load_pct:.0f} % ({load_us:.0f} µs per packet); "
           f"load average {os.getloadavg()[0]:.1f}", flush=True)
-    if not args.skip_crash:
-        crash = crash_test(args.connections, args.seconds)
-        if not crash["replied"]:
-            raise SystemExit("crash test invalid: no packet was answered before the kill")
-        print(f"  crash test (SIGKILL mid-load, restart): {crash['replied']} packets answered, "
-              f"{crash['stored_packets']} in the store, "
-              f"{crash['replied_but_lost']} answered but lost", flush=True)
-        if crash["replied_but_lost"]:
-            print(f"  LOST: {crash['examples_lost']}")
-    codec = None if args.skip_codec else codec_figures()
-    if codec is not None:
-        print(f"  codec (bench/hj212_codec.py): {codec}")
 
 
 if __name__ == "__main__":
     role = sys.argv[1] if len(sys.argv) > 1 else ""
     if role == "gateway":
-        gateway_main(sys.argv[2], int(sys.argv[3]))
+        gateway_main(sys.argv[2], int(sys.argv[3]), sys.argv[4:] == ["readers"])
     elif role == "load":
         load_main(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]),
                   sys.argv[5] if len(sys.argv) > 5 else None)
