@@ -7,6 +7,7 @@ DuckDB; the expected values are checked as well.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -313,11 +314,22 @@ def test_a_long_read_does_not_block_a_write(store):
         thread.join(30)
 
 
-def test_read_timeout_setting(tmp_path, monkeypatch):
+def test_read_timeout_and_duckdb_threads_settings(tmp_path, monkeypatch):
     monkeypatch.delenv("ECOHUB_READ_TIMEOUT", raising=False)
-    assert resolve(data_dir=tmp_path).read_timeout_s == 30.0
+    monkeypatch.delenv("ECOHUB_DUCKDB_THREADS", raising=False)
+    default = resolve(data_dir=tmp_path)
+    assert default.read_timeout_s == 30.0
+    assert default.duckdb_threads == max(1, (os.cpu_count() or 1) - 1)  # a core for the gateway
     monkeypatch.setenv("ECOHUB_READ_TIMEOUT", "2.5")
+    monkeypatch.setenv("ECOHUB_DUCKDB_THREADS", "3")
     assert resolve("postgresql://db/eco", data_dir=tmp_path).read_timeout_s == 2.5
+    assert resolve(data_dir=tmp_path).duckdb_threads == 3
+    with open_store(data_dir=tmp_path) as store:
+        assert store.measurements.count() == 0
     monkeypatch.setenv("ECOHUB_READ_TIMEOUT", "soon")
     with pytest.raises(ValueError, match="ECOHUB_READ_TIMEOUT 'soon'"):
+        resolve(data_dir=tmp_path)
+    monkeypatch.setenv("ECOHUB_READ_TIMEOUT", "1")
+    monkeypatch.setenv("ECOHUB_DUCKDB_THREADS", "0")
+    with pytest.raises(ValueError, match="ECOHUB_DUCKDB_THREADS '0'"):
         resolve(data_dir=tmp_path)

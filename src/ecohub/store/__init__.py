@@ -47,7 +47,8 @@ class Store:
         migrate(self.engine)
         self.registry = Registry(self.engine)
         self.measurements: MeasurementStore = (
-            DuckDBMeasurements(settings.measurement_path, settings.read_timeout_s)
+            DuckDBMeasurements(settings.measurement_path, settings.read_timeout_s,
+                               settings.duckdb_threads)
             if settings.is_embedded
             else PostgresMeasurements(self.engine, settings.read_timeout_s)
         )

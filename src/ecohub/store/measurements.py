@@ -476,11 +476,15 @@ class _Deadline:
 
 
 class DuckDBMeasurements(MeasurementStore):
-    """Embedded columnar backend (one DuckDB file, one writing process)."""
+    """Embedded columnar backend (one DuckDB file, one writing process).
+
+    ``threads`` bounds DuckDB's worker threads (default: DuckDB's, every core).
+    """
 
     SCHEMA_VERSION = queries.DUCKDB_SCHEMA_VERSION
 
-    def __init__(self, path: Path, read_timeout_s: float = DEFAULT_READ_TIMEOUT_S) -> None:
+    def __init__(self, path: Path, read_timeout_s: float = DEFAULT_READ_TIMEOUT_S,
+                 threads: int | None = None) -> None:
         self.path = path
         self.read_timeout_s = read_timeout_s
         self._lock = threading.Lock()  # the writer connection
@@ -492,6 +496,8 @@ class DuckDBMeasurements(MeasurementStore):
                 f"(the embedded store has one writer; stop it or use PostgreSQL): {error}"
             ) from error
         self._con.execute(queries.DUCKDB_SETUP)
+        if threads is not None:  # for the whole database (DuckDB has no per-connection pool)
+            self._con.execute(queries.DUCKDB_THREADS, [threads])
         self._con.execute(queries.DUCKDB_SCHEMA)
         self._local = threading.local()
         self._readers: list[duckdb.DuckDBPyConnection] = []

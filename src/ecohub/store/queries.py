@@ -256,6 +256,7 @@ def qc_context_far(rows: int, checked_only: bool) -> Query:
 # ----------------------------------------------------------------------------- DuckDB only
 DUCKDB_SCHEMA_VERSION: Final = 3
 DUCKDB_SETUP: Final = "SET TimeZone = 'UTC'"
+DUCKDB_THREADS: Final = "SET threads = ?"
 DUCKDB_SCHEMA: Final = f"""
     CREATE TABLE IF NOT EXISTS readings (
         mn VARCHAR NOT NULL, object_id BIGINT NOT NULL, factor VARCHAR NOT NULL,
