@@ -240,8 +240,7 @@ def test_parquet_export_by_china_date_with_codes_and_flags(pair, tmp_path):
     assert store.measurements.export_parquet(out, codes) == 33
     assert sorted(p.name for p in (out / "kind=hour").iterdir()) == [
         "date=2026-11-30", "date=2026-12-01"]
-    lake = duckdb.sql(f"SELECT * FROM read_parquet('{out}/**/*.parquet', "
-                      "hive_partitioning = true)").pl()
+    lake = duckdb.read_parquet(f"{out}/**/*.parquet", hive_partitioning=True).pl()
     assert lake.height == 33
     assert lake.select("mn", "factor", "kind", "period_start", "statistic").n_unique() == 33
     row = lake.filter(pl.col("statistic") == "Min").row(0, named=True)
