@@ -23,7 +23,8 @@ reading thread has its own cursor on the same database (MVCC: a read sees the da
 when it started), on PostgreSQL readers borrow connections from a pool. So a heavy read does
 not hold back the gateway's commits and its 9014 answers. Each read is limited to
 ``read_timeout_s`` seconds (:class:`ReadTimeout`): PostgreSQL's ``statement_timeout`` on the
-reader connections, a timer that interrupts the reader's cursor on DuckDB.
+reader connections, a timer that interrupts the reader's cursor on DuckDB. The limit is on the
+database's work; turning the result into a DataFrame comes after it.
 """
 
 from __future__ import annotations
@@ -525,6 +526,8 @@ class DuckDBMeasurements(MeasurementStore):
                 if deadline.fired:
                     raise ReadTimeout(query.name, self.read_timeout_s) from error
                 raise
+        if deadline.fired:  # the limit passed while DuckDB was still binding: no interrupt
+            raise ReadTimeout(query.name, self.read_timeout_s)
         frame = pl.from_arrow(table)
         assert isinstance(frame, pl.DataFrame)
         return _typed(frame, query.schema)
