@@ -1,4 +1,4 @@
-"""Benchmark: the streaming QC hook (ecohub.quality.pipeline.QualityControl) vs the store commit.
+"""Benchmark: the streaming QC hook (ecohub.quality.streaming.QualityControl) vs the store commit.
 
 Run from the repository root::
 
@@ -26,7 +26,7 @@ import numpy as np
 import pyarrow as pa
 
 from ecohub.quality import default_config
-from ecohub.quality.pipeline import QualityControl
+from ecohub.quality.streaming import QualityControl
 from ecohub.region import AIR_FACTORS
 from ecohub.store import READING_SCHEMA, ObjectSpec, open_store
 

@@ -169,7 +169,7 @@ def serve(
 
     from ecohub.ingest.hj212_server import GatewayConfig
     from ecohub.ingest.hj212_server import serve as serve_gateway
-    from ecohub.quality.pipeline import QualityControl
+    from ecohub.quality.streaming import QualityControl
     from ecohub.store import Store
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -273,10 +273,7 @@ def store_info(data_dir: DataDir = Path("ecohub-data"), database_url: DatabaseUr
     """Where the data is and how much there is."""
     with open_existing_store(database_url, data_dir) as store:
         console.print(store.settings.describe())
-        counts = store.measurements.query(
-            "SELECT kind, count(*) AS readings, min(period_start) AS first, "
-            "max(period_start) AS last FROM readings GROUP BY kind ORDER BY kind")
-        console.print(counts)
+        console.print(store.measurements.kind_summary())
         console.print(f"registered devices: {len(store.registry.devices())}")
 
 
@@ -287,10 +284,12 @@ def store_export(
     data_dir: DataDir = Path("ecohub-data"),
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Export readings as Parquet partitioned by kind and date (for DuckDB, Spark, Trino)."""
+    """Export readings as Parquet partitioned by kind and China date (for DuckDB, Spark, Trino),
+    with each reading's object code and QC flags."""
     with open_existing_store(database_url, data_dir) as store:
+        codes = {o.id: o.code for o in store.registry.objects()}
         try:
-            rows = store.measurements.export_parquet(out, kind)
+            rows = store.measurements.export_parquet(out, codes, kind)
         except ValueError as error:
             raise typer.BadParameter(str(error)) from None
     console.print(f"{rows:,} readings written to {out} (kind=…/date=…/)")
@@ -324,7 +323,7 @@ def quality_check(
 ) -> None:
     """Re-check the stored readings of a period with a (new) QC configuration."""
     from ecohub.quality import QCConfigError, load_config
-    from ecohub.quality.pipeline import recheck
+    from ecohub.quality.rechecks import recheck
 
     lo, hi = _period_bounds(start, end)
     try:
@@ -359,7 +358,7 @@ def quality_review(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Accept or reject one reading's automatic QC verdict (kept through re-checks)."""
-    from ecohub.quality.pipeline import review
+    from ecohub.quality.reviews import review
 
     if accept is None:
         raise typer.BadParameter("say --accept or --reject", param_hint="--accept/--reject")

@@ -24,7 +24,7 @@ import polars as pl
 
 from ecohub.ingest.hj212_server import Gateway, GatewayConfig, GatewayCounters
 from ecohub.ingest.simulate import SimDevice, SimulationReport, run_simulation
-from ecohub.quality.pipeline import recheck
+from ecohub.quality.rechecks import recheck
 from ecohub.region import Region, anhui_region, register
 from ecohub.store import RejectedCount, Store, open_store
 
@@ -91,19 +91,14 @@ def run_demo(
         objects = pl.DataFrame([(o.id, o.object_type) for o in store.registry.objects()],
                                schema=["object_id", "object_type"], orient="row")
         by_type = (
-            store.measurements.query(
-                "SELECT object_id, kind, count(*) AS readings FROM readings "
-                "GROUP BY object_id, kind")
+            store.measurements.counts_by_object_and_kind()
             .join(objects, on="object_id")
             .group_by("object_type", "kind")
             .agg(pl.col("readings").sum(), pl.col("object_id").n_unique().alias("objects"))
             .sort("object_type", "kind")
         )
         qc_flags = (
-            store.measurements.query(
-                "SELECT r.object_id, f.qc_flag, count(*) AS readings FROM readings AS r "
-                "JOIN qc_flags AS f USING (mn, factor, kind, period_start, statistic) "
-                "GROUP BY r.object_id, f.qc_flag")
+            store.measurements.qc_flag_counts()
             .join(objects, on="object_id")
             .group_by("object_type", "qc_flag").agg(pl.col("readings").sum())
             .sort("object_type", "qc_flag")

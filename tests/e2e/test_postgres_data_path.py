@@ -13,7 +13,8 @@ from ecohub.demo import simulated_devices
 from ecohub.ingest.hj212_server import Gateway, GatewayConfig
 from ecohub.ingest.simulate import SimulationPlan, run_simulation
 from ecohub.protocols import hj212
-from ecohub.quality.pipeline import QualityControl, recheck
+from ecohub.quality.rechecks import recheck
+from ecohub.quality.streaming import QualityControl
 from ecohub.region import anhui_region, register
 from ecohub.store import open_store
 

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from ecohub.cli import app
 from ecohub.governance.quality_scores import WEIGHTS, quality_scores
 from ecohub.quality import default_config
-from ecohub.quality.pipeline import recheck
+from ecohub.quality.rechecks import recheck
 from ecohub.store import READING_SCHEMA, ObjectSpec, Store, open_store
 
 DAY = datetime(2024, 2, 29, 16, 0, tzinfo=UTC)  # 2024-03-01 00:00 China Standard Time

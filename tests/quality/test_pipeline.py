@@ -13,8 +13,11 @@ from typer.testing import CliRunner
 
 from ecohub.cli import app
 from ecohub.quality import default_config, load_config, run_qc
-from ecohub.quality.pipeline import QualityControl, decode_tests, qc_scale, recheck, review
-from ecohub.quality.stored import read_for_statistics
+from ecohub.quality.rechecks import recheck
+from ecohub.quality.reviews import review
+from ecohub.quality.stored import decode_tests, read_for_statistics
+from ecohub.quality.streaming import QualityControl
+from ecohub.quality.units import qc_scale
 from ecohub.store import READING_SCHEMA, ObjectSpec, Store, open_store
 
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
@@ -246,7 +249,7 @@ def test_cli_check_review_and_a_bad_config_that_changes_nothing(tmp_path) -> Non
     assert ok.exit_code == 0, ok.output
     assert "re-checked" in ok.output and default_config().version in ok.output
     with open_store(data_dir=data) as store:
-        before = store.measurements.query("SELECT * FROM qc_flags ORDER BY ALL")
+        before = store.measurements.qc_flags()
     assert before.height > 0
     bad = tmp_path / "qc.toml"
     bad.write_text(BAD_TOML, encoding="utf-8")
@@ -256,7 +259,7 @@ def test_cli_check_review_and_a_bad_config_that_changes_nothing(tmp_path) -> Non
     assert "nothing was applied" in failed.output
     assert "line 4" in failed.output and "gross_range" in failed.output
     with open_store(data_dir=data) as store:
-        assert store.measurements.query("SELECT * FROM qc_flags ORDER BY ALL").equals(before)
+        assert store.measurements.qc_flags().equals(before)
 
     reviewed = runner.invoke(app, [
         "quality", "review", "--mn", "MA", "--factor", "a34004", "--kind", "hour",

@@ -23,7 +23,7 @@ validity       share of readings ``valid`` for statistics under the one validity
                device flag).
 consistency    share of checked readings passing the cross-factor consistency test (e.g.
                PM2.5 ≤ PM10), the duplicate test and the arrival-order test (``qc_tests``
-               stored by :mod:`ecohub.quality.pipeline`); readings not checked yet are left out.
+               stored by :mod:`ecohub.quality.stored`); readings not checked yet are left out.
 =============  =====================================================================================
 
 The combined **score** is the weighted mean of the dimensions present (:data:`WEIGHTS`:
@@ -46,8 +46,7 @@ import polars as pl
 
 from ecohub.quality.config import QCConfig, TimelinessConfig, default_config
 from ecohub.quality.flags import FAIL, SUSPECT
-from ecohub.quality.pipeline import decode_tests
-from ecohub.quality.stored import read_for_statistics
+from ecohub.quality.stored import decode_tests, read_for_statistics
 from ecohub.store import Store
 from ecohub.vocabulary import CHINA_TZ, CHINA_TZ_NAME, FACTORS, OBJECT_TYPES
 

@@ -28,7 +28,7 @@ from ecohub.quality.flags import (
 from ecohub.quality.qartod import flat_line, gross_range, rate_of_change, spike
 
 # The store-facing parts load the store (SQLAlchemy, DuckDB) only when used.
-_LAZY = {"QualityControl": "pipeline", "recheck": "pipeline", "review": "pipeline"}
+_LAZY = {"QualityControl": "streaming", "recheck": "rechecks", "review": "reviews"}
 
 
 def __getattr__(name: str) -> object:

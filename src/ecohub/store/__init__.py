@@ -21,6 +21,7 @@ from ecohub.store.measurements import (
     DuckDBMeasurements,
     MeasurementStore,
     PostgresMeasurements,
+    ReadTimeout,
 )
 from ecohub.store.registry import (
     Device,
@@ -36,9 +37,9 @@ from ecohub.store.settings import StoreSettings, resolve
 
 __all__ = [
     "KINDS", "PACKET_SCHEMA", "QC_FLAG_SCHEMA", "READING_SCHEMA", "Device", "DeviceSpec",
-    "MeasurementStore", "Migration", "MonitoredObject", "ObjectSpec", "Registry", "RejectedCount",
-    "RejectedPacket", "Store", "StoreNotFound", "StoreNotMigrated", "StoreSettings", "migrate",
-    "open_store",
+    "MeasurementStore", "Migration", "MonitoredObject", "ObjectSpec", "ReadTimeout", "Registry",
+    "RejectedCount", "RejectedPacket", "Store", "StoreNotFound", "StoreNotMigrated",
+    "StoreSettings", "migrate", "open_store",
 ]
 
 
@@ -56,9 +57,10 @@ class Store:
             schema.check_operational(self.engine)
             self.registry = Registry(self.engine)
             self.measurements: MeasurementStore = (
-                DuckDBMeasurements(settings.measurement_path)
+                DuckDBMeasurements(settings.measurement_path, settings.read_timeout_s,
+                                   settings.duckdb_threads)
                 if settings.is_embedded
-                else PostgresMeasurements(self.engine)
+                else PostgresMeasurements(self.engine, settings.read_timeout_s)
             )
         except BaseException:
             self.engine.dispose()

@@ -6,29 +6,53 @@ Two backends behind one interface:
   station-hours are scans and group-bys over a few columns, which a column store does an order of
   magnitude faster than SQLite's row store, and DuckDB also reads and writes the open layout of
   the scale path (Parquet partitioned by date, see :meth:`MeasurementStore.export_parquet`).
-* :class:`PostgresMeasurements` (server) — the same table in PostgreSQL.
+* :class:`PostgresMeasurements` (server) — the same tables in PostgreSQL.
 
 A reading's key is (mn, factor, kind, period_start, statistic): a packet sent again is recognised
 and its readings are stored once; nothing stored is ever overwritten.
+
+**Reads are named.** Everything the rest of ecohub reads is a typed method of
+:class:`MeasurementStore` (:meth:`~MeasurementStore.readings`, :meth:`~MeasurementStore.latest`,
+:meth:`~MeasurementStore.kind_summary`, the QC context windows, …) returning the same columns and
+dtypes on both backends; the statements are in :mod:`ecohub.store.queries`, the only SQL in the
+code base.
+
+**One writer, readers on their own connections.** Writes go through one connection behind a
+lock (the gateway's store thread, QC flags, reviews). Reads never take that lock: on DuckDB each
+reading thread has its own cursor on the same database (MVCC: a read sees the data committed
+when it started), on PostgreSQL readers borrow connections from a pool. So a heavy read does
+not hold back the gateway's commits and its 9014 answers. Each read is limited to
+``read_timeout_s`` seconds (:class:`ReadTimeout`): PostgreSQL's ``statement_timeout`` on the
+reader connections, a timer that interrupts the reader's cursor on DuckDB. The limit is on the
+database's work; turning the result into a DataFrame comes after it.
 """
 
 from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
+import duckdb
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as pads
 
+from ecohub.store import queries
+from ecohub.store.queries import READING_KEY, READING_ORDER, Query
 from ecohub.store.schema import check_measurements, connect_measurements
+from ecohub.store.settings import DEFAULT_READ_TIMEOUT_S
+from ecohub.vocabulary import CHINA_TZ_NAME, KINDS
 
-KINDS = {"realtime": "2011", "minute": "2051", "hour": "2061", "day": "2031"}
-"""Data kind → HJ 212-2017 command code (CN) of the upload that carries it."""
+__all__ = [
+    "KINDS", "PACKET_SCHEMA", "QC_FLAG_SCHEMA", "READING_KEY", "READING_ORDER", "READING_SCHEMA",
+    "REVIEWS", "DuckDBMeasurements", "MeasurementStore", "PostgresMeasurements", "ReadTimeout",
+    "ReadingCursor", "conform",
+]
 
 UTC_MICROS = pa.timestamp("us", tz="UTC")
 
@@ -77,28 +101,7 @@ statistics, configuration version). A re-check replaces it; the raw reading neve
 
 REVIEWS = ("accept", "reject")
 
-_QC_READ_COLUMNS = {
-    "qc_flag": pl.Int16, "qc_tests": pl.String, "qc_valid": pl.Boolean, "qc_version": pl.String,
-    "review": pl.String, "reviewer": pl.String, "review_reason": pl.String,
-}
-
-READING_KEY = ("mn", "factor", "kind", "period_start", "statistic")
-_COLUMNS = ", ".join(READING_SCHEMA.names)
-_KEY = ", ".join(READING_KEY)
-_QC_COLUMNS = ", ".join(QC_FLAG_SCHEMA.names)
-# The newest review of each reading wins; older ones stay in qc_reviews as history.
-_LATEST_REVIEW = f"""
-    SELECT {_KEY}, decision AS review, reviewer, review_reason FROM (
-        SELECT {_KEY}, decision, reviewer, reason AS review_reason,
-               row_number() OVER (PARTITION BY {_KEY} ORDER BY reviewed_at DESC, id DESC) AS rn
-        FROM qc_reviews) AS r
-    WHERE rn = 1"""
-_READ_QC = f"""
-    SELECT {', '.join('r.' + c for c in READING_SCHEMA.names)},
-           f.qc_flag, f.qc_tests, f.qc_valid, f.qc_version, v.review, v.reviewer, v.review_reason
-    FROM readings AS r
-    LEFT JOIN qc_flags AS f USING ({_KEY})
-    LEFT JOIN ({_LATEST_REVIEW}) AS v USING ({_KEY})"""
+_WINDOWS_PER_QUERY = 1000  # VALUES rows per QC context statement (6 parameters each)
 
 
 def conform(table: pa.Table, schema: pa.Schema, what: str) -> pa.Table:
@@ -112,9 +115,68 @@ def conform(table: pa.Table, schema: pa.Schema, what: str) -> pa.Table:
         raise ValueError(f"{what}: columns do not match {schema}: {error}") from error
 
 
-class MeasurementStore(ABC):
-    """Append-only store of readings and of the raw packets they came from."""
+class ReadTimeout(RuntimeError):
+    """A read ran longer than the store's read time limit and was stopped."""
 
+    def __init__(self, query: str, limit_s: float) -> None:
+        self.query = query
+        self.limit_s = limit_s
+        super().__init__(
+            f"read {query!r} stopped: it ran longer than the read time limit of {limit_s:g} s "
+            "(StoreSettings.read_timeout_s, environment ECOHUB_READ_TIMEOUT)")
+
+
+class ReadingCursor(NamedTuple):
+    """Where a page of :meth:`MeasurementStore.readings` ended (keyset pagination): the key of
+    its last row, in :data:`READING_ORDER`. Pass it as ``after`` to read the next page."""
+
+    mn: str
+    factor: str
+    kind: str
+    statistic: str
+    period_start: datetime
+
+    @classmethod
+    def after_last(cls, page: pl.DataFrame) -> ReadingCursor | None:
+        """The cursor after the last row of ``page`` (``None`` for an empty page)."""
+        if page.is_empty():
+            return None
+        missing = [c for c in READING_ORDER if c not in page.columns]
+        if missing:
+            raise ValueError(f"reading cursor: the page lacks the key column(s) "
+                             f"{', '.join(missing)}")
+        return cls(*page.select(READING_ORDER).row(-1))
+
+
+def _typed(frame: pl.DataFrame, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
+    """``frame`` with exactly the columns and dtypes of ``schema`` (typed when empty)."""
+    if frame.is_empty():
+        return pl.DataFrame(schema=dict(schema))
+    return frame.select(pl.col(name).cast(dtype) for name, dtype in schema.items())
+
+
+def _aware(moment: datetime, name: str) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError(f"{name} {moment.isoformat()}: a timezone-aware datetime is required")
+    return moment
+
+
+def _check_kind(kind: str | None) -> None:
+    if kind is not None and kind not in KINDS:
+        raise ValueError(f"kind {kind!r}: expected one of {', '.join(KINDS)}")
+
+
+class MeasurementStore(ABC):
+    """Append-only store of readings, the raw packets they came from and their QC results.
+
+    Subclasses provide the writes and one reader primitive (:meth:`_query`, run on a reader
+    connection within the read time limit); the named reads below are shared.
+    """
+
+    read_timeout_s: float
+    """Time limit of one read in seconds (:class:`ReadTimeout`)."""
+
+    # ------------------------------------------------------------------------- writes
     @abstractmethod
     def write(self, readings: pa.Table, packets: pa.Table | None = None, *,
               journal: tuple[str, int] | None = None) -> int:
@@ -128,71 +190,6 @@ class MeasurementStore(ABC):
     @abstractmethod
     def journal_position(self, journal_id: str) -> int:
         """The last record of journal ``journal_id`` applied to this store (0: none)."""
-
-    @abstractmethod
-    def count(self) -> int: ...
-
-    @abstractmethod
-    def query(self, sql: str, params: Sequence[object] = ()) -> pl.DataFrame:
-        """Run a read-only SQL query over ``readings`` / ``packets`` (``?`` placeholders)."""
-
-    @abstractmethod
-    def close(self) -> None: ...
-
-    def read(
-        self,
-        kind: str | None = None,
-        start: datetime | None = None,
-        end: datetime | None = None,
-        object_ids: Sequence[int] | None = None,
-        factors: Sequence[str] | None = None,
-        statistic: str | None = None,
-        with_qc: bool = False,
-    ) -> pl.DataFrame:
-        """Readings filtered by kind, period_start in [start, end), objects, factors, statistic.
-
-        ``with_qc`` adds the stored QC result (``qc_flag``, ``qc_tests``, ``qc_valid``,
-        ``qc_version``; null where not checked yet) and the latest operator review (``review``
-        'accept' / 'reject', ``reviewer``, ``review_reason``).
-        """
-        where, params = [], []
-        if kind is not None:
-            if kind not in KINDS:
-                raise ValueError(f"kind {kind!r}: expected one of {', '.join(KINDS)}")
-            where.append("kind = ?")
-            params.append(kind)
-        if start is not None:
-            where.append("period_start >= ?")
-            params.append(_aware(start, "start"))
-        if end is not None:
-            where.append("period_start < ?")
-            params.append(_aware(end, "end"))
-        if statistic is not None:
-            where.append("statistic = ?")
-            params.append(statistic)
-        for column, values in (("object_id", object_ids), ("factor", factors)):
-            if values is not None:
-                values = list(values)
-                if not values:
-                    return pl.from_arrow(READING_SCHEMA.empty_table())
-                where.append(f"{column} IN ({', '.join('?' * len(values))})")
-                params.extend(values)
-        if with_qc:
-            where = [f"r.{clause}" for clause in where]
-            sql = _READ_QC
-        else:
-            sql = f"SELECT {_COLUMNS} FROM readings AS r"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY r.mn, r.factor, r.kind, r.statistic, r.period_start"
-        frame = self.query(sql, params)
-        if frame.is_empty():
-            frame = pl.from_arrow(READING_SCHEMA.empty_table())
-            if with_qc:
-                frame = frame.with_columns(
-                    pl.lit(None, dtype).alias(name) for name, dtype in _QC_READ_COLUMNS.items()
-                )
-        return frame
 
     @abstractmethod
     def write_flags(self, flags: pa.Table) -> int:
@@ -215,12 +212,7 @@ class MeasurementStore(ABC):
         missing = [k for k in READING_KEY if k not in key]
         if missing:
             raise ValueError(f"review: reading key lacks {', '.join(missing)}")
-        found = self.query(
-            "SELECT count(*) AS n FROM readings WHERE "
-            + " AND ".join(f"{k} = ?" for k in READING_KEY),
-            [key[k] for k in READING_KEY],
-        )["n"][0]
-        if not found:
+        if not self.reading_exists(key):
             raise ValueError(f"review: no stored reading with key {key}")
         self._insert_review([key[k] for k in READING_KEY], decision, reviewer, reason,
                             _aware(reviewed_at, "reviewed_at"))
@@ -229,57 +221,313 @@ class MeasurementStore(ABC):
     def _insert_review(self, key: list, decision: str, reviewer: str, reason: str,
                        reviewed_at: datetime) -> None: ...
 
-    def export_parquet(self, directory: str | Path, kind: str | None = None) -> int:
-        """Write readings as Parquet partitioned by kind and UTC date (``kind=…/date=…/``), the
-        open layout that DuckDB, Spark or Trino read directly. Returns the rows written."""
-        frame = self.read(kind=kind).with_columns(
-            pl.col("period_start").dt.date().cast(pl.String).alias("date")
-        )
-        pads.write_dataset(
-            frame.to_arrow(), str(directory), format="parquet",
-            partitioning=pads.partitioning(
-                pa.schema([("kind", pa.string()), ("date", pa.string())]), flavor="hive"
-            ),
-            existing_data_behavior="overwrite_or_ignore",
-        )
-        return frame.height
+    @abstractmethod
+    def close(self) -> None: ...
+
+    # ------------------------------------------------------------------------- reads
+    @abstractmethod
+    def _query(self, query: Query, params: Sequence[object] = ()) -> pl.DataFrame:
+        """Run a named read on this thread's reader connection, within the time limit; the
+        result has the columns and dtypes of ``query.schema``."""
+
+    def readings(
+        self,
+        kind: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        object_ids: Sequence[int] | None = None,
+        factors: Sequence[str] | None = None,
+        statistic: str | None = None,
+        with_qc: bool = False,
+        *,
+        columns: Sequence[str] | None = None,
+        after: ReadingCursor | None = None,
+        limit: int | None = None,
+    ) -> pl.DataFrame:
+        """Readings filtered by kind, period_start in [start, end), objects, factors, statistic,
+        ordered by series and time (:data:`READING_ORDER`).
+
+        Parameters
+        ----------
+        with_qc : bool
+            Add the stored QC result (``qc_flag``, ``qc_tests``, ``qc_valid``, ``qc_version``;
+            null where not checked yet) and the latest operator review (``review`` 'accept' /
+            'reject', ``reviewer``, ``review_reason``).
+        columns : sequence of str, optional
+            Only these columns (of :data:`READING_SCHEMA`, and of the QC columns with
+            ``with_qc``), in this order.
+        after, limit : optional
+            Keyset pagination: only readings after the cursor
+            (:meth:`ReadingCursor.after_last` of the previous page), at most ``limit`` of them
+            (:meth:`reading_pages` does the loop).
+        """
+        _check_kind(kind)
+        schema = {**queries.READING_COLUMNS, **(queries.QC_COLUMNS if with_qc else {})}
+        columns = list(schema) if columns is None else list(columns)
+        unknown = [c for c in columns if c not in schema]
+        if unknown:
+            raise ValueError(f"readings: unknown column(s) {', '.join(unknown)}; expected some "
+                             f"of {', '.join(schema)}")
+        if limit is not None and limit < 1:
+            raise ValueError(f"readings: limit {limit} must be at least 1")
+        if (object_ids is not None and not list(object_ids)) or \
+                (factors is not None and not list(factors)):
+            return pl.DataFrame(schema={c: schema[c] for c in columns})
+        where, params = queries.reading_filters(
+            kind, None if start is None else _aware(start, "start"),
+            None if end is None else _aware(end, "end"), statistic,
+            None if object_ids is None else list(object_ids),
+            None if factors is None else list(factors))
+        if after is not None:
+            params.extend(after)
+        if limit is not None:
+            params.append(limit)
+        query = queries.readings(columns, with_qc, where, after is not None, limit is not None)
+        return self._query(query, params)
+
+    read = readings  # the name of the first callers (ingest and end-to-end tests)
+
+    def reading_pages(
+        self,
+        kind: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        object_ids: Sequence[int] | None = None,
+        factors: Sequence[str] | None = None,
+        statistic: str | None = None,
+        with_qc: bool = False,
+        *,
+        page_rows: int = 100_000,
+    ) -> Iterator[pl.DataFrame]:
+        """:meth:`readings` in keyset pages of at most ``page_rows`` (memory bounded by a page;
+        each page is one read within the time limit)."""
+        after = None
+        while True:
+            page = self.readings(kind, start, end, object_ids, factors, statistic, with_qc,
+                                 after=after, limit=page_rows)
+            if page.height:
+                yield page
+            if page.height < page_rows:
+                return
+            after = ReadingCursor.after_last(page)
+
+    def latest(
+        self,
+        kind: str | None = None,
+        object_ids: Sequence[int] | None = None,
+        factors: Sequence[str] | None = None,
+        statistic: str | None = None,
+        before: datetime | None = None,
+    ) -> pl.DataFrame:
+        """The latest reading (by period) per object, factor, kind and statistic, among those
+        matching the filters (``before``: period_start before this instant).
+
+        Columns: object_id, mn, factor, kind, statistic, period_start, period_s, value,
+        device_flag, received_at; ordered by object, factor, kind, statistic.
+        """
+        _check_kind(kind)
+        query = queries.latest([])
+        if (object_ids is not None and not list(object_ids)) or \
+                (factors is not None and not list(factors)):
+            return pl.DataFrame(schema=query.schema)
+        where, params = queries.reading_filters(
+            kind, None, None if before is None else _aware(before, "before"), statistic,
+            None if object_ids is None else list(object_ids),
+            None if factors is None else list(factors))
+        return self._query(queries.latest(where), params)
+
+    def count(self) -> int:
+        """Number of stored readings."""
+        return int(self._query(queries.COUNT)["n"][0])
+
+    def reading_exists(self, key: Mapping[str, object]) -> bool:
+        """Whether a reading with this key (mn, factor, kind, period_start, statistic) is
+        stored."""
+        return bool(self._query(queries.READING_EXISTS, [key[k] for k in READING_KEY])["n"][0])
+
+    def kind_summary(self) -> pl.DataFrame:
+        """Per data kind: ``readings`` stored, ``first`` and ``last`` period start."""
+        return self._query(queries.KIND_SUMMARY)
+
+    def counts_by_object_and_kind(self) -> pl.DataFrame:
+        """Readings stored per (object_id, kind)."""
+        return self._query(queries.COUNTS_BY_OBJECT_AND_KIND)
+
+    def qc_flag_counts(self) -> pl.DataFrame:
+        """Checked readings per (object_id, aggregate ``qc_flag``)."""
+        return self._query(queries.QC_FLAG_COUNTS)
+
+    def qc_flags(self) -> pl.DataFrame:
+        """Every stored QC result (:data:`QC_FLAG_SCHEMA`), in key order."""
+        return self._query(queries.QC_FLAGS)
+
+    def packets(self, packet_ids: Sequence[str] | None = None) -> pl.DataFrame:
+        """Stored raw packets (:data:`PACKET_SCHEMA`; only ``packet_ids`` if given), in order of
+        reception."""
+        if packet_ids is not None and not list(packet_ids):
+            return pl.DataFrame(schema=queries.PACKET_COLUMNS)
+        ids = None if packet_ids is None else list(packet_ids)
+        return self._query(queries.packets(None if ids is None else len(ids)), ids or [])
+
+    def packet_count(self) -> int:
+        """Number of stored raw packets."""
+        return int(self._query(queries.PACKET_COUNT)["n"][0])
+
+    def chunk_summary(self, lo: datetime, hi: datetime,
+                      object_ids: Sequence[int] | None = None) -> pl.DataFrame:
+        """Per (mn, kind) of the readings with period_start in [lo, hi) (of ``object_ids``
+        only, if given): ``object_id``, ``first`` period start, latest reception ``seen``."""
+        ids = None if object_ids is None else list(object_ids)
+        return self._query(queries.chunk_summary(None if ids is None else len(ids)),
+                           [_aware(lo, "lo"), _aware(hi, "hi"), *(ids or [])])
+
+    def qc_context_near(self, windows: pl.DataFrame, checked_only: bool) -> pl.DataFrame:
+        """The readings around the readings being checked (:mod:`ecohub.quality.context`).
+
+        ``windows`` has one row per (mn, kind): ``floor``, ``until``, ``ahead``, ``seen``
+        (aware datetimes; ``until``/``ahead``/``seen`` null in streaming). Returns the readings
+        of each (mn, kind) from ``floor`` on, and, where ``until`` is set, only those before
+        ``ahead`` or received before ``seen``; column ``checked`` says whether the reading has
+        stored flags (always true unless ``checked_only``).
+        """
+        return self._windowed(windows, ("mn", "kind", "floor", "until", "ahead", "seen"),
+                              queries.qc_context_near, checked_only)
+
+    def qc_context_far(self, windows: pl.DataFrame, checked_only: bool) -> pl.DataFrame:
+        """Neighbours across gaps (:mod:`ecohub.quality.context`).
+
+        ``windows`` has one row per (mn, kind): ``lo``, ``floor``, ``ahead``, ``hi``. Returns
+        per series the last two readings and the last finite reading in [lo, floor) — among
+        checked readings only with ``checked_only`` — and the first reading in [ahead, hi)
+        where ``ahead`` is set.
+        """
+        return self._windowed(windows, ("mn", "kind", "lo", "floor", "ahead", "hi"),
+                              queries.qc_context_far, checked_only)
+
+    def _windowed(self, windows: pl.DataFrame, columns: Sequence[str],
+                  statement: Callable[[int, bool], Query], checked_only: bool) -> pl.DataFrame:
+        rows = windows.select(columns).rows()
+        parts = []
+        for i in range(0, len(rows), _WINDOWS_PER_QUERY):
+            chunk = rows[i:i + _WINDOWS_PER_QUERY]
+            parts.append(self._query(statement(len(chunk), checked_only),
+                                     [v for row in chunk for v in row]))
+        if not parts:
+            return pl.DataFrame(schema=statement(1, checked_only).schema)
+        return pl.concat(parts)
+
+    # ------------------------------------------------------------------------- export
+    def export_parquet(self, directory: str | Path, object_codes: Mapping[int, str],
+                       kind: str | None = None, *, page_rows: int = 200_000) -> int:
+        """Write readings as Parquet partitioned by kind and China date (``kind=…/date=…/``,
+        the date of ``period_start`` in China Standard Time), the open layout that DuckDB,
+        Spark or Trino read directly. Returns the rows written.
+
+        Each reading is written once with its object's code (``object_codes``: object id →
+        code, from the registry), its QC result (``qc_flag``, ``qc_valid``) and its latest
+        review. This generic path streams keyset pages of ``page_rows`` (memory bounded by a
+        page, one file per page and partition); the embedded backend uses DuckDB's partitioned
+        COPY instead.
+        """
+        _check_kind(kind)
+        codes = pl.DataFrame({"object_id": list(object_codes),
+                              "object_code": list(object_codes.values())},
+                             schema={"object_id": pl.Int64, "object_code": pl.String})
+        partitioning = pads.partitioning(
+            pa.schema([("kind", pa.string()), ("date", pa.string())]), flavor="hive")
+        written = 0
+        for number, page in enumerate(self.reading_pages(kind=kind, with_qc=True,
+                                                         page_rows=page_rows)):
+            frame = page.join(codes, on="object_id", how="left").with_columns(
+                date=pl.col("period_start").dt.convert_time_zone(CHINA_TZ_NAME)
+                .dt.strftime("%Y-%m-%d"))
+            pads.write_dataset(
+                frame.select(queries.EXPORT_COLUMNS).to_arrow(), str(directory),
+                format="parquet", partitioning=partitioning,
+                basename_template=f"page-{number}-{{i}}.parquet",
+                existing_data_behavior="overwrite_or_ignore")
+            written += frame.height
+        return written
 
 
-def _aware(moment: datetime, name: str) -> datetime:
-    if moment.tzinfo is None:
-        raise ValueError(f"{name} {moment.isoformat()}: a timezone-aware datetime is required")
-    return moment
+class _Deadline:
+    """Calls ``interrupt`` once ``limit_s`` seconds have passed, unless the block ended first."""
 
+    def __init__(self, interrupt: Callable[[], object], limit_s: float) -> None:
+        self._interrupt = interrupt
+        self._lock = threading.Lock()
+        self._done = False
+        self.fired = False
+        self._timer = threading.Timer(limit_s, self._fire)
+        self._timer.daemon = True
 
-# The reading key is enforced by the (single) writer rather than by a primary-key index: an ART
-# index over five columns costs more than the rest of the commit (measured 140 k rows/s with the
-# key index against 290 k rows/s this way, flat as the table grows), while readings arrive
-# nearly in time order, so the period range of a batch prunes the existing rows to compare with
-# to a few row groups (zone maps on period_start).
-_DUCKDB_INSERT_NEW = f"""
-    INSERT INTO readings
-    SELECT {_COLUMNS} FROM batch AS b
-    WHERE NOT EXISTS (
-        SELECT 1 FROM readings AS r
-        WHERE r.period_start BETWEEN ? AND ?
-          AND r.mn = b.mn AND r.factor = b.factor AND r.kind = b.kind
-          AND r.period_start = b.period_start AND r.statistic = b.statistic)
-    QUALIFY row_number() OVER (PARTITION BY {_KEY} ORDER BY _arrival) = 1"""
+    def _fire(self) -> None:
+        with self._lock:  # never interrupt the connection's next statement
+            if not self._done:
+                self.fired = True
+                self._interrupt()
+
+    def __enter__(self) -> _Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._done = True
+        self._timer.cancel()
 
 
 class DuckDBMeasurements(MeasurementStore):
-    """Embedded columnar backend (one DuckDB file, one writing process)."""
+    """Embedded columnar backend (one DuckDB file, one writing process).
 
-    def __init__(self, path: Path) -> None:
+    ``threads`` bounds DuckDB's worker threads (default: DuckDB's, every core).
+    """
+
+    def __init__(self, path: Path, read_timeout_s: float = DEFAULT_READ_TIMEOUT_S,
+                 threads: int | None = None) -> None:
         """Open the store at ``path``, which :func:`ecohub.store.migrate` created."""
         self.path = path
-        self._lock = threading.Lock()
+        self.read_timeout_s = read_timeout_s
+        self._lock = threading.Lock()  # the writer connection
         self._con = connect_measurements(path)
         try:
             check_measurements(self._con, path)
+            if threads is not None:  # for the whole database (no per-connection pool)
+                self._con.execute(queries.DUCKDB_THREADS, [threads])
         except BaseException:
             self._con.close()
             raise
+        self._local = threading.local()
+        self._readers: list[duckdb.DuckDBPyConnection] = []
+        self._closed = False
+
+    def _reader(self) -> duckdb.DuckDBPyConnection:
+        """This thread's reader cursor (its own connection to the database, MVCC)."""
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is None:
+            with self._lock:
+                if self._closed:
+                    raise RuntimeError(f"measurement store {self.path} is closed")
+                cursor = self._con.cursor()
+                self._readers.append(cursor)
+            cursor.execute(queries.DUCKDB_SETUP)
+            self._local.cursor = cursor
+        return cursor
+
+    def _query(self, query: Query, params: Sequence[object] = ()) -> pl.DataFrame:
+        cursor = self._reader()
+        with _Deadline(cursor.interrupt, self.read_timeout_s) as deadline:
+            try:
+                table = cursor.sql(query.sql, params=list(params)).to_arrow_table()
+            except duckdb.InterruptException as error:
+                if deadline.fired:
+                    raise ReadTimeout(query.name, self.read_timeout_s) from error
+                raise
+        if deadline.fired:  # the limit passed while DuckDB was still binding: no interrupt
+            raise ReadTimeout(query.name, self.read_timeout_s)
+        frame = pl.from_arrow(table)
+        assert isinstance(frame, pl.DataFrame)
+        return _typed(frame, query.schema)
 
     def write(self, readings: pa.Table, packets: pa.Table | None = None, *,
               journal: tuple[str, int] | None = None) -> int:
@@ -293,14 +541,13 @@ class DuckDBMeasurements(MeasurementStore):
         with self._lock:
             self._con.execute("BEGIN")
             try:
-                inserted = self._con.execute(_DUCKDB_INSERT_NEW, [low, high]).fetchall()[0][0]
+                inserted = self._con.execute(queries.DUCKDB_INSERT_NEW, [low, high]
+                                             ).fetchall()[0][0]
                 if packets is not None and packets.num_rows:
                     packet_batch = conform(packets, PACKET_SCHEMA, "packets")  # noqa: F841
-                    self._con.execute("INSERT INTO packets SELECT * FROM packet_batch")
+                    self._con.execute(queries.DUCKDB_INSERT_PACKETS)
                 if journal is not None:
-                    self._con.execute(
-                        "INSERT OR REPLACE INTO journal_applied VALUES (?, 'measurements', ?)",
-                        list(journal))
+                    self._con.execute(queries.DUCKDB_JOURNAL_APPLIED, list(journal))
                 self._con.execute("COMMIT")
             except BaseException:
                 self._con.execute("ROLLBACK")
@@ -309,45 +556,80 @@ class DuckDBMeasurements(MeasurementStore):
 
     def journal_position(self, journal_id: str) -> int:
         with self._lock:
-            row = self._con.execute(
-                "SELECT seq FROM journal_applied WHERE journal_id = ? AND target = 'measurements'",
-                [journal_id]).fetchone()
+            row = self._con.execute(queries.JOURNAL_POSITION, [journal_id]).fetchone()
         return 0 if row is None else int(row[0])
 
     def write_flags(self, flags: pa.Table) -> int:
         batch = conform(flags, QC_FLAG_SCHEMA, "QC flags")  # noqa: F841 - read by DuckDB
         with self._lock:
-            self._con.execute(f"INSERT OR REPLACE INTO qc_flags SELECT {_QC_COLUMNS} FROM batch")
+            self._con.execute(queries.DUCKDB_UPSERT_FLAGS)
         return flags.num_rows
 
     def _insert_review(self, key, decision, reviewer, reason, reviewed_at) -> None:
         with self._lock:
-            self._con.execute(
-                f"INSERT INTO qc_reviews ({_KEY}, decision, reviewer, reason, reviewed_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [*key, decision, reviewer, reason, reviewed_at],
-            )
+            self._con.execute(queries.INSERT_REVIEW,
+                              [*key, decision, reviewer, reason, reviewed_at])
 
-    def count(self) -> int:
-        with self._lock:
-            return int(self._con.sql("SELECT count(*) FROM readings").fetchall()[0][0])
-
-    def query(self, sql: str, params: Sequence[object] = ()) -> pl.DataFrame:
-        with self._lock:
-            return pl.from_arrow(self._con.sql(sql, params=list(params)).to_arrow_table())
+    def export_parquet(self, directory: str | Path, object_codes: Mapping[int, str],
+                       kind: str | None = None, *, page_rows: int = 200_000) -> int:
+        """See :meth:`MeasurementStore.export_parquet`; here one partitioned ``COPY``: DuckDB
+        streams the readings to the files (no time limit: an export is a bulk job)."""
+        _check_kind(kind)
+        objects = pa.table({  # noqa: F841 - read by DuckDB as export_objects
+            "object_id": pa.array(list(object_codes), pa.int64()),
+            "object_code": pa.array(list(object_codes.values()), pa.string())})
+        cursor = self._reader()
+        cursor.register("export_objects", objects)
+        try:
+            row = cursor.execute(queries.duckdb_export(str(directory), kind)).fetchone()
+        finally:
+            cursor.unregister("export_objects")
+        return 0 if row is None else int(row[0])
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
+            for cursor in self._readers:
+                cursor.close()
+            self._readers.clear()
+            self._local = threading.local()
             self._con.close()
 
 
 class PostgresMeasurements(MeasurementStore):
-    """Server backend: the ``readings`` and ``packets`` tables created by the Alembic migration."""
+    """Server backend: the tables created by the Alembic migrations.
 
-    def __init__(self, engine) -> None:  # sqlalchemy.Engine
+    The writer is one connection of the SQLAlchemy engine; readers borrow connections from a
+    pool (:mod:`psycopg_pool`, at most ``readers`` open), each with ``statement_timeout`` set to
+    the read time limit.
+    """
+
+    def __init__(self, engine, read_timeout_s: float = DEFAULT_READ_TIMEOUT_S,
+                 readers: int = 4) -> None:  # engine: sqlalchemy.Engine
+        import psycopg
+        from psycopg_pool import ConnectionPool
+
+        self.read_timeout_s = read_timeout_s
+        self._canceled = psycopg.errors.QueryCanceled
         self._raw = engine.raw_connection()
         self._con = self._raw.driver_connection  # psycopg.Connection
         self._lock = threading.Lock()
+        conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._readers = ConnectionPool(
+            conninfo, min_size=1, max_size=readers, open=True, name="ecohub-readers",
+            kwargs={"autocommit": True}, configure=self._configure_reader)
+
+    def _configure_reader(self, connection) -> None:
+        limit_ms = max(1, round(self.read_timeout_s * 1000))
+        connection.execute(queries.POSTGRES_READER_SETUP, [str(limit_ms)])
+
+    def _query(self, query: Query, params: Sequence[object] = ()) -> pl.DataFrame:
+        try:
+            with self._readers.connection() as connection:
+                rows = connection.execute(query.sql.replace("?", "%s"), list(params)).fetchall()
+        except self._canceled as error:
+            raise ReadTimeout(query.name, self.read_timeout_s) from error
+        return pl.DataFrame(rows, schema=query.schema, orient="row")
 
     def write(self, readings: pa.Table, packets: pa.Table | None = None, *,
               journal: tuple[str, int] | None = None) -> int:
@@ -362,55 +644,22 @@ class PostgresMeasurements(MeasurementStore):
             columns["packet_id"].to_pylist(),
         ]
         with self._lock, self._con.transaction(), self._con.cursor() as cursor:
-            cursor.execute(
-                f"""
-                INSERT INTO readings ({_COLUMNS})
-                SELECT mn, object_id, factor, kind,
-                       timestamptz 'epoch' + period_us * interval '1 microsecond', period_s,
-                       statistic, value, device_flag,
-                       timestamptz 'epoch' + received_us * interval '1 microsecond', packet_id
-                FROM unnest(%s::text[], %s::bigint[], %s::text[], %s::text[], %s::bigint[],
-                            %s::int[], %s::text[], %s::float8[], %s::text[], %s::bigint[],
-                            %s::text[])
-                     AS b(mn, object_id, factor, kind, period_us, period_s, statistic, value,
-                          device_flag, received_us, packet_id)
-                ON CONFLICT DO NOTHING
-                """,
-                arrays,
-            )
+            cursor.execute(queries.POSTGRES_INSERT_READINGS, arrays)
             inserted = cursor.rowcount
             if packets is not None and packets.num_rows:
                 p = conform(packets, PACKET_SCHEMA, "packets")
-                cursor.execute(
-                    """
-                    INSERT INTO packets (packet_id, mn, cn, received_at, raw)
-                    SELECT packet_id, mn, cn,
-                           timestamptz 'epoch' + received_us * interval '1 microsecond', raw
-                    FROM unnest(%s::text[], %s::text[], %s::text[], %s::bigint[], %s::text[])
-                         AS b(packet_id, mn, cn, received_us, raw)
-                    """,
-                    [
-                        p.column("packet_id").to_pylist(), p.column("mn").to_pylist(),
-                        p.column("cn").to_pylist(), _epoch_micros(p.column("received_at")),
-                        p.column("raw").to_pylist(),
-                    ],
-                )
+                cursor.execute(queries.POSTGRES_INSERT_PACKETS, [
+                    p.column("packet_id").to_pylist(), p.column("mn").to_pylist(),
+                    p.column("cn").to_pylist(), _epoch_micros(p.column("received_at")),
+                    p.column("raw").to_pylist(),
+                ])
             if journal is not None:
-                cursor.execute(
-                    """
-                    INSERT INTO journal_applied (journal_id, target, seq)
-                    VALUES (%s, 'measurements', %s)
-                    ON CONFLICT (journal_id, target) DO UPDATE SET seq = excluded.seq
-                    """,
-                    list(journal),
-                )
+                cursor.execute(queries.POSTGRES_JOURNAL_APPLIED, list(journal))
         return int(inserted)
 
     def journal_position(self, journal_id: str) -> int:
         with self._lock, self._con.transaction(), self._con.cursor() as cursor:
-            cursor.execute(
-                "SELECT seq FROM journal_applied WHERE journal_id = %s AND target = 'measurements'",
-                [journal_id])
+            cursor.execute(queries.JOURNAL_POSITION.replace("?", "%s"), [journal_id])
             row = cursor.fetchone()
         return 0 if row is None else int(row[0])
 
@@ -424,48 +673,16 @@ class PostgresMeasurements(MeasurementStore):
             c["qc_version"].to_pylist(), _epoch_micros(c["checked_at"]),
         ]
         with self._lock, self._con.transaction(), self._con.cursor() as cursor:
-            cursor.execute(
-                f"""
-                INSERT INTO qc_flags ({_QC_COLUMNS})
-                SELECT mn, factor, kind, timestamptz 'epoch' + period_us * interval '1 microsecond',
-                       statistic, qc_flag, qc_tests, qc_valid, qc_version,
-                       timestamptz 'epoch' + checked_us * interval '1 microsecond'
-                FROM unnest(%s::text[], %s::text[], %s::text[], %s::bigint[], %s::text[],
-                            %s::smallint[], %s::text[], %s::bool[], %s::text[], %s::bigint[])
-                     AS b(mn, factor, kind, period_us, statistic, qc_flag, qc_tests, qc_valid,
-                          qc_version, checked_us)
-                ON CONFLICT ({_KEY}) DO UPDATE SET qc_flag = excluded.qc_flag,
-                    qc_tests = excluded.qc_tests, qc_valid = excluded.qc_valid,
-                    qc_version = excluded.qc_version, checked_at = excluded.checked_at
-                """,
-                arrays,
-            )
+            cursor.execute(queries.POSTGRES_UPSERT_FLAGS, arrays)
         return flags.num_rows
 
     def _insert_review(self, key, decision, reviewer, reason, reviewed_at) -> None:
         with self._lock, self._con.transaction():
-            self._con.execute(
-                f"INSERT INTO qc_reviews ({_KEY}, decision, reviewer, reason, reviewed_at) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                [*key, decision, reviewer, reason, reviewed_at],
-            )
-
-    def count(self) -> int:
-        return int(self.query("SELECT count(*) AS n FROM readings")["n"][0])
-
-    def query(self, sql: str, params: Sequence[object] = ()) -> pl.DataFrame:
-        with self._lock, self._con.transaction(), self._con.cursor() as cursor:
-            cursor.execute(sql.replace("?", "%s"), list(params))
-            names = [d.name for d in cursor.description]
-            rows = cursor.fetchall()
-        if not rows:
-            return pl.DataFrame(schema=names)
-        frame = pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
-        timestamps = [c for c in frame.columns
-                      if c in ("period_start", "received_at", "checked_at", "reviewed_at")]
-        return frame.with_columns(pl.col(timestamps).dt.convert_time_zone("UTC"))
+            self._con.execute(queries.INSERT_REVIEW.replace("?", "%s"),
+                              [*key, decision, reviewer, reason, reviewed_at])
 
     def close(self) -> None:
+        self._readers.close()
         with self._lock:
             self._raw.close()
 

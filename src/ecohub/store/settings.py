@@ -3,7 +3,12 @@
 Embedded default (no server to install): the operational database is SQLite and the measurement
 store is DuckDB, both files in one data directory. Server deployment: a single PostgreSQL URL
 holds both. The URL comes from the argument, else ``ECOHUB_DATABASE_URL``, else the embedded
-default in ``ECOHUB_DATA_DIR`` (``./ecohub-data``).
+default in ``ECOHUB_DATA_DIR`` (``./ecohub-data``). One read of the measurement store may take
+at most ``ECOHUB_READ_TIMEOUT`` seconds (default 30; like datasette's ``sql_time_limit_ms``), so
+one heavy request cannot starve the rest. The embedded store's DuckDB works on
+``ECOHUB_DUCKDB_THREADS`` threads, by default every core but one: the core left is the serving
+process's event loop and journal (the gateway's 9014 answers), which a heavy read would
+otherwise take.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_DATA_DIR = "ecohub-data"
+DEFAULT_READ_TIMEOUT_S = 30.0
+DEFAULT_DUCKDB_THREADS = max(1, (os.cpu_count() or 1) - 1)
 
 
 @dataclass(frozen=True)
@@ -27,6 +34,11 @@ class StoreSettings:
     """DuckDB file for the embedded backend; ``None`` for PostgreSQL."""
     data_dir: Path
     """This deployment's local files: the embedded databases, the gateway's journal."""
+    read_timeout_s: float = DEFAULT_READ_TIMEOUT_S
+    """Time limit of one read of the measurement store, in seconds
+    (:class:`ecohub.store.measurements.ReadTimeout` past it)."""
+    duckdb_threads: int = DEFAULT_DUCKDB_THREADS
+    """Threads of the embedded store's DuckDB (reads and writes together)."""
 
     @property
     def is_embedded(self) -> bool:
@@ -48,25 +60,51 @@ def resolve(
     """
     url = url or os.environ.get("ECOHUB_DATABASE_URL") or None
     root = Path(data_dir or os.environ.get("ECOHUB_DATA_DIR") or DEFAULT_DATA_DIR).resolve()
+    timeout = _read_timeout(os.environ.get("ECOHUB_READ_TIMEOUT"))
+    threads = _duckdb_threads(os.environ.get("ECOHUB_DUCKDB_THREADS"))
     if url is None:
         return StoreSettings(
             database_url=f"sqlite:///{root / 'ecohub.db'}",
             measurement_backend="duckdb",
             measurement_path=root / "measurements.duckdb",
             data_dir=root,
+            read_timeout_s=timeout,
+            duckdb_threads=threads,
         )
     scheme = url.split(":", 1)[0]
     if scheme in ("postgresql", "postgresql+psycopg", "postgres"):
         if scheme != "postgresql+psycopg":
             url = "postgresql+psycopg" + url[len(scheme):]
-        return StoreSettings(url, "postgresql", None, root)
+        return StoreSettings(url, "postgresql", None, root, timeout)
     if scheme == "sqlite":
         path = Path(url.removeprefix("sqlite:///")).resolve()
-        return StoreSettings(url, "duckdb", path.with_name("measurements.duckdb"), path.parent)
+        return StoreSettings(url, "duckdb", path.with_name("measurements.duckdb"), path.parent,
+                             timeout, threads)
     raise ValueError(
         f"database URL: scheme {scheme!r} is not supported; expected "
         "'postgresql+psycopg://user@host:port/db' (server) or 'sqlite:///path/ecohub.db' (embedded)"
     )
+
+
+def _read_timeout(text: str | None) -> float:
+    if not text:
+        return DEFAULT_READ_TIMEOUT_S
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = float("nan")
+    if not seconds > 0:
+        raise ValueError(f"ECOHUB_READ_TIMEOUT {text!r}: expected a positive number of seconds")
+    return seconds
+
+
+def _duckdb_threads(text: str | None) -> int:
+    if not text:
+        return DEFAULT_DUCKDB_THREADS
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"ECOHUB_DUCKDB_THREADS {text!r}: expected a whole number of threads, "
+                         "at least 1")
+    return int(text)
 
 
 def _hide_password(url: str) -> str:
