@@ -62,8 +62,10 @@ class PasswordWorkers:
         await asyncio.gather(*(helper.start() for helper in self._helpers))
 
     def check(self, password_hash: str, password: str) -> asyncio.Future[bool]:
-        """Whether ``password`` matches ``password_hash``, from the helper with least to do
-        (one that is restarting queues the request)."""
+        """Whether ``password`` matches ``password_hash``, from the helper with least to do.
+
+        A helper that is restarting queues the request.
+        """
         return min(self._helpers, key=_Helper.load).submit(password_hash, password)
 
     async def close(self) -> None:
@@ -149,8 +151,10 @@ class _Helper:
 
 
 def _serve_checks() -> None:
-    """The helper process: one JSON request ``[id, hash, password]`` per line in, ``id 0|1``
-    per line out, until stdin closes."""
+    """The helper process: answer password checks from stdin until it closes.
+
+    One JSON request ``[id, hash, password]`` per line in, ``id 0|1`` per line out.
+    """
     # Ctrl-C in a terminal reaches the whole process group: the gateway decides when to stop
     # (it closes stdin), and a helper that died first would fail the checks still running.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -1,5 +1,7 @@
-"""What the assessments over stored data share: the period asked for, the objects assessed, the
-valid readings, and the time labels of national publications.
+"""What the assessments over stored data share.
+
+The period asked for, the objects assessed, the valid readings, and the time labels of national
+publications.
 
 Time convention (docs/reference/standards.md §2.3; GB/T 34302-2017 quoting HJ 663-2013
 Table A.1): readings are stored by their UTC period start; publications show China Standard
@@ -40,8 +42,10 @@ class Period:
 
 
 def resolve_period(start: dt.date | dt.datetime, end: dt.date | dt.datetime) -> Period:
-    """The interval asked for: a ``date`` is a whole CST natural day (``end`` inclusive), a
-    ``datetime`` must be timezone-aware and ``end`` is exclusive.
+    """The interval asked for, as dates (whole CST natural days) or aware datetimes.
+
+    A ``date`` is a whole CST natural day (``end`` inclusive); a ``datetime`` must be
+    timezone-aware and ``end`` is exclusive.
 
     ``resolve_period(date(2026, 3, 1), date(2026, 3, 31))`` is March 2026 in China: period
     starts from 2026-03-01 00:00 CST up to, not including, 2026-04-01 00:00 CST.
@@ -71,8 +75,10 @@ def resolve_period(start: dt.date | dt.datetime, end: dt.date | dt.datetime) -> 
 def objects_frame(
     store: Store, object_type: str, city: str | None, attributes: Mapping[str, pl.DataType]
 ) -> pl.DataFrame:
-    """Registered objects of one type as a frame: ``object_id, code, name, object_type, city,
-    city_code`` and the requested ``attributes`` (null where an object lacks one).
+    """Registered objects of one type as a frame, with the requested ``attributes``.
+
+    Columns ``object_id, code, name, object_type, city, city_code`` and the requested
+    ``attributes`` (null where an object lacks one).
 
     ``city`` selects by city name or city code; an unknown city is an error that lists the
     cities that have such objects.
@@ -122,8 +128,10 @@ def valid_readings(
     kind: str = "hour",
     statistic: str = "Avg",
 ) -> pl.DataFrame:
-    """Readings that count for statistics (``quality.stored.read_for_statistics`` decides, HJ 663
-    and GB 3095 Table 4 count valid values only), without missing values.
+    """Readings that count for statistics, without missing values.
+
+    ``quality.stored.read_for_statistics`` decides which count (HJ 663 and GB 3095 Table 4 count
+    valid values only).
 
     Returns ``object_id, factor, period_start (UTC), period_s, value``.
     """
@@ -141,8 +149,10 @@ def valid_readings(
 
 
 def hour_labels(start: str = "period_start") -> list[pl.Expr]:
-    """Columns of an hourly row as published: ``period_start`` in CST, its natural ``date`` and
-    the hour-ending ``hour`` label ``"01:00"`` … ``"24:00"``."""
+    """Columns of an hourly row as published: ``period_start`` in CST, ``date`` and ``hour``.
+
+    ``date`` is the natural date and ``hour`` the hour-ending label ``"01:00"`` … ``"24:00"``.
+    """
     local = pl.col(start).dt.convert_time_zone(CHINA_TZ_NAME)
     ending = local.dt.hour().cast(pl.Int32) + 1
     return [

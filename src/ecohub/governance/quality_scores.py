@@ -75,7 +75,7 @@ _COUNTS: Final = ["received", "readings", "timely", "valid", "checked", "consist
 
 
 def _buckets(start: datetime, end: datetime, period: Period) -> pl.DataFrame:
-    """bucket (CST date label), lo, hi (UTC bounds clipped to [start, end))."""
+    """Columns ``bucket`` (CST date label), ``lo``, ``hi`` (UTC bounds clipped to [start, end))."""
     if period is None:
         return pl.DataFrame({"bucket": [None], "lo": [start], "hi": [end]},
                             schema={"bucket": pl.Date, "lo": pl.Datetime("us", "UTC"),

@@ -1,8 +1,8 @@
 """The HJ 212 TCP gateway: data loggers (数采仪) connect, upload, and are answered after commit.
 
 HJ 212-2017 [S17] §5–6 runs the protocol over TCP and leaves the roles to practice: the platform
-listens and every data logger connects to it as a client (hj212.md §1.6). This module is that
-listening side for the whole deployment:
+listens and every data logger connects to it as a client (docs/reference/hj212.md §1.6). This
+module is that listening side for the whole deployment:
 
 * one asyncio server holds thousands of persistent connections (an :class:`asyncio.Protocol` per
   connection: no task per connection, no per-read timers — an idle sweeper closes silent links);
@@ -10,21 +10,21 @@ listening side for the whole deployment:
   frames in one read are both handled, and a bad frame is resynchronised past ([S17] §6.3.1);
 * each packet is checked (frame, CRC, syntax, registered MN, password PW) and then either stored
   or kept whole in the rejected-packet store with its reason — the connection stays open;
-* uploads with Flag bit A=1 are answered with CN 9014 ([S17] §6.5.2, hj212.md §3.5) **only after
-  their readings are durably committed**: everything that arrives while one commit runs forms
-  the next batch (group commit), so a thousand loggers waiting for their answers share one
+* uploads with Flag bit A=1 are answered with CN 9014 ([S17] §6.5.2, docs/reference/hj212.md §3.5)
+  **only after their readings are durably committed**: everything that arrives while one commit runs
+  forms the next batch (group commit), so a thousand loggers waiting for their answers share one
   commit. The commit is an append to the gateway's write-ahead journal (one ``fdatasync``,
   :mod:`ecohub.ingest.journal`); a single store thread then applies the journaled batches to the
-  registry and the measurement store in large transactions that record the journal position
-  they reached, and a restart after a crash replays what they miss
-  (:mod:`ecohub.ingest.store_writer`). The stores trail the answers by one apply, usually well
-  under a second; a store that falls further behind than ``max_backlog`` holds the answers
-  back, which slows the loggers down.
+  registry and the measurement store in large transactions that record the journal position they
+  reached, and a restart after a crash replays what they miss (:mod:`ecohub.ingest.store_writer`).
+  The stores trail the answers by one apply, usually well under a second; a store that falls further
+  behind than ``max_backlog`` holds the answers back, which slows the loggers down.
 
-Readings are mapped from CN to kind (2011 realtime, 2051 minute, 2061 hour, 2031 day; hj212.md
-§3.2) with the period start converted from China Standard Time (UTC+8, the wire time of [S17]
-§4.6) to UTC and the period length from the kind (minute data: the device's MinInterval from the
-registry), as :data:`ecohub.store.READING_SCHEMA` requires.
+Readings are mapped from CN to kind (2011 realtime, 2051 minute, 2061 hour, 2031 day;
+docs/reference/hj212.md §3.2) with the period start converted from China Standard Time (UTC+8,
+the wire time: [S17] Table 4 and App. C, docs/reference/hj212.md §4.6) to UTC and the period
+length from the kind (minute data: the device's MinInterval from the registry), as
+:data:`ecohub.store.READING_SCHEMA` requires.
 
 Use :func:`serve` from the command line, or drive a :class:`Gateway` yourself::
 
@@ -76,7 +76,10 @@ CN_KINDS: dict[str, tuple[str, int | None]] = {
     "2061": ("hour", 3600),
     "2031": ("day", 86400),
 }
-"""Data-upload CN → (reading kind, period length in s); [S17] §6.6.5 Table 9, DataTime per §4.6."""
+"""Data-upload CN → (reading kind, period length in s); [S17] §6.6.5 Table 9.
+
+DataTime is the start of the period (docs/reference/hj212.md §4.6).
+"""
 
 ANSWER_CNS = frozenset({"9011", "9012", "9013", "9014"})
 """Interaction answers ([S17] Table 9): never answered back, never stored as readings."""
@@ -389,8 +392,10 @@ class _Connection(asyncio.Protocol):
         return self.splits
 
     def incomplete_splits(self, everything: bool) -> list[tuple[bytes, hj212.Incomplete]]:
-        """Evicted (or, with ``everything``, all) unfinished split transfers with their raw
-        bytes, removed from the link."""
+        """Evicted unfinished split transfers with their raw bytes, removed from the link.
+
+        With ``everything``, all unfinished split transfers, evicted or not.
+        """
         if self.splits is None:
             return []
         evicted = self.splits.expire(math.inf if everything else None)
@@ -454,8 +459,11 @@ class Gateway:
     # ----------------------------------------------------------------- lifecycle
 
     async def start(self) -> None:
-        """Load the device registry, open the journal and apply what the stores miss from it
-        (after a crash), start the store thread and listen on ``config.host:port``."""
+        """Load the device registry, open the journal and listen on ``config.host:port``.
+
+        Before listening, what the stores miss from the journal (after a crash) is applied to
+        them and the store thread is started.
+        """
         await self.reload_devices()
         loop = self._loop = asyncio.get_running_loop()
         self._writer = await loop.run_in_executor(self._executor, self._open_writer)
@@ -483,9 +491,12 @@ class Gateway:
                            on_applied=self._applied_threadsafe)
 
     async def stop(self) -> None:
-        """Graceful shutdown: stop accepting and reading, commit and answer everything received,
-        keep partial frames and unfinished split transfers as rejected, close the links, then
-        apply the journal to the stores and remove it."""
+        """Graceful shutdown: answer everything received, close the links, apply the journal.
+
+        Accepting and reading stop; everything received is committed and answered; partial
+        frames and unfinished split transfers are kept as rejected; the links are closed; then
+        the journal is applied to the stores and removed.
+        """
         if self._stopping:
             return
         self._stopping = True
@@ -517,8 +528,10 @@ class Gateway:
         log.info("HJ 212 gateway stopped: %s", self.counters().log_line())
 
     async def flush(self) -> None:
-        """Commit and answer everything received so far, and wait until the stores hold it
-        (and the ``on_commit`` hooks have seen it)."""
+        """Commit and answer everything received so far, and wait until the stores hold it.
+
+        By then the ``on_commit`` hooks have seen it too.
+        """
         await self._answer_everything()
         while self._writer is not None and self._writer.unapplied:
             await asyncio.sleep(0.002)
@@ -648,9 +661,11 @@ class Gateway:
 
     def _check_password(self, conn: _Connection, device: Device, packet: hj212.Packet,
                         raw: bytes, started: float, received_at: datetime) -> None:
-        """A PW not seen before: argon2 takes about half a millisecond, so it is checked in a
-        helper process while the loop serves the other links; this link's later packets wait
-        behind it, in order. After a restart every logger's first packet comes here."""
+        """A PW not seen before, checked in a helper process while the loop serves other links.
+
+        argon2 takes about half a millisecond; this link's later packets wait behind it, in
+        order. After a restart every logger's first packet comes here.
+        """
         conn.held = deque()
         self._verifying += 1
         assert self._passwords is not None
@@ -701,7 +716,9 @@ class Gateway:
 
     def _reassemble(self, conn: _Connection, part: hj212.Packet, raw: bytes, started: float,
                     received_at: datetime) -> tuple[hj212.Packet, bytes] | None:
-        """Feed one part of a split transfer (Flag D=1; [S17] App. C.47–C.50, hj212.md §2.4).
+        """Feed one part of a split transfer (Flag D=1).
+
+        [S17] App. C.47–C.50; docs/reference/hj212.md §2.4.
 
         Every part with A=1 is answered with a 9014 echoing its own QN. Parts before the last
         are answered on receipt — the logger waits for that answer before it sends the next
@@ -759,8 +776,11 @@ class Gateway:
     @staticmethod
     def _answer_after(batch: _Batch, conn: _Connection, packet: hj212.Packet, started: float
                       ) -> None:
-        """Queue the answer the packet is owed (9014 upload, 9013 notification, none for
-        interaction answers or Flag A=0; [S17] §6.5), sent once ``batch`` is committed."""
+        """Queue the answer the packet is owed, sent once ``batch`` is committed.
+
+        9014 for an upload, 9013 for a notification, none for interaction answers or Flag A=0
+        ([S17] §6.5).
+        """
         reply = hj212.reply_frame(packet)
         if reply is not None:
             batch.replies.append((conn, reply, started))
@@ -872,8 +892,11 @@ class Gateway:
 
 
 def _numbers(texts: list[str]) -> pa.Array:
-    """Decimal texts as float64, a batch at once (Arrow's parse is correctly rounded, as is
-    ``float()``; a text Arrow would not take falls back to ``float()`` for the batch)."""
+    """Decimal texts as float64, a batch at once.
+
+    Arrow's parse is correctly rounded, as is ``float()``; a text Arrow would not take makes the
+    whole batch fall back to ``float()``.
+    """
     try:
         return pa.array(texts, pa.string()).cast(pa.float64())
     except pa.ArrowInvalid:
@@ -881,13 +904,18 @@ def _numbers(texts: list[str]) -> pa.Array:
 
 
 def _packet_id(packet: hj212.Packet, received_us: int) -> str:
-    """The packet's QN, or ``<mn>:<received µs>`` when it has none (2005 style, hj212.md §2.1)."""
+    """The packet's QN, or ``<mn>:<received µs>`` when it has none.
+
+    HJ/T 212-2005 uploads may omit QN (docs/reference/hj212.md §2.1).
+    """
     return packet.qn or f"{packet.mn}:{received_us}"
 
 
 def _error_kind(error: hj212.HJ212Error) -> str:
-    """Groupable reason kind from the field at fault: ``crc``, ``length``, ``mn``, ``pw`` …;
-    errors inside the data area (``a34004-Avg`` …) are all ``cp``."""
+    """Groupable reason kind from the field at fault: ``crc``, ``length``, ``mn``, ``pw`` ….
+
+    Errors inside the data area (``a34004-Avg`` …) are all ``cp``.
+    """
     field_name = error.field.lower()
     return field_name if field_name.replace(" ", "").replace("/", "").isalpha() else "cp"
 

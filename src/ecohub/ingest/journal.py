@@ -44,8 +44,9 @@ class JournalError(RuntimeError):
 
 
 class Journal:
-    """Append-only, fsync'd record log in ``directory``, safe for one appending thread and one
-    releasing thread.
+    """Append-only, fsync'd record log in ``directory``.
+
+    Safe for one appending thread and one releasing thread.
 
     Parameters
     ----------
@@ -95,8 +96,10 @@ class Journal:
         return self.append_many([payload])[0]
 
     def append_many(self, payloads: list[bytes]) -> list[int]:
-        """Write records with one write and one ``fdatasync`` (group commit); durable on
-        return. Returns their sequence numbers."""
+        """Write records with one write and one ``fdatasync`` (group commit); durable on return.
+
+        Returns their sequence numbers.
+        """
         with self._lock:
             if self._file is None or os.fstat(self._file).st_size >= self.segment_bytes:
                 self._start_segment()
@@ -133,8 +136,11 @@ class Journal:
                     yield seq, payload
 
     def continue_after(self, seq: int) -> None:
-        """Number the next record above ``seq`` at least: records up to it were applied and
-        released earlier, and their numbers are never handed out again."""
+        """Number the next record above ``seq`` at least.
+
+        Records up to ``seq`` were applied and released earlier, and their numbers are never
+        handed out again.
+        """
         with self._lock:
             self._next = max(self._next, seq + 1)
 
@@ -145,8 +151,10 @@ class Journal:
 
     def release(self, upto: int, *, current: bool = False) -> int:
         """Delete the segments whose records are all applied (sequence number <= ``upto``).
+
         The segment being appended to stays (it is rotated by size) unless ``current``: then it
-        is closed and deleted too when it is applied. Returns how many were deleted."""
+        is closed and deleted too when it is applied. Returns how many were deleted.
+        """
         with self._lock:
             open_segment = self._segments[-1] if self._file is not None else None
             done = [s for s in self._segments
@@ -162,6 +170,7 @@ class Journal:
             return len(done)
 
     def close(self) -> None:
+        """Close the segment being appended to and release the directory lock."""
         with self._lock:
             if self._file is not None:
                 os.close(self._file)

@@ -60,8 +60,6 @@ __all__ = [
     "run_simulation",
 ]
 
-"""China Standard Time: HJ 212 QN and DataTime are local time ([S17] §6.3.2, §4.6)."""
-
 BAD_KINDS = ("crc", "truncated", "password", "unknown_mn")
 """Kinds of deliberately bad packet a logger sends now and then."""
 
@@ -175,8 +173,11 @@ class SimDevice:
 
     @classmethod
     def of(cls, device: Any, password: str | None = None) -> SimDevice:
-        """From any Device-like object (the registry's :class:`ecohub.store.Device` keeps only a
-        password hash, so pass the clear password the logger is configured with)."""
+        """The simulated logger of any Device-like object.
+
+        The registry's :class:`ecohub.store.Device` keeps only a password hash, so pass the
+        clear password the logger is configured with.
+        """
         pw = password if password is not None else getattr(device, "password", None)
         if pw is None:
             raise ValueError(f"device {device.mn}: no password given for the simulated logger")
@@ -289,8 +290,10 @@ class SimulationPlan:
     # --------------------------------------------------------------- shared signals
 
     def _regional_episodes(self) -> np.ndarray:
-        """Episodes as rows (t_centre s, σ_t s, lon, lat, radius km, amplitude): air-pollution
-        episodes and rain events that several nearby stations share."""
+        """Episodes that several nearby stations share: air-pollution episodes and rain events.
+
+        One row each: (t_centre s, σ_t s, lon, lat, radius km, amplitude).
+        """
         rng = np.random.default_rng([self.seed, 0xE915])
         lons = [d.longitude for d in self.devices if d.longitude is not None]
         lats = [d.latitude for d in self.devices if d.latitude is not None]
@@ -440,7 +443,7 @@ class SimulationPlan:
         """Converted concentrations (``Zs``, at reference O2) and emission amounts (``Cou``).
 
         Flow volume per period: Q[m³/s]·T[s] m³; pollutant mass: volume·C[mg/m³]·10⁻⁶ kg
-        (HJ 212-2017 App. D, hj212.md §4.3).
+        (HJ 212-2017 App. D, docs/reference/hj212.md §4.3).
         """
         o2 = out.get("a19001", {}).get("Avg")
         flow = out.get("a00000", {}).get("Avg")
@@ -471,8 +474,11 @@ class SimulationPlan:
 
     def _faults(self, out: dict[str, dict[str, np.ndarray]], rng: np.random.Generator, n: int,
                 step: int, kind: str) -> None:
-        """Instrument faults: stuck value (flag stays N — that is why QC must find it), spike,
-        and periods flagged D (fault), M (maintenance) or C (calibration)."""
+        """Instrument faults: stuck value, spike, and periods flagged D, M or C.
+
+        A stuck value keeps flag N — that is why QC must find it; D is a fault, M maintenance,
+        C calibration.
+        """
         days = n * step / 86400
         per_hour = 3600 // step
         for stats in out.values():
@@ -499,8 +505,10 @@ class SimulationPlan:
     # --------------------------------------------------------------- packets
 
     def packets(self, device: SimDevice) -> list[SimPacket]:
-        """Every frame this logger sends, in order: real-time, minute, hourly and daily uploads
-        at the end of their periods, with deliberate duplicates and bad packets mixed in."""
+        """Every frame this logger sends, in order, with deliberate duplicates and bad packets.
+
+        Real-time, minute, hourly and daily uploads are sent at the end of their periods.
+        """
         kind = _kind_of(device)
         series = self.series(device)
         if kind is None or not series:
@@ -537,8 +545,10 @@ class SimulationPlan:
     def _uploads(self, device: SimDevice, kind: str, rng: np.random.Generator,
                  blocks: list[tuple[str, int, np.ndarray, int, dict[str, dict[str, np.ndarray]]]]
                  ) -> list[SimPacket]:
-        """Frame the blocks' periods that lie inside the run, in sending order, with deliberate
-        duplicates and bad packets mixed in."""
+        """Frame the blocks' periods that lie inside the run, in sending order.
+
+        Deliberate duplicates and bad packets are mixed in.
+        """
         first, end = int(self.start.timestamp()), int((self.start + self.duration).timestamp())
         decimals = {code: _MODELS[kind].get(code, _PM10).decimals
                     for _, _, _, _, stats in blocks for code in stats}
@@ -581,8 +591,10 @@ class SimulationPlan:
 
     def _bad(self, device: SimDevice, rng: np.random.Generator, frame: bytes, qn: str
              ) -> SimPacket:
-        """A deliberately bad copy of an upload, with its own QN so that its answer (if any)
-        cannot be taken for the good packet's."""
+        """A deliberately bad copy of an upload, with its own QN.
+
+        With its own QN, its answer (if any) cannot be taken for the good packet's.
+        """
         what = BAD_KINDS[int(rng.integers(0, len(BAD_KINDS)))]
         bad = hj212.parse(frame)
         bad.qn = qn
@@ -619,8 +631,11 @@ _SUFFIX_ORDER = {
 
 def _energy_hours(stats: dict[str, dict[str, np.ndarray]], k: int
                   ) -> dict[str, dict[str, np.ndarray]]:
-    """Hourly sound levels from ``k`` slots each: Avg as the energy mean 10·lg(mean 10^(L/10)),
-    Min/Max as the extremes, the first abnormal flag (L_Aeq, GB 3096-2008 §3)."""
+    """Hourly sound levels from ``k`` slots each (L_Aeq, GB 3096-2008 §3).
+
+    Avg is the energy mean 10·lg(mean 10^(L/10)), Min/Max the extremes, the flag the first
+    abnormal one.
+    """
     hours = _aggregate(stats, k)
     for code, s in stats.items():
         m = s["Avg"].size // k
@@ -635,8 +650,11 @@ def _floor(moment: datetime, step: int) -> datetime:
 
 
 def _aggregate(stats: dict[str, dict[str, np.ndarray]], k: int) -> dict[str, dict[str, np.ndarray]]:
-    """Aggregate complete groups of ``k`` periods: mean of Avg, min of Min, max of Max, sum of
-    Cou; a period is flagged with the first abnormal flag of its parts ([S17] notes C.16–C.18)."""
+    """Aggregate complete groups of ``k`` periods: mean of Avg, min of Min, max of Max, sum of Cou.
+
+    A period is flagged with the first abnormal flag of its parts ([S17] notes under C.16–C.18;
+    docs/reference/hj212.md §4.5).
+    """
     out: dict[str, dict[str, np.ndarray]] = {}
     for code, s in stats.items():
         m = s["Avg"].size // k
@@ -666,7 +684,10 @@ def _length(stats: dict[str, dict[str, np.ndarray]]) -> int:
 
 
 def _local_stamps(epoch_s: np.ndarray) -> list[str]:
-    """``YYYYMMDDhhmmss`` in China Standard Time of UTC epoch seconds ([S17] Table 4 N14)."""
+    """``YYYYMMDDhhmmss`` in China Standard Time of UTC epoch seconds ([S17] Table 4 N14).
+
+    QN and DataTime are local time on the wire ([S17] §6.3.2; docs/reference/hj212.md §4.6).
+    """
     local = (np.asarray(epoch_s, dtype=np.int64) + 8 * 3600).astype("datetime64[s]")
     text = np.datetime_as_string(local, unit="s")
     return [t.replace("-", "").replace("T", "").replace(":", "") for t in text.tolist()]

@@ -51,8 +51,10 @@ _RETRY_SECONDS = 1.0
 
 @dataclass
 class JournalBatch:
-    """One group commit: readings (:data:`READING_SCHEMA`), raw packets (:data:`PACKET_SCHEMA`)
-    and packets kept as rejected or quarantined."""
+    """One group commit: readings, raw packets and packets kept as rejected or quarantined.
+
+    Readings follow :data:`READING_SCHEMA`, raw packets :data:`PACKET_SCHEMA`.
+    """
 
     readings: pa.Table
     packets: pa.Table
@@ -61,8 +63,11 @@ class JournalBatch:
     """Stored packets the batch answers for (the store backlog counts these)."""
 
     def encode(self) -> bytes:
-        """The batch as one journal record: the packet count, then readings, raw packets and
-        rejected packets as three length-prefixed Arrow IPC streams."""
+        """The batch as one journal record.
+
+        The packet count, then readings, raw packets and rejected packets as three
+        length-prefixed Arrow IPC streams.
+        """
         rejected = pa.Table.from_pylist([asdict(r) for r in self.rejected],
                                         schema=REJECTED_SCHEMA)
         parts = [_LENGTH.pack(self.packet_count)]
@@ -76,6 +81,7 @@ class JournalBatch:
 
     @classmethod
     def decode(cls, payload: bytes) -> JournalBatch:
+        """The batch a journal record holds (the inverse of :meth:`encode`)."""
         (count,) = _LENGTH.unpack_from(payload)
         tables, offset = [], _LENGTH.size
         for _ in range(3):
@@ -141,8 +147,17 @@ class StoreWriter:
     # ----------------------------------------------------------------- recovery
 
     def replay(self) -> tuple[int, int]:
-        """Apply the journal records the stores are missing (after a crash); returns (records,
-        readings newly inserted). Call before the gateway accepts packets."""
+        """Apply the journal records the stores are missing (after a crash).
+
+        Call before the gateway accepts packets.
+
+        Returns
+        -------
+        records : int
+            Journal records applied.
+        inserted : int
+            Readings newly inserted.
+        """
         registry_at, measurements_at = self._positions
         pending: list[tuple[int, JournalBatch]] = []
         records = inserted = rows = 0
@@ -179,11 +194,13 @@ class StoreWriter:
 
     def commit(self, build: Callable[[], JournalBatch],
                done: Callable[[int | BaseException], object]) -> None:
-        """Queue a batch for the journal: ``build()`` makes it, on the journal thread (so that
-        its Arrow conversions are not the caller's work). Once it is durable, ``done(seq)`` is
-        called on the journal thread (``done(error)`` if building or writing failed) and the
-        batch goes to the stores. Batches queued while a write runs share the next write and
-        ``fdatasync``."""
+        """Queue a batch for the journal; ``build()`` makes it on the journal thread.
+
+        Building there keeps its Arrow conversions off the caller. Once it is durable,
+        ``done(seq)`` is called on the journal thread (``done(error)`` if building or writing
+        failed) and the batch goes to the stores. Batches queued while a write runs share the
+        next write and ``fdatasync``.
+        """
         self._journal_queue.put((build, done))
 
     def _journal_run(self) -> None:
@@ -235,7 +252,8 @@ class StoreWriter:
     def close(self) -> None:
         """Apply everything queued, stop the applier, delete the applied journal, close it.
 
-        If the stores fail now, what they miss stays in the journal for the next start."""
+        If the stores fail now, what they miss stays in the journal for the next start.
+        """
         if self._journal_thread is not None:
             self._journal_queue.put(None)
             self._journal_thread.join()

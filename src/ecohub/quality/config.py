@@ -69,6 +69,12 @@ class _Strict(BaseModel):
 
 
 class GrossRangeConfig(_Strict):
+    """Gross range test parameters (:func:`ecohub.quality.qartod.gross_range`).
+
+    ``fail_span`` is the sensor span, ``suspect_span`` the operator span within it, both in the
+    factor's stored unit.
+    """
+
     fail_span: tuple[float, float]
     suspect_span: tuple[float, float] | None = None
     source: str = "engineering"
@@ -89,6 +95,8 @@ class GrossRangeConfig(_Strict):
 
 
 class SpikeConfig(_Strict):
+    """Spike test thresholds (:func:`ecohub.quality.qartod.spike`), in the stored unit."""
+
     suspect_threshold: float = Field(gt=0)
     fail_threshold: float = Field(gt=0)
     source: str = "engineering"
@@ -101,6 +109,11 @@ class SpikeConfig(_Strict):
 
 
 class RateOfChangeConfig(_Strict):
+    """Rate-of-change test thresholds (:func:`ecohub.quality.qartod.rate_of_change`).
+
+    In stored units per second; without ``fail_threshold`` the test flags suspect only.
+    """
+
     threshold: float = Field(gt=0, description="units per second")
     fail_threshold: float | None = Field(default=None, gt=0)
     source: str = "engineering"
@@ -113,6 +126,11 @@ class RateOfChangeConfig(_Strict):
 
 
 class FlatLineConfig(_Strict):
+    """Flat-line test parameters (:func:`ecohub.quality.qartod.flat_line`).
+
+    ``tolerance`` is in the stored unit, the thresholds in seconds.
+    """
+
     tolerance: float = Field(gt=0)
     suspect_threshold: float = Field(gt=0, description="seconds")
     fail_threshold: float = Field(gt=0, description="seconds")
@@ -138,6 +156,11 @@ class ClimatologyConfig(_Strict):
 
 
 class FactorConfig(_Strict):
+    """The tests of one HJ 212 factor; a test left ``None`` is not run.
+
+    ``statistics`` lists the statistics (``Avg``, ``Min`` …) the value tests apply to.
+    """
+
     gross_range: GrossRangeConfig | None = None
     spike: SpikeConfig | None = None
     rate_of_change: RateOfChangeConfig | None = None
@@ -200,6 +223,13 @@ _FACTOR_KEY = re.compile(r"^(?P<code>[^@]+)(?:@(?P<kind>.+))?$")
 
 
 class ObjectTypeConfig(_Strict):
+    """The QC of one object type: per-factor tests, consistency pairs, timeliness, switches.
+
+    ``factors`` is keyed by factor code, or ``code@kind`` for one kind only (:meth:`factor`);
+    ``device_flags``, ``duplicates`` and ``order`` switch the device-flag, duplicate and
+    arrival-order checks on or off.
+    """
+
     factors: dict[str, FactorConfig] = {}
     consistency: tuple[ConsistencyPair, ...] = ()
     timeliness: TimelinessConfig = TimelinessConfig()
@@ -224,6 +254,11 @@ class ObjectTypeConfig(_Strict):
 
 
 class QCConfig(_Strict):
+    """A whole QC configuration: an :class:`ObjectTypeConfig` per object type.
+
+    Made by :func:`load_config` or :func:`default_config`; :attr:`version` identifies it.
+    """
+
     object_types: dict[ObjectType, ObjectTypeConfig] = {}
 
     @property

@@ -1,11 +1,12 @@
 """QARTOD single-series tests: gross range, spike, rate of change, flat line (vectorised).
 
 Each test follows the IOOS QARTOD manuals (U.S. IOOS, *Manual for Real-Time Quality Control of
-In-situ Temperature and Salinity Data*, v2.1 2020, tests 9-12 and their twins in the other
-QARTOD manuals) with the parameters and units of the ``ioos_qc`` 3.0 functions of the same name,
-so that a configuration written for ``ioos_qc`` means the same thing here. The implementation is
-ecohub's own: NumPy over whole arrays, O(n) or O(n log w) with no Python loop over points, and
-able to run many series concatenated in one call (the ``segment`` cores used by
+In-situ Temperature and Salinity Data*, v2.1 2020, and the other manuals for fixed sensors, which
+number the tests alike: 4 gross range, 6 spike, 7 rate of change, 8 flat line; see
+docs/reference/sources.md) with the parameters and units of the ``ioos_qc`` 3.0 functions of the
+same name, so that a configuration written for ``ioos_qc`` means the same thing here. The
+implementation is ecohub's own: NumPy over whole arrays, O(n) or O(n log w) with no Python loop over
+points, and able to run many series concatenated in one call (the ``segment`` cores used by
 :func:`ecohub.quality.checks.run_qc`).
 
 Flags are QARTOD codes (:mod:`ecohub.quality.flags`): 1 pass, 2 not evaluated, 3 suspect,
@@ -145,7 +146,7 @@ def gross_range(values: npt.ArrayLike, fail_span: tuple[float, float],
                 suspect_span: tuple[float, float] | None = None) -> np.ndarray:
     """QARTOD gross range test: is each value within the sensor / operator span.
 
-    QARTOD test "gross range" (IOOS T&S manual v2.1, test 10; ``ioos_qc.qartod.gross_range_test``).
+    QARTOD test 4 "gross range" (docs/reference/sources.md; ``ioos_qc.qartod.gross_range_test``).
     A value strictly below ``fail_span[0]`` or above ``fail_span[1]`` fails (outside the
     sensor's measuring range); otherwise a value outside ``suspect_span`` is suspect (outside
     what the operator considers plausible for the site). Bounds themselves pass.
@@ -210,7 +211,7 @@ def spike_core(x: np.ndarray, missing: np.ndarray, suspect_threshold: float,
 def spike(values: npt.ArrayLike, suspect_threshold: float, fail_threshold: float) -> np.ndarray:
     """QARTOD spike test: distance of each value from the mean of its two neighbours.
 
-    QARTOD test "spike" (IOOS T&S manual v2.1, test 11; ``ioos_qc.qartod.spike_test`` with
+    QARTOD test 6 "spike" (docs/reference/sources.md; ``ioos_qc.qartod.spike_test`` with
     ``method="average"``): for the value x[n], ``|x[n] - (x[n-1] + x[n+1]) / 2|`` is compared
     with the thresholds; strictly greater than ``suspect_threshold`` is suspect, strictly
     greater than ``fail_threshold`` fails. Neighbours are the adjacent array elements: the
@@ -265,7 +266,7 @@ def rate_of_change(values: npt.ArrayLike, times: npt.ArrayLike, threshold: float
                    fail_threshold: float | None = None) -> np.ndarray:
     """QARTOD rate-of-change test: the change from the previous valid value per second.
 
-    QARTOD test "rate of change" (IOOS T&S manual v2.1, test 12;
+    QARTOD test 7 "rate of change" (docs/reference/sources.md;
     ``ioos_qc.qartod.rate_of_change_test``): ``|x[n] - x[p]| / (t[n] - t[p])`` where p is the
     previous valid value, in value units per second; strictly above ``threshold`` is suspect,
     strictly above ``fail_threshold`` fails.
@@ -301,7 +302,7 @@ _SHIFT_MAX = 64  # longest look-back (in readings) answered by shifted passes
 
 
 def _trailing_range(xv: np.ndarray, back: np.ndarray) -> np.ndarray:
-    """max - min of xv[k - back[k] .. k] for every k (back >= 0), NaN where back < 0.
+    """Range (max - min) of xv[k - back[k] .. k] for every k (back >= 0), NaN where back < 0.
 
     Short look-backs (the usual case: hours of hourly data) take ``max(back)`` shifted
     passes over the array, O(n) for a bounded window and cache friendly. Longer ones use
@@ -381,7 +382,7 @@ def flat_line(values: npt.ArrayLike, times: npt.ArrayLike, tolerance: float,
               suspect_threshold: float, fail_threshold: float) -> np.ndarray:
     """QARTOD flat-line test: has the value stayed within ``tolerance`` for too long.
 
-    QARTOD test "flat line" (IOOS T&S manual v2.1, test 13; ``ioos_qc.qartod.flat_line_test``):
+    QARTOD test 8 "flat line" (docs/reference/sources.md; ``ioos_qc.qartod.flat_line_test``):
     the value at time t is suspect when all valid values in the window from the last valid
     value at or before ``t - suspect_threshold`` up to t have a range (max - min) strictly
     below ``tolerance``, and fails under the same rule with ``fail_threshold``. The strict
