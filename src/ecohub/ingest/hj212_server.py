@@ -59,6 +59,7 @@ from ecohub.ingest.store_writer import Applied, JournalBatch, StoreWriter
 from ecohub.passwords import PasswordWorkers
 from ecohub.protocols import hj212
 from ecohub.store import PACKET_SCHEMA, READING_SCHEMA, Device, RejectedPacket, Store
+from ecohub.vocabulary import KINDS
 
 __all__ = [
     "CN_KINDS",
@@ -71,12 +72,11 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 CN_KINDS: dict[str, tuple[str, int | None]] = {
-    "2011": ("realtime", 0),
-    "2051": ("minute", None),  # period from the device's MinInterval ([S17] Table 4, CN 1063/1064)
-    "2061": ("hour", 3600),
-    "2031": ("day", 86400),
+    kind.cn: (kind.name, kind.period_s) for kind in KINDS.values()
 }
 """Data-upload CN → (reading kind, period length in s); [S17] §6.6.5 Table 9.
+
+Minute data has no fixed period: it is the device's MinInterval ([S17] Table 4, CN 1063/1064).
 
 DataTime is the start of the period (docs/reference/hj212.md §4.6).
 """

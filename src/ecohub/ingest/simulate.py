@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 
 from ecohub.protocols import hj212
-from ecohub.vocabulary import CHINA_TZ
+from ecohub.vocabulary import CHINA_TZ, KINDS
 
 __all__ = [
     "BAD_KINDS",
@@ -328,7 +328,8 @@ class SimulationPlan:
 
     def _origin(self) -> datetime:
         """Local (UTC+8) midnight at or before ``start``: where every device's grid begins."""
-        return _floor(self.start + timedelta(hours=8), 86400) - timedelta(hours=8)
+        offset = CHINA_TZ.utcoffset(None)
+        return _floor(self.start + offset, 86400) - offset
 
     def _rng(self, device: SimDevice) -> np.random.Generator:
         return np.random.default_rng([self.seed, zlib.crc32(device.mn.encode())])
@@ -522,15 +523,17 @@ class SimulationPlan:
         if kind == "noise_station":
             # Noise stations report hourly L_Aeq (CN 2061); an hour's level is the energy mean
             # of its slots, not their arithmetic mean (L_Aeq, GB 3096-2008 §3).
-            return self._uploads(device, kind, rng, [("2061", 2, t0 + 3600 * np.arange(
-                n * step // 3600), 3600, _energy_hours(series, 3600 // step))])
-        blocks = [("2051", 1, t0 + step * np.arange(n), step, series)]
+            hourly = (KINDS["hour"].cn, 2, t0 + 3600 * np.arange(n * step // 3600), 3600,
+                      _energy_hours(series, 3600 // step))
+            return self._uploads(device, kind, rng, [hourly])
+        blocks = [(KINDS["minute"].cn, 1, t0 + step * np.arange(n), step, series)]
         hours = _aggregate(series, 3600 // step)
         if hours:
-            blocks.append(("2061", 2, t0 + 3600 * np.arange(_length(hours)), 3600, hours))
+            blocks.append((KINDS["hour"].cn, 2, t0 + 3600 * np.arange(_length(hours)), 3600,
+                           hours))
         days = _aggregate(hours, 24)
         if days:
-            blocks.append(("2031", 3, t0 + 86400 * np.arange(_length(days)), 86400, days))
+            blocks.append((KINDS["day"].cn, 3, t0 + 86400 * np.arange(_length(days)), 86400, days))
         rt_step = self.realtime_interval
         instants = np.arange((first // rt_step + 1) * rt_step, end, rt_step)
         if instants.size:  # real-time data, CN 2011: the slot's value at that instant, ±2 %
@@ -539,7 +542,7 @@ class SimulationPlan:
             sample = {code: {"Rtd": s["Avg"][slot] * jitter, "Flag": s["Flag"][slot],
                              **({"ZsRtd": s["ZsAvg"][slot] * jitter} if "ZsAvg" in s else {})}
                       for code, s in series.items()}
-            blocks.append(("2011", 0, instants, 0, sample))
+            blocks.append((KINDS["realtime"].cn, 0, instants, 0, sample))
         return self._uploads(device, kind, rng, blocks)
 
     def _uploads(self, device: SimDevice, kind: str, rng: np.random.Generator,
@@ -620,10 +623,10 @@ class SimulationPlan:
 # --------------------------------------------------------------------------- helpers
 
 _SUFFIX_ORDER = {
-    "2011": ("Rtd", "ZsRtd"),
-    "2051": ("Cou", "Min", "Avg", "Max", "ZsMin", "ZsAvg", "ZsMax"),
-    "2061": ("Cou", "Min", "Avg", "Max", "ZsMin", "ZsAvg", "ZsMax"),
-    "2031": ("Cou", "Min", "Avg", "Max", "ZsMin", "ZsAvg", "ZsMax"),
+    KINDS["realtime"].cn: ("Rtd", "ZsRtd"),
+    KINDS["minute"].cn: ("Cou", "Min", "Avg", "Max", "ZsMin", "ZsAvg", "ZsMax"),
+    KINDS["hour"].cn: ("Cou", "Min", "Avg", "Max", "ZsMin", "ZsAvg", "ZsMax"),
+    KINDS["day"].cn: ("Cou", "Min", "Avg", "Max", "ZsMin", "ZsAvg", "ZsMax"),
 }
 """Suffixes per upload ([S17] App. C.14–C.18: real-time ``-Rtd``; minute/hour/day ``-Cou``,
 ``-Min``, ``-Avg``, ``-Max``; flue gas also the converted ``Zs`` values), ``-Flag`` last."""
