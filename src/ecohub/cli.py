@@ -36,8 +36,10 @@ DatabaseUrl = Annotated[
 
 
 def open_existing_store(database_url: str | None, data_dir: Path) -> Store:
-    """The store a command reads or adds to; if there is none or it is not migrated, say so in
-    one line (where it looked, what to run) and exit 1."""
+    """The store a command reads or adds to; exit 1 if there is none or it is not migrated.
+
+    The one-line message says where it looked and what to run.
+    """
     from ecohub.store import StoreNotMigrated, open_store
 
     try:
@@ -284,8 +286,11 @@ def store_export(
     data_dir: DataDir = Path("ecohub-data"),
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Export readings as Parquet partitioned by kind and China date (for DuckDB, Spark, Trino),
-    with each reading's object code and QC flags."""
+    """Export readings as Parquet, partitioned by kind and China date.
+
+    DuckDB, Spark or Trino read the dataset directly; each reading is written with its object
+    code and QC flags.
+    """
     with open_existing_store(database_url, data_dir) as store:
         codes = {o.id: o.code for o in store.registry.objects()}
         try:

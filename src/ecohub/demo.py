@@ -31,20 +31,27 @@ from ecohub.store import RejectedCount, Store, open_store
 
 @dataclass
 class DemoResult:
+    """What ``ecohub demo`` reports: the store, what the loggers sent and what was kept."""
+
     data_dir: Path
     where: str
+    """The store's locations (:meth:`ecohub.store.StoreSettings.describe`)."""
     devices: int
+    """Data loggers registered and simulated."""
     simulation: SimulationReport
     gateway: GatewayCounters
     readings_by_type: pl.DataFrame
+    """Readings and objects per object type and data kind."""
     rejected: list[RejectedCount]
     qc_flags: pl.DataFrame
     """Readings per object type and aggregate QC flag (QARTOD codes)."""
 
 
 def prepare(data_dir: Path) -> Store:
-    """A fresh embedded store in ``data_dir`` (a previous demo's files there are replaced),
-    created at the current schema."""
+    """A fresh embedded store in ``data_dir``, created at the current schema.
+
+    A previous demo's files there are replaced.
+    """
     for name in ("ecohub.db", "ecohub.db-wal", "ecohub.db-shm", "measurements.duckdb",
                  "measurements.duckdb.wal"):
         (data_dir / name).unlink(missing_ok=True)
@@ -79,8 +86,11 @@ def run_demo(
     progress: Callable[[int, int], object] | None = None,
     qc_progress: Callable[[int, int], object] | None = None,
 ) -> DemoResult:
-    """Run the demonstration; ``progress(done, total)`` is called as packets are acknowledged,
-    ``qc_progress(done, total)`` as quality control works through the period (in days)."""
+    """Run the demonstration over ``duration`` of simulated time from ``start``.
+
+    ``progress(done, total)`` is called as packets are acknowledged, ``qc_progress(done,
+    total)`` as quality control works through the period (in days).
+    """
     data_dir.mkdir(parents=True, exist_ok=True)
     region = anhui_region(seed)
     with prepare(data_dir) as store:

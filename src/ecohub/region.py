@@ -1,5 +1,6 @@
-"""A realistic demonstration region: Anhui's 16 prefecture-level cities with their stations,
-pollution sources and outlets, registered for the demo and the tests.
+"""A realistic demonstration region: Anhui's 16 prefecture-level cities, registered for the demo.
+
+Each city has its stations, pollution sources and outlets; the demo and the tests register them.
 
 City codes (GB/T 2260) and centre coordinates (WGS 84, ~0.05°) are from the project's reference
 list of Anhui cities; rivers and lakes are the real water bodies that cross each city (the Huai in
@@ -57,8 +58,10 @@ NOISE_FACTORS = ("Leq",)  # hourly L_Aeq sent as Leq-Avg in CN 2061
 
 @dataclass(frozen=True)
 class RegionDevice:
-    """A data logger of the region: the object it is installed at (by code, since ids are given
-    at registration) and the clear password the simulator logs in with."""
+    """A data logger of the region, with the clear password the simulator logs in with.
+
+    Its object is named by code, since ids are given at registration.
+    """
 
     mn: str
     object_code: str
@@ -68,6 +71,8 @@ class RegionDevice:
 
 @dataclass(frozen=True)
 class Region:
+    """The objects to register (outlets after their source) and the loggers installed at them."""
+
     objects: list[ObjectSpec]
     devices: list[RegionDevice]
 
@@ -79,8 +84,11 @@ def anhui_region(
     sources_per_city: int = 6,
     noise_per_city: int = 2,
 ) -> Region:
-    """Build the Anhui demonstration region (defaults: 96 air, 64 water, 96 sources with about
-    150 outlets, 32 noise stations — about 340 data loggers)."""
+    """Build the Anhui demonstration region, the same for the same ``seed``.
+
+    The defaults give 96 air, 64 water, 96 sources with about 150 outlets, 32 noise stations:
+    about 340 data loggers.
+    """
     rng = np.random.default_rng(seed)
     objects: list[ObjectSpec] = []
     devices: list[RegionDevice] = []

@@ -87,6 +87,10 @@ class ObjectTypes:
         self._types: dict[int, str] = {}
 
     def of(self, object_ids: Sequence[int]) -> dict[int, str]:
+        """The known object types (object_id -> type), covering every id of ``object_ids``.
+
+        Raises ``ValueError`` for ids the registry does not know either.
+        """
         if not set(object_ids) <= self._types.keys():
             self._types = {o.id: o.object_type for o in self._store.registry.objects()}
             unknown = sorted(set(object_ids) - self._types.keys())
@@ -96,6 +100,7 @@ class ObjectTypes:
         return self._types
 
     def column(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """``frame`` with the ``object_type`` column of its ``object_id``."""
         types = self.of(frame["object_id"].unique().to_list())
         return frame.with_columns(object_type=pl.col("object_id").replace_strict(
             types, return_dtype=pl.String, default=None))
@@ -166,8 +171,10 @@ def check(store: Store, config: QCConfig, types: ObjectTypes, windows: pl.DataFr
 
 
 def flags_table(checked: pl.DataFrame, now: datetime) -> pa.Table:
-    """The stored form (:data:`ecohub.store.QC_FLAG_SCHEMA`) of run_qc's output, checked at
-    ``now``."""
+    """The QC results of run_qc's output, as stored (:data:`ecohub.store.QC_FLAG_SCHEMA`).
+
+    ``checked_at`` is ``now``.
+    """
     table = checked.select(
         "mn", "factor", "kind", "period_start", "statistic",
         pl.col("qc_flag").cast(pl.Int16), pl.col("qc_tests").struct.json_encode(), "qc_valid",

@@ -29,8 +29,10 @@ TESTS_DTYPE: Final = pl.Struct({t: pl.UInt8 for t in TESTS})
 
 
 def decode_tests(column: str | pl.Expr = "qc_tests") -> pl.Expr:
-    """The stored ``qc_tests`` JSON as a struct of per-test QARTOD codes (null where unchecked
-    or not in ecohub's JSON form)."""
+    """The stored ``qc_tests`` JSON as a struct of per-test QARTOD codes.
+
+    Null where unchecked or not in ecohub's JSON form.
+    """
     col = pl.col(column) if isinstance(column, str) else column
     return (pl.when(col.str.starts_with("{")).then(col).otherwise(None)
             .str.json_decode(TESTS_DTYPE))

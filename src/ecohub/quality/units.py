@@ -48,8 +48,10 @@ _SCALES: Final = pl.DataFrame(
 
 
 def in_qc_units(frame: pl.DataFrame) -> pl.DataFrame:
-    """Values (column ``value``, per ``object_type`` and ``factor``) converted to the units of
-    the QC thresholds (:data:`QC_UNITS`)."""
+    """Values converted to the units of the QC thresholds (:data:`QC_UNITS`).
+
+    Column ``value`` is scaled per ``object_type`` and ``factor``; other columns are unchanged.
+    """
     return (frame.join(_SCALES, on=["object_type", "factor"], how="left", maintain_order="left")
             .with_columns(value=pl.col("value") * pl.col("_scale").fill_null(1.0))
             .drop("_scale"))

@@ -67,6 +67,7 @@ class Store:
             raise
 
     def close(self) -> None:
+        """Close the measurement store and the operational database's connections."""
         self.measurements.close()
         self.engine.dispose()
 

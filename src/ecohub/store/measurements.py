@@ -127,8 +127,10 @@ class ReadTimeout(RuntimeError):
 
 
 class ReadingCursor(NamedTuple):
-    """Where a page of :meth:`MeasurementStore.readings` ended (keyset pagination): the key of
-    its last row, in :data:`READING_ORDER`. Pass it as ``after`` to read the next page."""
+    """Where a page of :meth:`MeasurementStore.readings` ended (keyset pagination).
+
+    The key of its last row, in :data:`READING_ORDER`. Pass it as ``after`` to read the next page.
+    """
 
     mn: str
     factor: str
@@ -193,8 +195,10 @@ class MeasurementStore(ABC):
 
     @abstractmethod
     def write_flags(self, flags: pa.Table) -> int:
-        """Store QC results (:data:`QC_FLAG_SCHEMA`), replacing earlier results for the same
-        readings. Returns the number of rows written."""
+        """Store QC results (:data:`QC_FLAG_SCHEMA`), replacing earlier results of the readings.
+
+        Returns the number of rows written.
+        """
 
     def add_review(
         self, key: dict, decision: str, reviewer: str, reason: str, reviewed_at: datetime
@@ -222,13 +226,16 @@ class MeasurementStore(ABC):
                        reviewed_at: datetime) -> None: ...
 
     @abstractmethod
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Close the writer and every reader connection; the store is unusable afterwards."""
 
     # ------------------------------------------------------------------------- reads
     @abstractmethod
     def _query(self, query: Query, params: Sequence[object] = ()) -> pl.DataFrame:
-        """Run a named read on this thread's reader connection, within the time limit; the
-        result has the columns and dtypes of ``query.schema``."""
+        """Run a named read on this thread's reader connection, within the time limit.
+
+        The result has the columns and dtypes of ``query.schema``.
+        """
 
     def readings(
         self,
@@ -244,11 +251,20 @@ class MeasurementStore(ABC):
         after: ReadingCursor | None = None,
         limit: int | None = None,
     ) -> pl.DataFrame:
-        """Readings filtered by kind, period_start in [start, end), objects, factors, statistic,
-        ordered by series and time (:data:`READING_ORDER`).
+        """Stored readings matching the filters, ordered by series and time.
 
         Parameters
         ----------
+        kind : str, optional
+            Only this data kind (one of :data:`KINDS`).
+        start, end : datetime, optional
+            Only readings with ``period_start`` in [start, end) (aware datetimes).
+        object_ids : sequence of int, optional
+            Only readings of these registry objects.
+        factors : sequence of str, optional
+            Only these factor codes.
+        statistic : str, optional
+            Only this statistic (``Avg``, ``Min``, ``Max``, …).
         with_qc : bool
             Add the stored QC result (``qc_flag``, ``qc_tests``, ``qc_valid``, ``qc_version``;
             null where not checked yet) and the latest operator review (``review`` 'accept' /
@@ -260,6 +276,13 @@ class MeasurementStore(ABC):
             Keyset pagination: only readings after the cursor
             (:meth:`ReadingCursor.after_last` of the previous page), at most ``limit`` of them
             (:meth:`reading_pages` does the loop).
+
+        Returns
+        -------
+        polars.DataFrame
+            The columns of :data:`READING_SCHEMA` (then the QC columns with ``with_qc``), or
+            ``columns``; one row per reading, in :data:`READING_ORDER` (mn, factor, kind,
+            statistic, period_start).
         """
         _check_kind(kind)
         schema = {**queries.READING_COLUMNS, **(queries.QC_COLUMNS if with_qc else {})}
@@ -299,8 +322,11 @@ class MeasurementStore(ABC):
         *,
         page_rows: int = 100_000,
     ) -> Iterator[pl.DataFrame]:
-        """:meth:`readings` in keyset pages of at most ``page_rows`` (memory bounded by a page;
-        each page is one read within the time limit)."""
+        """:meth:`readings` in keyset pages of at most ``page_rows`` rows.
+
+        Memory is bounded by a page; each page is one read within the time limit. The filters
+        are those of :meth:`readings`; the pages together are its result, in its order.
+        """
         after = None
         while True:
             page = self.readings(kind, start, end, object_ids, factors, statistic, with_qc,
@@ -319,11 +345,20 @@ class MeasurementStore(ABC):
         statistic: str | None = None,
         before: datetime | None = None,
     ) -> pl.DataFrame:
-        """The latest reading (by period) per object, factor, kind and statistic, among those
-        matching the filters (``before``: period_start before this instant).
+        """The latest reading (by period) per object, factor, kind and statistic.
 
-        Columns: object_id, mn, factor, kind, statistic, period_start, period_s, value,
-        device_flag, received_at; ordered by object, factor, kind, statistic.
+        Parameters
+        ----------
+        kind, object_ids, factors, statistic : optional
+            Filters as in :meth:`readings`.
+        before : datetime, optional
+            Only readings with ``period_start`` before this instant (aware).
+
+        Returns
+        -------
+        polars.DataFrame
+            Columns object_id, mn, factor, kind, statistic, period_start, period_s, value,
+            device_flag, received_at; one row per (object, factor, kind, statistic), ordered so.
         """
         _check_kind(kind)
         query = queries.latest([])
@@ -341,20 +376,37 @@ class MeasurementStore(ABC):
         return int(self._query(queries.COUNT)["n"][0])
 
     def reading_exists(self, key: Mapping[str, object]) -> bool:
-        """Whether a reading with this key (mn, factor, kind, period_start, statistic) is
-        stored."""
+        """Whether a reading with this key (mn, factor, kind, period_start, statistic) is stored."""
         return bool(self._query(queries.READING_EXISTS, [key[k] for k in READING_KEY])["n"][0])
 
     def kind_summary(self) -> pl.DataFrame:
-        """Per data kind: ``readings`` stored, ``first`` and ``last`` period start."""
+        """Per data kind: readings stored, first and last period start.
+
+        Returns
+        -------
+        polars.DataFrame
+            Columns ``kind``, ``readings``, ``first``, ``last``; one row per stored kind, by kind.
+        """
         return self._query(queries.KIND_SUMMARY)
 
     def counts_by_object_and_kind(self) -> pl.DataFrame:
-        """Readings stored per (object_id, kind)."""
+        """Readings stored per object and data kind.
+
+        Returns
+        -------
+        polars.DataFrame
+            Columns ``object_id``, ``kind``, ``readings``; ordered by object_id, kind.
+        """
         return self._query(queries.COUNTS_BY_OBJECT_AND_KIND)
 
     def qc_flag_counts(self) -> pl.DataFrame:
-        """Checked readings per (object_id, aggregate ``qc_flag``)."""
+        """Checked readings per object and aggregate QC flag.
+
+        Returns
+        -------
+        polars.DataFrame
+            Columns ``object_id``, ``qc_flag``, ``readings``; ordered by object_id, qc_flag.
+        """
         return self._query(queries.QC_FLAG_COUNTS)
 
     def qc_flags(self) -> pl.DataFrame:
@@ -362,8 +414,14 @@ class MeasurementStore(ABC):
         return self._query(queries.QC_FLAGS)
 
     def packets(self, packet_ids: Sequence[str] | None = None) -> pl.DataFrame:
-        """Stored raw packets (:data:`PACKET_SCHEMA`; only ``packet_ids`` if given), in order of
-        reception."""
+        """Stored raw packets (only those of ``packet_ids``, if given).
+
+        Returns
+        -------
+        polars.DataFrame
+            The columns of :data:`PACKET_SCHEMA`; ordered by reception (received_at, packet_id,
+            cn).
+        """
         if packet_ids is not None and not list(packet_ids):
             return pl.DataFrame(schema=queries.PACKET_COLUMNS)
         ids = None if packet_ids is None else list(packet_ids)
@@ -375,8 +433,21 @@ class MeasurementStore(ABC):
 
     def chunk_summary(self, lo: datetime, hi: datetime,
                       object_ids: Sequence[int] | None = None) -> pl.DataFrame:
-        """Per (mn, kind) of the readings with period_start in [lo, hi) (of ``object_ids``
-        only, if given): ``object_id``, ``first`` period start, latest reception ``seen``."""
+        """What arrived per logger and data kind with period_start in [lo, hi).
+
+        Parameters
+        ----------
+        lo, hi : datetime
+            The period range (aware datetimes).
+        object_ids : sequence of int, optional
+            Only readings of these objects.
+
+        Returns
+        -------
+        polars.DataFrame
+            Columns ``mn``, ``kind``, ``object_id``, ``first`` (earliest period start), ``seen``
+            (latest reception); one row per (mn, kind), ordered so.
+        """
         ids = None if object_ids is None else list(object_ids)
         return self._query(queries.chunk_summary(None if ids is None else len(ids)),
                            [_aware(lo, "lo"), _aware(hi, "hi"), *(ids or [])])
@@ -419,9 +490,10 @@ class MeasurementStore(ABC):
     # ------------------------------------------------------------------------- export
     def export_parquet(self, directory: str | Path, object_codes: Mapping[int, str],
                        kind: str | None = None, *, page_rows: int = 200_000) -> int:
-        """Write readings as Parquet partitioned by kind and China date (``kind=…/date=…/``,
-        the date of ``period_start`` in China Standard Time), the open layout that DuckDB,
-        Spark or Trino read directly. Returns the rows written.
+        """Write readings as Parquet partitioned by kind and China date; return the rows written.
+
+        The directories are ``kind=…/date=…/`` (the date of ``period_start`` in China Standard
+        Time), the open layout that DuckDB, Spark or Trino read directly.
 
         Each reading is written once with its object's code (``object_codes``: object id →
         code, from the registry), its QC result (``qc_flag``, ``qc_valid``) and its latest
@@ -502,7 +574,7 @@ class DuckDBMeasurements(MeasurementStore):
         self._closed = False
 
     def _reader(self) -> duckdb.DuckDBPyConnection:
-        """This thread's reader cursor (its own connection to the database, MVCC)."""
+        """The reader cursor of this thread (its own connection to the database, MVCC)."""
         cursor = getattr(self._local, "cursor", None)
         if cursor is None:
             with self._lock:
@@ -531,6 +603,7 @@ class DuckDBMeasurements(MeasurementStore):
 
     def write(self, readings: pa.Table, packets: pa.Table | None = None, *,
               journal: tuple[str, int] | None = None) -> int:
+        """See :meth:`MeasurementStore.write`; the writer checks the keys (no key index)."""
         batch = conform(readings, READING_SCHEMA, "readings")
         if batch.num_rows == 0 and (packets is None or packets.num_rows == 0):
             return 0
@@ -555,11 +628,13 @@ class DuckDBMeasurements(MeasurementStore):
         return int(inserted)
 
     def journal_position(self, journal_id: str) -> int:
+        """See :meth:`MeasurementStore.journal_position`."""
         with self._lock:
             row = self._con.execute(queries.JOURNAL_POSITION, [journal_id]).fetchone()
         return 0 if row is None else int(row[0])
 
     def write_flags(self, flags: pa.Table) -> int:
+        """See :meth:`MeasurementStore.write_flags`."""
         batch = conform(flags, QC_FLAG_SCHEMA, "QC flags")  # noqa: F841 - read by DuckDB
         with self._lock:
             self._con.execute(queries.DUCKDB_UPSERT_FLAGS)
@@ -572,8 +647,10 @@ class DuckDBMeasurements(MeasurementStore):
 
     def export_parquet(self, directory: str | Path, object_codes: Mapping[int, str],
                        kind: str | None = None, *, page_rows: int = 200_000) -> int:
-        """See :meth:`MeasurementStore.export_parquet`; here one partitioned ``COPY``: DuckDB
-        streams the readings to the files (no time limit: an export is a bulk job)."""
+        """See :meth:`MeasurementStore.export_parquet`; here one partitioned ``COPY``.
+
+        DuckDB streams the readings to the files (no time limit: an export is a bulk job).
+        """
         _check_kind(kind)
         objects = pa.table({  # noqa: F841 - read by DuckDB as export_objects
             "object_id": pa.array(list(object_codes), pa.int64()),
@@ -587,6 +664,7 @@ class DuckDBMeasurements(MeasurementStore):
         return 0 if row is None else int(row[0])
 
     def close(self) -> None:
+        """See :meth:`MeasurementStore.close`."""
         with self._lock:
             self._closed = True
             for cursor in self._readers:
@@ -633,6 +711,7 @@ class PostgresMeasurements(MeasurementStore):
 
     def write(self, readings: pa.Table, packets: pa.Table | None = None, *,
               journal: tuple[str, int] | None = None) -> int:
+        """See :meth:`MeasurementStore.write`; array inserts, the primary key drops repeats."""
         batch = conform(readings, READING_SCHEMA, "readings")
         columns = {name: batch.column(name) for name in READING_SCHEMA.names}
         arrays = [
@@ -658,12 +737,14 @@ class PostgresMeasurements(MeasurementStore):
         return int(inserted)
 
     def journal_position(self, journal_id: str) -> int:
+        """See :meth:`MeasurementStore.journal_position`."""
         with self._lock, self._con.transaction(), self._con.cursor() as cursor:
             cursor.execute(queries.JOURNAL_POSITION.replace("?", "%s"), [journal_id])
             row = cursor.fetchone()
         return 0 if row is None else int(row[0])
 
     def write_flags(self, flags: pa.Table) -> int:
+        """See :meth:`MeasurementStore.write_flags`."""
         batch = conform(flags, QC_FLAG_SCHEMA, "QC flags")
         c = {name: batch.column(name) for name in QC_FLAG_SCHEMA.names}
         arrays = [
@@ -682,6 +763,7 @@ class PostgresMeasurements(MeasurementStore):
                               [*key, decision, reviewer, reason, reviewed_at])
 
     def close(self) -> None:
+        """See :meth:`MeasurementStore.close`."""
         self._readers.close()
         with self._lock:
             self._raw.close()

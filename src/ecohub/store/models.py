@@ -1,5 +1,7 @@
-"""Operational database schema (SQLAlchemy 2 ORM): the registry of monitored objects and devices,
-and the rejected-packet store. Measurements live in :mod:`ecohub.store.measurements`.
+"""Operational database schema (SQLAlchemy 2 ORM): the registry and the rejected-packet store.
+
+The registry holds the monitored objects and their devices; measurements live in
+:mod:`ecohub.store.measurements`.
 
 Private to ``ecohub.store``: the rest of ecohub sees the frozen records of
 :mod:`ecohub.store.registry` (which share some of these class names), never a session's rows.
@@ -30,10 +32,12 @@ DISPOSITIONS = ("rejected", "quarantined")
 
 
 class Base(DeclarativeBase):
-    pass
+    """The metadata of the operational tables (what the Alembic migrations compare against)."""
 
 
 class MonitoredObject(Base):
+    """A monitored object (air, water or noise station, pollution source, outlet), with location."""
+
     __tablename__ = "monitored_objects"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -73,8 +77,10 @@ class Device(Base):
 
 
 class RejectedPacket(Base):
-    """A packet the gateway did not store, kept whole with the reason (or held in quarantine
-    because its MN is not registered yet)."""
+    """A packet the gateway did not store, kept whole with the reason.
+
+    Or held in quarantine (``disposition``), because its MN is not registered yet.
+    """
 
     __tablename__ = "rejected_packets"
 
@@ -91,8 +97,10 @@ class RejectedPacket(Base):
 
 
 class JournalPosition(Base):
-    """The last record of a gateway's write-ahead journal that a store has applied
-    (:mod:`ecohub.ingest.journal`), written in the same transaction as the data."""
+    """The last record of a gateway's write-ahead journal that a store has applied.
+
+    Written in the same transaction as the data (:mod:`ecohub.ingest.journal`).
+    """
 
     __tablename__ = "journal_applied"
 

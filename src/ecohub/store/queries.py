@@ -88,9 +88,11 @@ _QC_SOURCE = {"qc_flag": "f", "qc_tests": "f", "qc_valid": "f", "qc_version": "f
 
 def readings(columns: Sequence[str], with_qc: bool, where: Sequence[str], after: bool,
              limit: bool) -> Query:
-    """Readings (``columns``) matching every ``where`` clause (over ``r.``), in
-    :data:`READING_ORDER`; ``after``: only rows after a key (five parameters), ``limit``: at
-    most a number of rows (one parameter, last)."""
+    """Readings (``columns``) matching every ``where`` clause (over ``r.``), in READING_ORDER.
+
+    ``after``: only rows after a key (five parameters); ``limit``: at most a number of rows
+    (one parameter, last).
+    """
     schema = {**READING_COLUMNS, **(QC_COLUMNS if with_qc else {})}
     select = ", ".join(f"{_QC_SOURCE.get(c, 'r')}.{c}" for c in columns)
     clauses = list(where)
@@ -178,8 +180,11 @@ PACKET_COUNT: Final = Query("packet_count", "SELECT count(*) AS n FROM packets",
 
 
 def chunk_summary(objects: int | None) -> Query:
-    """Per (mn, kind) of the readings with period_start in [?, ?) (and object_id among
-    ``objects`` ids): the object, the first period and the latest reception."""
+    """Per (mn, kind) of readings with period_start in [?, ?): object, first period, last received.
+
+    With ``objects``, only readings whose object_id is among that many ids (parameters after
+    the two instants).
+    """
     where = "" if objects is None else f" AND {_in('object_id', objects)}" if objects else \
         " AND FALSE"
     return Query(
@@ -219,9 +224,11 @@ def _select(alias: str) -> str:
 
 
 def qc_context_near(rows: int, checked_only: bool) -> Query:
-    """Readings from ``floor`` on (up to ``ahead``, or received before ``seen``, when
-    ``until`` is set) of ``rows`` windows (mn, kind, floor, until, ahead, seen), with
-    ``checked``: whether the reading has stored flags."""
+    """Readings from ``floor`` on of ``rows`` windows (mn, kind, floor, until, ahead, seen).
+
+    Where ``until`` is set, only readings before ``ahead`` or received before ``seen``. Column
+    ``checked`` says whether the reading has stored flags.
+    """
     return Query("qc_context_near", f"""{_windows('mn, kind, floor, until, ahead, seen', rows)}
         SELECT {_select('r')}, {_checked(checked_only)} AS checked
         FROM readings AS r JOIN w ON r.mn = w.mn AND r.kind = w.kind
@@ -231,9 +238,11 @@ def qc_context_near(rows: int, checked_only: bool) -> Query:
 
 
 def qc_context_far(rows: int, checked_only: bool) -> Query:
-    """Per series of ``rows`` windows (mn, kind, lo, floor, ahead, hi): the last two readings
-    and the last finite one in [lo, floor) (checked ones only with ``checked_only``), and the
-    first reading in [ahead, hi)."""
+    """Neighbours across gaps, per series of ``rows`` windows (mn, kind, lo, floor, ahead, hi).
+
+    The last two readings and the last finite one in [lo, floor) (checked ones only with
+    ``checked_only``), and the first reading in [ahead, hi).
+    """
     return Query("qc_context_far", f"""{_windows('mn, kind, lo, floor, ahead, hi', rows)}
         SELECT {_select('b')} FROM (
             SELECT r.*, row_number() OVER ({_BY_SERIES} ORDER BY r.period_start DESC) AS k,
@@ -288,9 +297,12 @@ EXPORT_COLUMNS: Final = (
 
 
 def duckdb_export(directory: str, kind: str | None) -> str:
-    """Partitioned COPY of the readings (with object code, QC flags and the latest review) to
-    ``directory``, by kind and China date; ``export_objects`` (object_id, object_code) is an
-    Arrow table registered on the connection. ``kind`` must be a known data kind."""
+    """Partitioned COPY of the readings to ``directory``, by kind and China date.
+
+    Each reading goes with its object code, QC flags and latest review; ``export_objects``
+    (object_id, object_code) is an Arrow table registered on the connection. ``kind`` must be
+    a known data kind.
+    """
     where = "" if kind is None else f" WHERE r.kind = '{kind}'"
     target = directory.replace("'", "''")
     return f"""

@@ -70,8 +70,10 @@ class MonitoredObject:
 
 @dataclass(frozen=True)
 class DeviceSpec:
-    """A data logger to register at a monitored object (its HJ 212 MN and clear password; the
-    registry keeps only the password's hash)."""
+    """A data logger to register at a monitored object: its HJ 212 MN and clear password.
+
+    The registry keeps only the password's hash.
+    """
 
     mn: str
     object_id: int
@@ -113,8 +115,10 @@ class Device:
     city: str | None = None
 
     def verify_password(self, password: str) -> bool:
-        """Check an HJ 212 PW against the stored argon2 hash (cached after the first check;
-        safe to call from another thread)."""
+        """Check an HJ 212 PW against the stored argon2 hash.
+
+        The verdict is cached after the first check; safe to call from another thread.
+        """
         verdict = self.password_verdict(password)
         if verdict is None:
             verdict = check_device_password(self.password_hash, password)
@@ -122,13 +126,17 @@ class Device:
         return verdict
 
     def password_verdict(self, password: str) -> bool | None:
-        """The cached result of :meth:`verify_password`, or None if not checked yet (the
-        check costs about half a millisecond: the gateway runs it off its event loop)."""
+        """The cached result of :meth:`verify_password`, or None if not checked yet.
+
+        The check costs about half a millisecond: the gateway runs it off its event loop.
+        """
         return _VERIFIED.get((self.password_hash, password))
 
     def remember_password_verdict(self, password: str, verdict: bool) -> None:
-        """Cache the result of checking ``password`` against this device's hash elsewhere
-        (:class:`ecohub.passwords.PasswordWorkers`)."""
+        """Cache the result of checking ``password`` against this device's hash elsewhere.
+
+        The check runs in :class:`ecohub.passwords.PasswordWorkers`.
+        """
         if len(_VERIFIED) >= _VERIFIED_MAX:
             _VERIFIED.clear()
         _VERIFIED[(self.password_hash, password)] = verdict
@@ -277,6 +285,7 @@ class Registry:
         disposition: str = "rejected",
         reason_kind: str | None = None,
     ) -> None:
+        """Keep one packet that was not stored (see :meth:`record_rejected_many`)."""
         self.record_rejected_many(
             [RejectedPacket(raw, reason, received_at, peer, mn, disposition, reason_kind)]
         )

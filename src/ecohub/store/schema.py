@@ -93,13 +93,14 @@ MEASUREMENT_SCHEMA_VERSION = MEASUREMENT_MIGRATIONS[-1][0]
 
 
 class StoreNotMigrated(RuntimeError):
-    """The store is not at the schema this ecohub expects (the message says which part, where,
-    and what to do)."""
+    """The store is not at the schema this ecohub expects.
+
+    The message says which part, where, and what to do.
+    """
 
 
 class StoreNotFound(StoreNotMigrated):
-    """There is no embedded store where the settings point (``ecohub store migrate`` creates
-    one)."""
+    """There is no embedded store where the settings point (``ecohub store migrate`` makes one)."""
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ class StoreSettings:
 
     @property
     def is_embedded(self) -> bool:
+        """Whether the measurements are in the embedded DuckDB file (not PostgreSQL)."""
         return self.measurement_backend == "duckdb"
 
     def describe(self) -> str:

@@ -1,0 +1,1 @@
+"""Alembic migrations of the operational database and the PostgreSQL measurement tables."""

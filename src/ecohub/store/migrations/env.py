@@ -1,6 +1,9 @@
-"""Alembic environment: migrations run on the connection ecohub passes in (see
-ecohub.store.schema.migrate), or on ``-x url=...`` when the ``alembic`` command is used directly
-(for instance to autogenerate a revision against a scratch database)."""
+"""Alembic environment: the migrations run on the connection ecohub passes in.
+
+That is the connection of :func:`ecohub.store.schema.migrate`, or ``-x url=...`` when the
+``alembic`` command is used directly (for instance to autogenerate a revision against a scratch
+database).
+"""
 
 from alembic import context
 from sqlalchemy import create_engine, pool
@@ -12,6 +15,7 @@ target_metadata = Base.metadata
 
 
 def run() -> None:
+    """Run the pending revisions on ecohub's connection or on the ``-x url`` database."""
     connection = config.attributes.get("connection")
     if connection is not None:
         _run_on(connection)

@@ -1,0 +1,1 @@
+"""The Alembic revisions, one module each, applied in order by ``ecohub store migrate``."""
