@@ -6,7 +6,7 @@ Run from the repository root::
     .venv/bin/python bench/hj212_ingest.py --connections 2000 --seconds 20
     .venv/bin/python bench/hj212_ingest.py --skip-crash --skip-codec  # throughput only, ~1 min
     .venv/bin/python bench/hj212_ingest.py --with-readers --skip-crash --skip-codec
-    .venv/bin/python bench/hj212_ingest.py --with-readers --reader-nice 19 --skip-crash --skip-codec
+    .venv/bin/python bench/hj212_ingest.py --with-readers --reader-nice 0 --skip-crash --skip-codec
 
 Three processes, as in production: this orchestrator, the gateway (``ecohub`` serving a fresh
 embedded store, exactly :func:`ecohub.ingest.hj212_server.serve`) and a load generator holding
@@ -64,14 +64,18 @@ def device_list(n: int) -> list[tuple[str, str, str]]:
 # --------------------------------------------------------------------------- gateway process
 
 
-def gateway_main(data_dir: str, port: int, reader_nice: int | None = None) -> None:
+def gateway_main(data_dir: str, port: int, reader_nice: str | None = None) -> None:
+    """Serve the gateway; with ``reader_nice`` also read heavily (``default``: the store's
+    ``ECOHUB_READER_NICE``, else that CPU priority for the reader thread)."""
     from ecohub.ingest.hj212_server import GatewayConfig, serve
     from ecohub.store import open_store
 
+    if reader_nice not in (None, "default"):
+        os.environ["ECOHUB_READER_NICE"] = reader_nice
     store = open_store(data_dir=data_dir)
     config = GatewayConfig(host="127.0.0.1", port=port, idle_timeout=3600)
     stop, reads = threading.Event(), []
-    reader = threading.Thread(target=heavy_reads, args=(store, stop, reads, reader_nice or 0),
+    reader = threading.Thread(target=heavy_reads, args=(store, stop, reads),
                               name="bench-reader", daemon=True)
     with_readers = reader_nice is not None
     if with_readers:
@@ -88,14 +92,12 @@ def gateway_main(data_dir: str, port: int, reader_nice: int | None = None) -> No
         "read_max_ms": float(seconds.max() * 1e3) if reads else None}), flush=True)
 
 
-def heavy_reads(store, stop: threading.Event, reads: list[tuple[float, int]], nice: int) -> None:
+def heavy_reads(store, stop: threading.Event, reads: list[tuple[float, int]]) -> None:
     """Read continuously until ``stop``: (seconds, rows) of each read into ``reads``.
 
-    ``nice`` > 0 lowers this thread's CPU priority (Linux: a thread is a task); with the
-    embedded store's DuckDB on one thread (2 cores), a read runs on the calling thread.
+    The store runs reads on a worker thread at its reader priority (``ECOHUB_READER_NICE``);
+    with the embedded store's DuckDB on one thread (2 cores), a read runs on the calling thread.
     """
-    if nice:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
     queries = (lambda: store.measurements.readings(kind="minute"),
                store.measurements.kind_summary,
                lambda: store.measurements.latest(kind="minute"))
@@ -302,12 +304,12 @@ def wait_started(load: subprocess.Popen[str]) -> None:
             raise RuntimeError("the load generator exited before starting")
 
 
-def throughput(n: int, seconds: float, reader_nice: int | None = None) -> dict[str, object]:
+def throughput(n: int, seconds: float, reader_nice: str | None = None) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="ecohub-bench-") as data_dir:
         register(data_dir, n)
         port = free_port()
         gateway = spawn("gateway", data_dir, str(port),
-                        *([] if reader_nice is None else [str(reader_nice)]))
+                        *([] if reader_nice is None else [reader_nice]))
         wait_listening(port, gateway)
         load = spawn("load", str(port), str(n), str(seconds))
         wait_started(load)
@@ -371,8 +373,9 @@ def main() -> None:
                         help="do not run bench/hj212_codec.py (it takes ~2.5 minutes)")
     parser.add_argument("--with-readers", action="store_true",
                         help="run again with a reader thread reading heavily meanwhile")
-    parser.add_argument("--reader-nice", type=int, default=0,
-                        help="CPU priority (nice) of the reader thread, e.g. 19")
+    parser.add_argument("--reader-nice", default="default",
+                        help="CPU priority (nice, 0-19) of the reader thread; default: the "
+                             "store's (ECOHUB_READER_NICE, 10)")
     args = parser.parse_args()
     print(f"HJ 212 gateway, {args.connections} connections, {args.seconds:g} s, "
           f"{os.cpu_count()} cores", flush=True)
@@ -440,7 +443,7 @@ if __name__ == "__main__":
     role = sys.argv[1] if len(sys.argv) > 1 else ""
     if role == "gateway":
         gateway_main(sys.argv[2], int(sys.argv[3]),
-                     int(sys.argv[4]) if len(sys.argv) > 4 else None)
+                     sys.argv[4] if len(sys.argv) > 4 else None)
     elif role == "load":
         load_main(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]),
                   sys.argv[5] if len(sys.argv) > 5 else None)

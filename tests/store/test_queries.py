@@ -332,3 +332,36 @@ def test_read_timeout_and_duckdb_threads_settings(tmp_path, monkeypatch):
     monkeypatch.setenv("ECOHUB_DUCKDB_THREADS", "0")
     with pytest.raises(ValueError, match="ECOHUB_DUCKDB_THREADS '0'"):
         resolve(data_dir=tmp_path)
+
+
+def test_reads_on_worker_threads_yield_the_cpu_to_ingest(store):
+    """A worker thread's first read lowers its CPU priority to ECOHUB_READER_NICE (default 10),
+    so a heavy reader takes only what ingest leaves; the main thread keeps its priority."""
+    def priority() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    main_before = priority()
+    store.measurements.kind_summary()
+    assert priority() == main_before
+    seen: dict[str, int] = {}
+
+    def reader() -> None:
+        seen["before"] = priority()
+        store.measurements.kind_summary()
+        seen["after"] = priority()
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    thread.join(30)
+    assert store.settings.reader_nice == 10
+    assert seen["after"] == max(10, seen["before"])
+
+
+def test_reader_nice_setting(tmp_path, monkeypatch):
+    monkeypatch.setenv("ECOHUB_READER_NICE", "0")
+    assert resolve(data_dir=tmp_path).reader_nice == 0
+    monkeypatch.setenv("ECOHUB_READER_NICE", "19")
+    assert resolve("postgresql://db/eco", data_dir=tmp_path).reader_nice == 19
+    monkeypatch.setenv("ECOHUB_READER_NICE", "20")
+    with pytest.raises(ValueError, match="ECOHUB_READER_NICE '20'"):
+        resolve(data_dir=tmp_path)

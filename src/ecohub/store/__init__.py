@@ -58,9 +58,10 @@ class Store:
             self.registry = Registry(self.engine)
             self.measurements: MeasurementStore = (
                 DuckDBMeasurements(settings.measurement_path, settings.read_timeout_s,
-                                   settings.duckdb_threads)
+                                   settings.duckdb_threads, settings.reader_nice)
                 if settings.is_embedded
-                else PostgresMeasurements(self.engine, settings.read_timeout_s)
+                else PostgresMeasurements(self.engine, settings.read_timeout_s,
+                                     reader_nice=settings.reader_nice)
             )
         except BaseException:
             self.engine.dispose()

@@ -8,7 +8,9 @@ at most ``ECOHUB_READ_TIMEOUT`` seconds (default 30; like datasette's ``sql_time
 one heavy request cannot starve the rest. The embedded store's DuckDB works on
 ``ECOHUB_DUCKDB_THREADS`` threads, by default every core but one: the core left is the serving
 process's event loop and journal (the gateway's 9014 answers), which a heavy read would
-otherwise take.
+otherwise take. For the same reason reads on worker threads (the service's request handlers, the
+QC worker) run at CPU priority ``ECOHUB_READER_NICE`` (default 10, 0: unchanged): they take the
+CPU that ingest leaves, so a heavy reader cannot hold back the loggers' answers.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 DEFAULT_DATA_DIR = "ecohub-data"
 DEFAULT_READ_TIMEOUT_S = 30.0
 DEFAULT_DUCKDB_THREADS = max(1, (os.cpu_count() or 1) - 1)
+DEFAULT_READER_NICE = 10
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,8 @@ class StoreSettings:
     (:class:`ecohub.store.measurements.ReadTimeout` past it)."""
     duckdb_threads: int = DEFAULT_DUCKDB_THREADS
     """Threads of the embedded store's DuckDB (reads and writes together)."""
+    reader_nice: int = DEFAULT_READER_NICE
+    """CPU priority (Unix nice, 0-19) of threads other than the main thread while they read."""
 
     @property
     def is_embedded(self) -> bool:
@@ -63,6 +68,7 @@ def resolve(
     root = Path(data_dir or os.environ.get("ECOHUB_DATA_DIR") or DEFAULT_DATA_DIR).resolve()
     timeout = _read_timeout(os.environ.get("ECOHUB_READ_TIMEOUT"))
     threads = _duckdb_threads(os.environ.get("ECOHUB_DUCKDB_THREADS"))
+    nice = _reader_nice(os.environ.get("ECOHUB_READER_NICE"))
     if url is None:
         return StoreSettings(
             database_url=f"sqlite:///{root / 'ecohub.db'}",
@@ -71,16 +77,17 @@ def resolve(
             data_dir=root,
             read_timeout_s=timeout,
             duckdb_threads=threads,
+            reader_nice=nice,
         )
     scheme = url.split(":", 1)[0]
     if scheme in ("postgresql", "postgresql+psycopg", "postgres"):
         if scheme != "postgresql+psycopg":
             url = "postgresql+psycopg" + url[len(scheme):]
-        return StoreSettings(url, "postgresql", None, root, timeout)
+        return StoreSettings(url, "postgresql", None, root, timeout, reader_nice=nice)
     if scheme == "sqlite":
         path = Path(url.removeprefix("sqlite:///")).resolve()
         return StoreSettings(url, "duckdb", path.with_name("measurements.duckdb"), path.parent,
-                             timeout, threads)
+                             timeout, threads, nice)
     raise ValueError(
         f"database URL: scheme {scheme!r} is not supported; expected "
         "'postgresql+psycopg://user@host:port/db' (server) or 'sqlite:///path/ecohub.db' (embedded)"
@@ -105,6 +112,15 @@ def _duckdb_threads(text: str | None) -> int:
     if not text.isdigit() or int(text) < 1:
         raise ValueError(f"ECOHUB_DUCKDB_THREADS {text!r}: expected a whole number of threads, "
                          "at least 1")
+    return int(text)
+
+
+def _reader_nice(text: str | None) -> int:
+    if not text:
+        return DEFAULT_READER_NICE
+    if not text.isdigit() or int(text) > 19:
+        raise ValueError(f"ECOHUB_READER_NICE {text!r}: expected a CPU priority from 0 "
+                         "(unchanged) to 19 (lowest)")
     return int(text)
 
 
