@@ -416,3 +416,120 @@ def quality_report(
     console.print(table)
     if out is not None:
         console.print(f"workbook written: {out}")
+
+
+registry_app = typer.Typer(
+    help="The registry kept by people: monitored objects and data loggers from Excel/CSV.",
+    no_args_is_help=True)
+app.add_typer(registry_app, name="registry")
+
+
+@registry_app.command("template")
+def registry_template(
+    out: Annotated[Path, typer.Argument(help="Workbook to write (.xlsx).")],
+) -> None:
+    """Write the empty workbook to fill in: 监测对象, 数采仪 and instructions."""
+    from ecohub.registry import write_template
+
+    try:
+        write_template(out)
+    except OSError as error:
+        fail(error)
+    console.print(f"template written: {out}")
+
+
+@registry_app.command("import")
+def registry_import(
+    file: Annotated[Path, typer.Argument(help="Registry workbook (.xlsx) or one sheet (.csv).")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check only; change nothing.")]
+    = False,
+    errors: Annotated[Path | None, typer.Option(
+        "--errors", help="Workbook for the rows not applied (default: FILE_errors.xlsx; "
+        "on a dry run only if given).")] = None,
+    region_bbox: Annotated[str | None, typer.Option(
+        "--region-bbox", envvar="ECOHUB_REGION_BBOX",
+        help="lon_min,lat_min,lon_max,lat_max coordinates must lie in (default: China, "
+        "73,3,136,54).")] = None,
+    data_dir: DataDir = Path("ecohub-data"),
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Check every row and register the good ones; rows with errors go to a workbook."""
+    from ecohub.registry import CHINA_BBOX, BoundingBox, RegistryFileError, import_file
+
+    try:
+        region = CHINA_BBOX if region_bbox is None else BoundingBox.parse(region_bbox)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--region-bbox") from None
+    if errors is None and not dry_run:
+        errors = file.with_name(f"{file.stem}_errors.xlsx")
+    with open_existing_store(database_url, data_dir) as store:
+        try:
+            report = import_file(store.registry, file, region=region, dry_run=dry_run,
+                                 errors_path=errors)
+        except (RegistryFileError, OSError) as error:
+            fail(error)
+    for problem in report.problems[:20]:
+        console.print(f"{problem.sheet} 第 {problem.row} 行：{problem.reason}", soft_wrap=True,
+                      markup=False)
+    if len(report.problems) > 20:
+        console.print(f"… {len(report.problems) - 20} more rows with errors")
+    verb = "可新增" if dry_run else "新增"
+    console.print(
+        f"{verb} {report.added}（监测对象 {report.added_objects}，数采仪 {report.added_devices}）"
+        f" / 未变 {report.unchanged} / 错误 {report.errors}（其中冲突 {report.conflicts}）"
+        + ("；演练，未写入" if dry_run else ""))
+    if report.errors_file is not None:
+        console.print(f"rows not applied written to {report.errors_file}: fix and import again")
+
+
+@registry_app.command("export")
+def registry_export(
+    out: Annotated[Path, typer.Argument(help="Workbook to write (.xlsx).")],
+    data_dir: DataDir = Path("ecohub-data"),
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Write the registry in the template layout (passwords are not exported)."""
+    from ecohub.registry import export_registry
+
+    with open_existing_store(database_url, data_dir) as store:
+        try:
+            objects, devices = export_registry(store.registry, out)
+        except OSError as error:
+            fail(error)
+    console.print(f"{objects} objects and {devices} devices written to {out}")
+
+
+@registry_app.command("list")
+def registry_list(
+    object_type: Annotated[str | None, typer.Option(
+        "--type", help="空气站, 水质站, 污染源, 排放口, 噪声站 (or air_station, …).")] = None,
+    city: Annotated[str | None, typer.Option(help="City name or code.")] = None,
+    data_dir: DataDir = Path("ecohub-data"),
+    database_url: DatabaseUrl = None,
+) -> None:
+    """The registered monitored objects."""
+    from ecohub.registry import objects_frame
+    from ecohub.reports.tables import to_rich_table
+    from ecohub.vocabulary import OBJECT_TYPES
+
+    type_of_name = {name: key for key, name in OBJECT_TYPES.items()}
+    key = type_of_name.get(object_type, object_type) if object_type else None
+    if key is not None and key not in OBJECT_TYPES:
+        raise typer.BadParameter(f"{object_type!r}; expected one of "
+                                 f"{', '.join(OBJECT_TYPES.values())}", param_hint="--type")
+    with open_existing_store(database_url, data_dir) as store:
+        frame = objects_frame(store.registry, key, city)
+    title = f"监测对象 {frame.height} 个"
+    console.print(to_rich_table(frame, title, max_rows=max(frame.height, 1)))
+
+
+@registry_app.command("devices")
+def registry_devices(data_dir: DataDir = Path("ecohub-data"),
+                     database_url: DatabaseUrl = None) -> None:
+    """The registered data loggers with their MNs (what `quality review --mn` takes)."""
+    from ecohub.registry import devices_frame
+    from ecohub.reports.tables import to_rich_table
+
+    with open_existing_store(database_url, data_dir) as store:
+        frame = devices_frame(store.registry).drop("密码")
+    console.print(to_rich_table(frame, f"数采仪 {frame.height} 台", max_rows=max(frame.height, 1)))

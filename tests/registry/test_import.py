@@ -1,0 +1,253 @@
+"""Registry files: template → fill → import → export, and every rule of a row."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from ecohub.region import anhui_region, register
+from ecohub.registry import (
+    DEVICES_SHEET,
+    OBJECTS_SHEET,
+    BoundingBox,
+    RegistryFileError,
+    credit_code_check_character,
+    export_registry,
+    import_file,
+    read_registry_file,
+    write_template,
+)
+from ecohub.registry.layout import DEVICE_COLUMNS, OBJECT_COLUMNS
+from ecohub.store import ObjectSpec, Store
+
+ANHUI = BoundingBox.parse("114.8,29.3,119.7,34.7")
+CREDIT = "91340100MA2N0X1B0" + credit_code_check_character("91340100MA2N0X1B0")
+MN = "340100000001000000000000"
+
+OBJECTS = [
+    ["A001", "合肥市监测站", "空气站", "117.23", "31.82", "合肥市", "340100", "蜀山区",
+     "合肥市生态环境局", "", ""],
+    ["S001", "合肥热电厂", "污染源", "117.3", "31.85", "合肥市", "340100", "", "", "", CREDIT],
+    ["S001-1", "合肥热电厂 1# 烟囱", "排放口", "117.3", "31.85", "合肥市", "340100", "", "",
+     "S001", ""],
+]
+DEVICES = [
+    [MN, "A001", "123456", "a34004,a34002", "2017", "10"],
+    ["Y80110010000010", "S001-1", "654321", "a21026，a21002", "2005", "5"],
+]
+
+
+def fill(path: Path, objects: list[list[str]], devices: list[list[str]]) -> Path:
+    """Fill the template as a person does in Excel."""
+    write_template(path)
+    book = openpyxl.load_workbook(path)
+    for name, rows in ((OBJECTS_SHEET, objects), (DEVICES_SHEET, devices)):
+        for row in rows:
+            book[name].append(row)
+    book.save(path)
+    return path
+
+
+def rows_of(path: Path, sheet: str) -> list[tuple]:
+    return list(openpyxl.load_workbook(path)[sheet].iter_rows(values_only=True))
+
+
+def test_template_has_the_layout(tmp_path) -> None:
+    write_template(tmp_path / "t.xlsx")
+    book = openpyxl.load_workbook(tmp_path / "t.xlsx")
+    assert book.sheetnames == [OBJECTS_SHEET, DEVICES_SHEET, "填写说明"]
+    sheet = book[OBJECTS_SHEET]
+    assert [c.value for c in sheet[1]] == list(OBJECT_COLUMNS)
+    assert [c.value for c in book[DEVICES_SHEET][1]] == list(DEVICE_COLUMNS)
+    assert sheet.freeze_panes == "A2"
+    assert sheet["A1"].font.bold and sheet["A1"].fill.fgColor.rgb.endswith("DDEBF7")
+    assert "空气站" in "".join(str(c.value) for c in book["填写说明"]["A"])
+
+
+def test_fill_import_export_round_trip(store: Store, tmp_path) -> None:
+    file = fill(tmp_path / "in.xlsx", OBJECTS, DEVICES)
+    report = import_file(store.registry, file, region=ANHUI)
+    assert (report.added_objects, report.added_devices, report.unchanged, report.errors) == (
+        3, 2, 0, 0)
+    objects = {o.code: o for o in store.registry.objects()}
+    assert objects["S001-1"].parent_id == objects["S001"].id
+    assert objects["S001"].attributes == {"credit_code": CREDIT}
+    assert objects["A001"].longitude == 117.23 and objects["A001"].city_code == "340100"
+    devices = store.registry.devices()
+    assert devices[MN].factors == ("a34004", "a34002") and devices[MN].verify_password("123456")
+    assert devices["Y80110010000010"].protocol == "2005"
+    assert devices["Y80110010000010"].minute_interval == 5
+
+    out = tmp_path / "out.xlsx"
+    assert export_registry(store.registry, out) == (3, 2)
+    assert [list(r) for r in rows_of(out, OBJECTS_SHEET)[1:]] == [
+        [c or None for c in row] for row in OBJECTS]
+    again = import_file(store.registry, out, region=ANHUI)
+    assert (again.added, again.unchanged, again.errors) == (0, 5, 0)
+    assert len(store.registry.objects()) == 3
+
+
+def test_importing_twice_changes_nothing(store: Store, tmp_path) -> None:
+    file = fill(tmp_path / "in.xlsx", OBJECTS, DEVICES)
+    import_file(store.registry, file, region=ANHUI)
+    before = (store.registry.objects(), store.registry.devices())
+    report = import_file(store.registry, file, region=ANHUI)
+    assert (report.added, report.unchanged, report.errors) == (0, 5, 0)
+    assert (store.registry.objects(), store.registry.devices()) == before
+
+
+def test_dry_run_writes_nothing(store: Store, tmp_path) -> None:
+    file = fill(tmp_path / "in.xlsx", OBJECTS, [*DEVICES, ["", "A001", "", "", "", ""]])
+    report = import_file(store.registry, file, region=ANHUI, dry_run=True)
+    assert (report.added_objects, report.added_devices, report.errors) == (3, 2, 1)
+    assert report.dry_run and report.errors_file is None
+    assert store.registry.objects() == [] and store.registry.devices() == {}
+    assert sorted(p.name for p in tmp_path.glob("*.xlsx*")) == ["in.xlsx"]
+
+
+def test_demo_region_exports_and_imports_as_a_no_op(store: Store, tmp_path) -> None:
+    register(store, anhui_region(air_per_city=1, water_per_city=1, sources_per_city=1,
+                                 noise_per_city=1))
+    out = tmp_path / "registry.xlsx"
+    objects, devices = export_registry(store.registry, out)
+    report = import_file(store.registry, out, region=ANHUI)
+    assert (report.added, report.unchanged, report.errors) == (0, objects + devices, 0)
+
+
+BAD_OBJECTS = [
+    ["", "无编码", "空气站", "", "", "", "", "", "", "", ""],                          # 3
+    ["B002", "", "工厂", "", "", "", "", "", "", "", ""],                              # 4
+    ["B003", "上海站", "空气站", "121.47", "31.23", "", "", "", "", "", ""],           # 5
+    ["B004", "经度错", "空气站", "东经117", "31.8", "", "", "", "", "", ""],           # 6
+    ["B005", "只有经度", "空气站", "117.2", "", "", "", "", "", "", ""],               # 7
+    ["B006", "代码错", "空气站", "", "", "", "990100", "", "", "", ""],                # 8
+    ["B007", "代码短", "空气站", "", "", "", "34010", "", "", "", ""],                 # 9
+    ["B008", "信用代码错", "污染源", "", "", "", "", "", "", "", CREDIT[:-1] + "X"
+     if CREDIT[-1] != "X" else CREDIT[:-1] + "Y"],                                     # 10
+    ["B009", "无上级排放口", "排放口", "", "", "", "", "", "", "", ""],                # 11
+    ["B010", "上级不存在", "排放口", "", "", "", "", "", "", "NOPE", ""],              # 12
+    ["B011", "上级是站", "排放口", "", "", "", "", "", "", "G001", ""],                # 13
+    ["G001", "好站", "空气站", "117.0", "32.0", "", "340100", "", "", "", ""],         # 14
+    ["G001", "好站", "空气站", "117.0", "32.0", "", "340100", "", "", "", ""],         # 15
+    ["G001", "另一个好站", "空气站", "117.0", "32.0", "", "", "", "", "", ""],         # 16
+    ["B012", "上级有错", "排放口", "", "", "", "", "", "", "B008", ""],                # 17
+    ["G002", "好排放口", "排放口", "", "", "", "", "", "", "G003", ""],                # 18
+    ["G003", "后面的污染源", "污染源", "", "", "", "", "", "", "", ""],                # 19
+]
+BAD_DEVICES = [
+    ["M1", "G001", "pw", "a34004", "", ""],                   # 2 good
+    ["M1", "G001", "pw", "a34004", "", ""],                   # 3 duplicate row
+    ["M2", "G001", "pw", "x99999,a34004", "", ""],            # 4 unknown factor
+    ["M3", "NOPE", "pw", "a34004", "", ""],                   # 5 unknown object
+    ["M4", "B002", "pw", "a34004", "", ""],                   # 6 object row has errors
+    ["M5", "G001", "", "a34004", "", ""],                     # 7 new device without password
+    ["M6", "G001", "pw", "a34004", "2020", "7"],              # 8 protocol, interval
+    ["", "", "pw", "", "", ""],                               # 9 required
+    ["R1", "G001", "pw", "a34004", "", ""],                   # 10 MN registered, differs
+    ["M7", "G002", "pw", "w01018", "", ""],                   # 11 good, at a new outlet
+    ["X" * 65, "G001", "pw", "a34004", "", ""],               # 12 MN too long
+]
+
+
+def test_every_rule_on_a_mixed_file(store: Store, tmp_path) -> None:
+    (registered,) = store.registry.add_objects(
+        [ObjectSpec("R001", "已登记站", "air_station", 117.0, 31.0)])
+    store.registry.add_device("R1", registered, "secret", ["a34004"])
+    file = fill(tmp_path / "mixed.xlsx",
+                [["R001", "已登记站", "空气站", "117.0", "31.0", "", "", "", "", "", ""],  # 2
+                 *BAD_OBJECTS], BAD_DEVICES)
+    errors = tmp_path / "errors.xlsx"
+    report = import_file(store.registry, file, region=ANHUI, errors_path=errors)
+    why = {(p.sheet, p.row): p.reason for p in report.problems}
+    objects = {row: why.get((OBJECTS_SHEET, row), "") for row in range(2, 20)}
+    assert objects[2] == ""  # registered and equal: unchanged
+    assert "编码：必填" in objects[3]
+    assert "名称：必填" in objects[4] and "类型：'工厂' 不是已知类型" in objects[4]
+    assert "不在区域内" in objects[5]
+    assert "经度：'东经117' 不是数字" in objects[6]
+    assert "须同时填写" in objects[7]
+    assert "行政区划代码：'990100' 省级代码 99" in objects[8]
+    assert "应为 6 位数字" in objects[9]
+    assert "统一社会信用代码" in objects[10] and "校验码应为" in objects[10]
+    assert "排放口须填写所属污染源的编码" in objects[11]
+    assert "上级编码：NOPE 未登记" in objects[12]
+    assert "是空气站，应为污染源" in objects[13]
+    assert objects[14] == ""
+    assert objects[15] == "编码：与第 14 行重复"
+    assert objects[16] == "编码：与第 14 行重复，内容不同"
+    assert "上级编码：B008 本文件中该行有错误" in objects[17]
+    assert objects[18] == objects[19] == ""
+    devices = {row: why.get((DEVICES_SHEET, row), "") for row in range(2, 13)}
+    assert devices[2] == devices[11] == ""
+    assert devices[3] == "MN：与第 2 行重复"
+    assert "因子：x99999 不是 HJ 212-2017 附录 B 的因子编码" in devices[4]
+    assert "对象编码：NOPE 未登记" in devices[5] and "对象编码：B002" in devices[6]
+    assert "密码：新登记的数采仪必填" in devices[7]
+    assert "协议版本：'2020'" in devices[8] and "分钟数据间隔：'7'" in devices[8]
+    assert "MN：必填" in devices[9] and "对象编码：必填" in devices[9]
+    assert "R1 已登记" in devices[10] and "因子" not in devices[10] and "密码" in devices[10]
+    assert "下一步" in devices[10]
+    assert report.conflicts == 1
+    assert (report.added_objects, report.added_devices, report.unchanged) == (3, 2, 1)
+    assert {o.code for o in store.registry.objects()} == {"R001", "G001", "G002", "G003"}
+    assert set(store.registry.devices()) == {"R1", "M1", "M7"}
+
+    # the error workbook: same columns + 错误原因, fix it and import it again
+    book = openpyxl.load_workbook(errors)
+    header = [c.value for c in book[OBJECTS_SHEET][1]]
+    assert header == [*OBJECT_COLUMNS, "错误原因"]
+    assert book[OBJECTS_SHEET].max_row - 1 == len([r for r in objects.values() if r])
+    sheet = book[DEVICES_SHEET]
+    for row in sheet.iter_rows(min_row=2):
+        if row[0].value == "M5":
+            row[2].value = "fixed"
+    book.save(errors)
+    retry = import_file(store.registry, errors, region=ANHUI)
+    assert retry.added_devices == 1 and "M5" in store.registry.devices()
+
+
+def test_a_changed_object_is_a_conflict(store: Store, tmp_path) -> None:
+    import_file(store.registry, fill(tmp_path / "a.xlsx", OBJECTS, []), region=ANHUI)
+    changed = [["A001", "合肥市监测站（新）", *OBJECTS[0][2:]]]
+    report = import_file(store.registry, fill(tmp_path / "b.xlsx", changed, []), region=ANHUI)
+    (problem,) = report.problems
+    assert problem.conflict and "名称与登记内容不同" in problem.reason
+    assert store.registry.objects()[0].name == "合肥市监测站"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "gb18030"])
+def test_csv_import(store: Store, tmp_path, encoding: str) -> None:
+    objects = tmp_path / "objects.csv"
+    objects.write_text(",".join(OBJECT_COLUMNS) + "\n" + "\n".join(
+        ",".join(row) for row in OBJECTS) + "\n", encoding=encoding)
+    devices = tmp_path / "devices.csv"
+    devices.write_text(",".join(DEVICE_COLUMNS) + "\n" + "\n".join(
+        ",".join(f'"{c}"' for c in row) for row in DEVICES) + "\n", encoding=encoding)
+    assert import_file(store.registry, objects, region=ANHUI).added_objects == 3
+    report = import_file(store.registry, devices, region=ANHUI)
+    assert (report.added_devices, report.errors) == (2, 0)
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("missing.xlsx", None, "no such file"),
+    ("notes.txt", b"x", "expected .xlsx or .csv"),
+    ("broken.xlsx", b"not a zip", "not an Excel workbook"),
+    ("other.csv", b"a,b\n1,2\n", "neither objects"),
+    ("short.csv", "编码,名称\nA,B\n".encode(), "lacks column(s) 类型"),
+])
+def test_unreadable_files(tmp_path, name: str, content: bytes | None, message: str) -> None:
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(RegistryFileError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        read_registry_file(path)
+
+
+def test_workbook_without_record_sheets(tmp_path) -> None:
+    book = openpyxl.Workbook()
+    book.active.title = "Sheet1"
+    book.save(tmp_path / "wrong.xlsx")
+    with pytest.raises(RegistryFileError, match="no sheet 监测对象 or 数采仪"):
+        read_registry_file(tmp_path / "wrong.xlsx")
