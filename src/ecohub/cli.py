@@ -518,9 +518,11 @@ def registry_list(
         raise typer.BadParameter(f"{object_type!r}; expected one of "
                                  f"{', '.join(OBJECT_TYPES.values())}", param_hint="--type")
     with open_existing_store(database_url, data_dir) as store:
-        frame = objects_frame(store.registry, key, city)
-    title = f"监测对象 {frame.height} 个"
-    console.print(to_rich_table(frame, title, max_rows=max(frame.height, 1)))
+        frame = objects_frame(store.registry, key, city).select(
+            "编码", "名称", "类型", "城市", "区县", "所属部门", "上级编码")
+    table = to_rich_table(frame, f"监测对象 {frame.height} 个", max_rows=max(frame.height, 1))
+    table.columns[0].no_wrap = True  # codes are copied from here
+    console.print(table)
 
 
 @registry_app.command("devices")
@@ -532,4 +534,6 @@ def registry_devices(data_dir: DataDir = Path("ecohub-data"),
 
     with open_existing_store(database_url, data_dir) as store:
         frame = devices_frame(store.registry).drop("密码")
-    console.print(to_rich_table(frame, f"数采仪 {frame.height} 台", max_rows=max(frame.height, 1)))
+    table = to_rich_table(frame, f"数采仪 {frame.height} 台", max_rows=max(frame.height, 1))
+    table.columns[0].no_wrap = True  # MNs are copied from here
+    console.print(table)

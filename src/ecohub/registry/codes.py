@@ -11,10 +11,11 @@
 References
 ----------
 .. [GB32100] GB 32100-2015 法人和其他组织统一社会信用代码编码规则, §4 (structure, code set,
-   check character) and Appendix A (computing the check character).
-   See ``docs/reference/sources.md``.
-.. [GBT2260] GB/T 2260-2007 中华人民共和国行政区划代码, §4 (six-digit structure), Table 1
-   (province-level codes).
+   check character) and Appendix A (computing the check character). The clause numbers are
+   not checked against the text: ``docs/reference/sources.md`` holds the standard as
+   metadata only.
+.. [GBT2260] GB/T 2260-2007 中华人民共和国行政区划代码: six-digit codes whose first two
+   digits name the province-level division (see ``docs/reference/sources.md``).
 
 Examples
 --------
@@ -56,7 +57,7 @@ PROVINCE_CODES = frozenset(
      "65", "71", "81", "82"}
 )
 """The first two digits of the provinces, autonomous regions, municipalities and special
-administrative regions ([GBT2260] Table 1)."""
+administrative regions ([GBT2260])."""
 
 
 def credit_code_check_character(first17: str) -> str:
@@ -119,7 +120,7 @@ def division_code_error(code: str) -> str | None:
 
     References
     ----------
-    .. [GBT2260] GB/T 2260-2007 §4, Table 1.
+    .. [GBT2260] GB/T 2260-2007, the province-level codes.
     """
     if len(code) != 6 or not code.isascii() or not code.isdigit():
         return "应为 6 位数字"
