@@ -16,7 +16,13 @@ from ecohub.registry.codes import (
     credit_code_error,
     division_code_error,
 )
-from ecohub.registry.importing import ImportReport, RowProblem, import_file, plan_import
+from ecohub.registry.importing import (
+    ImportPlan,
+    ImportReport,
+    RowProblem,
+    import_file,
+    plan_import,
+)
 from ecohub.registry.layout import (
     DEVICES_SHEET,
     OBJECTS_SHEET,
@@ -29,7 +35,7 @@ from ecohub.registry.layout import (
 )
 
 __all__ = [
-    "CHINA_BBOX", "DEVICES_SHEET", "OBJECTS_SHEET", "BoundingBox", "ImportReport",
+    "CHINA_BBOX", "DEVICES_SHEET", "OBJECTS_SHEET", "BoundingBox", "ImportPlan", "ImportReport",
     "RegistryFileError", "RowProblem", "credit_code_check_character", "credit_code_error",
     "devices_frame", "division_code_error", "export_registry", "import_file", "objects_frame",
     "plan_import", "read_registry_file", "write_template",

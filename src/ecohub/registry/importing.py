@@ -32,7 +32,7 @@ from ecohub.registry.layout import (
 from ecohub.store import Device, DeviceSpec, MonitoredObject, ObjectSpec, Registry
 from ecohub.vocabulary import FACTORS, OBJECT_TYPES
 
-__all__ = ["ImportPlan", "ImportReport", "RowProblem", "import_file", "plan_import",
+__all__ = ["DeviceRow", "ImportPlan", "ImportReport", "RowProblem", "import_file", "plan_import",
            "write_problems"]
 
 _TYPE_OF_NAME = {name: key for key, name in OBJECT_TYPES.items()}
@@ -60,7 +60,12 @@ class RowProblem:
 
 
 @dataclass(frozen=True)
-class _NewDevice:
+class DeviceRow:
+    """A checked device row: a device spec whose object is named by its code.
+
+    The object's id is known only once the objects of the same file are registered.
+    """
+
     object_code: str
     mn: str
     password: str
@@ -74,7 +79,7 @@ class ImportPlan:
     """What importing the rows would do."""
 
     new_objects: list[ObjectSpec] = field(default_factory=list)
-    new_devices: list[_NewDevice] = field(default_factory=list)
+    new_devices: list[DeviceRow] = field(default_factory=list)
     unchanged_objects: int = 0
     unchanged_devices: int = 0
     problems: list[RowProblem] = field(default_factory=list)
@@ -341,7 +346,7 @@ def _plan_devices(plan: ImportPlan, sheet: SheetRows, objects: set[str],
             plan.unchanged_devices += 1
 
 
-def _device_differences(new: _NewDevice, old: Device) -> list[str]:
+def _device_differences(new: DeviceRow, old: Device) -> list[str]:
     """Fields in which a row differs from the registered device; an empty password is kept."""
     changed = [h for h, a, b in (
         ("对象编码", new.object_code, old.object_code), ("因子", new.factors, old.factors),
@@ -353,7 +358,7 @@ def _device_differences(new: _NewDevice, old: Device) -> list[str]:
     return changed
 
 
-def _device(cells: Mapping[str, str]) -> tuple[_NewDevice | None, list[str]]:
+def _device(cells: Mapping[str, str]) -> tuple[DeviceRow | None, list[str]]:
     reasons = [f"{c}：必填" for c in ("MN", "对象编码", "因子") if not cells.get(c)]
     mn = cells.get("MN", "")
     if len(mn) > 64:
@@ -371,5 +376,5 @@ def _device(cells: Mapping[str, str]) -> tuple[_NewDevice | None, list[str]]:
         reasons.append(f"分钟数据间隔：{interval_text!r} 应为能整除 60 的分钟数")
     if reasons:
         return None, reasons
-    return _NewDevice(cells["对象编码"], mn, cells.get("密码", ""), factors, protocol,
+    return DeviceRow(cells["对象编码"], mn, cells.get("密码", ""), factors, protocol,
                       interval), reasons
