@@ -172,6 +172,16 @@ def test_kinds_periods_and_zones(store, tmp_path):
         datetime(2026, 10, 31, 16, tzinfo=UTC)]
 
 
+def test_blank_lines_are_skipped_and_still_counted(store, tmp_path):
+    register(store)
+    path = write_csv(tmp_path / "b.csv", ["MN,因子,时间,数值", "",
+                                          f"{AIR_MN},PM10,2026-11-01 10:00,5", ",,,",
+                                          "X,PM10,2026-11-01 10:00,5"])
+    result = import_readings(store, path)
+    assert (result.rows, result.inserted) == (2, 1)
+    assert result.errors.rows() == [(5, "MN", "X", "MN X is not registered")]
+
+
 def test_whole_file_errors(store, tmp_path):
     register(store)
     with pytest.raises(FileError, match="no such file"):

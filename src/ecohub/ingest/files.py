@@ -175,6 +175,8 @@ def import_readings(store: Store, path: str | Path, *, kind: str = "hour",
             from ecohub.quality.streaming import QualityControl  # QC imports the store, late
             quality = QualityControl(store)
         for raw, done in chunks:
+            raw = raw.filter(~pl.all_horizontal(  # blank lines are not rows to report
+                pl.exclude("row").str.strip_chars().fill_null("") == ""))
             result.rows += raw.height
             good, bad, seen = _validate(layout.readings(raw), lookup, kind, period_s, minutes,
                                         seen)
