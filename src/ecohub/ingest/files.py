@@ -31,6 +31,7 @@ import re
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -147,7 +148,8 @@ def import_readings(store: Store, path: str | Path, *, kind: str = "hour",
     chunk_rows : int
         Rows read and validated at once.
     progress : callable(done, total), optional
-        Called after each chunk with the bytes (CSV) or rows (Excel) read and their total.
+        Called after each chunk with the data rows read and their total (estimated from the
+        size for a CSV).
 
     Raises
     ------
@@ -163,9 +165,10 @@ def import_readings(store: Store, path: str | Path, *, kind: str = "hour",
     if not path.is_file():
         raise FileError(f"{path}: no such file")
     lookup = _Lookup(store)
-    with _open_table(path, encoding, chunk_rows) as (header, chunks, used_encoding, total):
+    with _open_table(path, encoding, chunk_rows) as table:
+        header = table.header
         layout = _Layout.of(header, path)
-        result = ImportResult(path, layout.name, used_encoding, dry_run=dry_run)
+        result = ImportResult(path, layout.name, table.encoding, dry_run=dry_run)
         seen = pl.DataFrame(schema={"_hash": pl.UInt64, "_first": pl.Int64})
         rejected_rows: list[pl.DataFrame] = []
         errors: list[pl.DataFrame] = []
@@ -174,7 +177,7 @@ def import_readings(store: Store, path: str | Path, *, kind: str = "hour",
         if quality_control and not dry_run:
             from ecohub.quality.streaming import QualityControl  # QC imports the store, late
             quality = QualityControl(store)
-        for raw, done in chunks:
+        for raw, done in table.chunks:
             raw = raw.filter(~pl.all_horizontal(  # blank lines are not rows to report
                 pl.exclude("row").str.strip_chars().fill_null("") == ""))
             result.rows += raw.height
@@ -190,13 +193,13 @@ def import_readings(store: Store, path: str | Path, *, kind: str = "hour",
                 result.first = lo if result.first is None else min(result.first, lo)
                 result.last = hi if result.last is None else max(result.last, hi)
                 if not dry_run:
-                    table = _readings_table(good, kind, period_s, received)
-                    inserted = store.measurements.write(table)
+                    readings = _readings_table(good, kind, period_s, received)
+                    inserted = store.measurements.write(readings)
                     result.inserted += inserted
                     if quality is not None and inserted:
-                        result.checked += quality.check(table).readings
+                        result.checked += quality.check(readings).readings
             if progress is not None:
-                progress(done, total)
+                progress(done, max(done, table.rows))
     if errors:
         result.errors = pl.concat(errors).sort("row", maintain_order=True)
     if errors_path is not None and rejected_rows:
@@ -224,97 +227,93 @@ def _period_length(kind: str, minutes: int | None) -> int:
 # --------------------------------------------------------------------------- reading the file
 
 
-class _open_table:
-    """Context manager: (header, iterator of (chunk, progress done), encoding, progress total).
+@dataclass
+class _Table:
+    """A file opened for reading: its header and its data rows in chunks."""
 
-    Each chunk holds the file's columns as text plus ``row``, the row number in the file.
-    """
+    header: list[str]
+    chunks: Iterator[tuple[pl.DataFrame, int]]
+    """Chunks of the file's columns as text plus ``row`` (the row number in the file), each
+    with the number of data rows read so far."""
+    encoding: str
+    rows: int
+    """Data rows in the file (for a CSV estimated from its size), for progress."""
 
-    def __init__(self, path: Path, encoding: str | None, chunk_rows: int) -> None:
-        self.path, self.encoding, self.chunk_rows = path, encoding, chunk_rows
-        self._temp: tempfile.TemporaryDirectory | None = None
-        self._workbook = None
 
-    def __enter__(self):
-        if self.path.suffix.lower() in (".xlsx", ".xlsm"):
-            return self._excel()
-        return self._csv()
+@contextmanager
+def _open_table(path: Path, encoding: str | None, chunk_rows: int) -> Iterator[_Table]:
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        with _open_workbook(path, chunk_rows) as table:
+            yield table
+        return
+    encoding = _text_encoding(path, encoding)
+    with tempfile.TemporaryDirectory(prefix="ecohub-import-") as temp:
+        source = path
+        if encoding not in ("utf-8", "utf-8-sig"):  # the CSV reader reads UTF-8 only
+            source = Path(temp) / "utf8.csv"
+            _transcode(path, encoding, source)
+        yield _csv_table(path, source, encoding, chunk_rows)
 
-    def __exit__(self, *exc: object) -> None:
-        if self._workbook is not None:
-            self._workbook.close()
-        if self._temp is not None:
-            self._temp.cleanup()
 
-    def _csv(self):
-        encoding = _text_encoding(self.path, self.encoding)
-        source = self.path
-        if encoding not in ("utf-8", "utf-8-sig"):
-            self._temp = tempfile.TemporaryDirectory(prefix="ecohub-import-")
-            source = Path(self._temp.name) / "utf8.csv"
-            _transcode(self.path, encoding, source)
-        frame = pl.scan_csv(source, infer_schema=False, truncate_ragged_lines=True)
+def _csv_table(path: Path, source: Path, encoding: str, chunk_rows: int) -> _Table:
+    frame = pl.scan_csv(source, infer_schema=False, truncate_ragged_lines=True)
+    try:
+        header = frame.collect_schema().names()
+    except pl.exceptions.PolarsError as error:
+        raise FileError(f"{path}: not a readable CSV file ({_first_line(error)})") from None
+    if not header or header == [""]:
+        raise FileError(f"{path}: empty file, no header row")
+    batches = frame.with_row_index("row", offset=2).with_columns(
+        pl.col("row").cast(pl.Int64)).collect_batches(chunk_size=chunk_rows)
+
+    def chunks() -> Iterator[tuple[pl.DataFrame, int]]:
+        rows = 0
         try:
-            header = frame.collect_schema().names()
+            for batch in batches:
+                rows += batch.height
+                yield batch, rows
         except pl.exceptions.PolarsError as error:
-            raise FileError(f"{self.path}: not a readable CSV file ({_first_line(error)})") \
-                from None
-        if not header or header == [""]:
-            raise FileError(f"{self.path}: empty file, no header row")
-        total = source.stat().st_size
-        batches = frame.with_row_index("row", offset=2).with_columns(
-            pl.col("row").cast(pl.Int64)).collect_batches(chunk_size=self.chunk_rows)
+            raise FileError(f"{path}: unreadable CSV after row {rows + 1} "
+                            f"({_first_line(error)})") from None
 
-        def chunks() -> Iterator[tuple[pl.DataFrame, int]]:
-            rows = 0
-            try:
-                for batch in batches:
-                    rows += batch.height
-                    # bytes are not known per batch: rows read, as a share of the size estimate
-                    yield batch, min(total, rows * total // max(_row_estimate(source), 1))
-            except pl.exceptions.PolarsError as error:
-                raise FileError(f"{self.path}: unreadable CSV after row {rows + 1} "
-                                f"({_first_line(error)})") from None
+    return _Table(header, chunks(), encoding, _row_estimate(source))
 
-        return header, chunks(), encoding, total
 
-    def _excel(self):
-        import openpyxl
+@contextmanager
+def _open_workbook(path: Path, chunk_rows: int) -> Iterator[_Table]:
+    import openpyxl
 
-        try:
-            self._workbook = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
-        except Exception as error:  # zip, XML or openpyxl's own errors: all "not a workbook"
-            raise FileError(f"{self.path}: not a readable .xlsx workbook ({error})") from None
-        sheet = self._workbook.worksheets[0]
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # zip, XML or openpyxl's own errors: all "not a workbook"
+        raise FileError(f"{path}: not a readable .xlsx workbook ({error})") from None
+    try:
+        sheet = workbook.worksheets[0]
         rows = sheet.iter_rows(values_only=True)
         first = next(rows, None)
         if first is None:
-            raise FileError(f"{self.path}: the first sheet is empty, no header row")
+            raise FileError(f"{path}: the first sheet is empty, no header row")
         header = [_cell_text(v) or "" for v in first]
         while header and not header[-1]:
             header.pop()
-        total = max((sheet.max_row or 1) - 1, 0)
         width = len(header)
 
         def chunks() -> Iterator[tuple[pl.DataFrame, int]]:
             block: list[list[str | None]] = []
             numbers: list[int] = []
-            done = 0
             for number, values in enumerate(rows, start=2):
                 cells = [_cell_text(v) for v in values[:width]]
-                if not any(cells):
-                    continue
                 block.append(cells + [None] * (width - len(cells)))
                 numbers.append(number)
-                if len(block) == self.chunk_rows:
-                    done += len(block)
-                    yield _frame(numbers, block, header), done
+                if len(block) == chunk_rows:
+                    yield _frame(numbers, block, header), number - 1
                     block, numbers = [], []
             if block:
-                done += len(block)
-                yield _frame(numbers, block, header), max(done, total)
+                yield _frame(numbers, block, header), numbers[-1] - 1
 
-        return header, chunks(), "xlsx", total
+        yield _Table(header, chunks(), "xlsx", max((sheet.max_row or 1) - 1, 0))
+    finally:
+        workbook.close()
 
 
 def _frame(numbers: list[int], block: list[list[str | None]], header: list[str]) -> pl.DataFrame:
@@ -339,7 +338,7 @@ def _cell_text(value: object) -> str | None:
 
 
 def _row_estimate(path: Path) -> int:
-    """Rows in a CSV, from its size and the length of its first lines (for the progress bar)."""
+    """Data rows in a CSV, from its size and the length of its first lines (for progress)."""
     size = path.stat().st_size
     with path.open("rb") as f:
         head = f.read(1 << 16)
@@ -459,10 +458,9 @@ class _Layout:
         if not factors:
             raise FileError(f"{path}: no factor and value columns: expected 因子 (factor) and "
                             "数值 (value), or one column per factor")
-        for role in ("unit",):
-            if role in columns:
-                raise FileError(f"{path}: wide layout: give units in the factor headers, "
-                                "e.g. PM2.5(µg/m³), not in a 单位 column")
+        if "unit" in columns:
+            raise FileError(f"{path}: wide layout: give units in the factor headers, "
+                            "e.g. PM2.5(µg/m³), not in a 单位 column")
         return cls("wide", columns, tuple(factors))
 
     def readings(self, raw: pl.DataFrame) -> pl.DataFrame:
