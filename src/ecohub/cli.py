@@ -438,7 +438,11 @@ def import_readings_command(
     data_dir: DataDir = Path("ecohub-data"),
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Import readings from a file: checked row by row, units converted, stored once, QC run."""
+    """Import readings from a file: checked row by row, units converted, stored once, QC run.
+
+    Exit status 3 when some rows were rejected (the others are stored), 1 when the file could
+    not be read (nothing is stored).
+    """
     from ecohub.ingest.files import FileError, import_readings
 
     with open_existing_store(database_url, data_dir) as store, Progress(
