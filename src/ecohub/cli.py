@@ -537,3 +537,65 @@ def registry_devices(data_dir: DataDir = Path("ecohub-data"),
     table = to_rich_table(frame, f"数采仪 {frame.height} 台", max_rows=max(frame.height, 1))
     table.columns[0].no_wrap = True  # MNs are copied from here
     console.print(table)
+
+
+import_app = typer.Typer(help="Import data that did not come over HJ 212 (CSV, Excel).",
+                         no_args_is_help=True)
+app.add_typer(import_app, name="import")
+
+
+@import_app.command("readings")
+def import_readings_command(
+    file: Annotated[Path, typer.Argument(help="CSV (UTF-8 or GB 18030) or .xlsx; layouts: "
+                                         "docs/import.md.")],
+    kind: Annotated[str, typer.Option(help="realtime | minute | hour | day")] = "hour",
+    minutes: Annotated[int | None, typer.Option(help="Period of minute data (1-30).")] = None,
+    encoding: Annotated[str | None, typer.Option(
+        help="Text encoding of a CSV (default: UTF-8 if it decodes, else GB 18030).")] = None,
+    errors: Annotated[Path | None, typer.Option(
+        "--errors", help="Write the rejected rows with a 错误原因 column (.xlsx or .csv).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and report; store "
+                                          "nothing.")] = False,
+    data_dir: DataDir = Path("ecohub-data"),
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Import readings from a file: checked row by row, units converted, stored once, QC run.
+
+    Exit status 3 when some rows were rejected (the others are stored), 1 when the file could
+    not be read (nothing is stored).
+    """
+    from ecohub.ingest.files import FileError, import_readings
+
+    with open_existing_store(database_url, data_dir) as store, Progress(
+            TextColumn("[progress.description]{task.description}"), BarColumn(),
+            TimeElapsedColumn(), console=console, transient=True) as bar:
+        task = bar.add_task(f"importing {file.name}", total=None)
+        try:
+            result = import_readings(
+                store, file, kind=kind, minutes=minutes, encoding=encoding, dry_run=dry_run,
+                errors_path=errors,
+                progress=lambda done, total: bar.update(task, completed=done, total=total))
+        except (FileError, ValueError, OSError) as error:
+            bar.stop()
+            fail(error)
+    shown = result.errors.head(20)
+    if shown.height:
+        table = Table(title=f"rejected ({result.errors.height:,}; row 1 is the header)")
+        for column in ("row", "column", "value", "reason"):
+            table.add_column(column, justify="right" if column == "row" else "left")
+        for row in shown.iter_rows():
+            table.add_row(*("" if v is None else str(v) for v in row))
+        console.print(table)
+        if result.errors.height > shown.height:
+            console.print(f"… and {result.errors.height - shown.height:,} more"
+                          + ("" if errors else "; --errors FILE writes them all"))
+    stored = ("dry run: nothing stored" if result.dry_run else
+              f"{result.inserted:,} stored, {result.existing:,} already stored, "
+              f"{result.checked:,} quality-checked")
+    console.print(f"{file}: {result.layout} layout, {result.encoding}, {result.rows:,} rows; "
+                  f"{result.readings:,} valid readings ({stored}); "
+                  f"{result.errors.height:,} rejected; {result.seconds:.1f} s")
+    if errors is not None and result.errors.height:
+        console.print(f"rejected rows written to {errors}: fix them and import that file again")
+    if result.errors.height:
+        raise typer.Exit(3)  # some rows rejected, the others stored (docs/import.md)
