@@ -136,3 +136,14 @@ def test_split_and_reassembled_keep_flags_per_value_and_repeated_fields() -> Non
     assert whole.value_flags == packet.value_flags
     assert whole.repeated_fields == packet.repeated_fields
     assert whole.readings() == packet.readings()
+
+
+def test_flags_per_value_edited_after_parsing_show_in_the_readings() -> None:
+    data = upload("DataTime=20160801084000;a21026-Rtd=3.52,a21026-Flag=N;"
+                  "a21026-ZsRtd=4.69,a21026-Flag=M")
+    cleared = parse(data)
+    cleared.value_flags = {}  # the factor's one Flag for every value
+    assert [flag for *_, flag in cleared.readings()] == ["N", "N"]
+    edited = parse(data)
+    edited.value_flags["a21026"]["Rtd"] = "D"
+    assert list(edited.reading_columns()[3]) == ["D", "M"]

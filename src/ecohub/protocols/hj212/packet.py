@@ -124,16 +124,16 @@ class Packet:
     def _unbuilt_items(self) -> tuple[Layout, list[str | None]] | None:
         """The layout and values while the readings are the layout's, else None.
 
-        That is while ``factors`` is neither built nor replaced and ``value_flags`` is empty
-        (a packet with flags per value takes the dicts' route, as does one whose
-        ``value_flags`` was set after parsing).
+        That is while ``factors`` is neither built nor replaced, in a packet without flags per
+        value: one with them (or whose ``value_flags`` was set after parsing) takes the route
+        of the dicts, which may have been edited.
         """
         if self._items is None or self.value_flags:
             return None
         try:
             object.__getattribute__(self, "factors")  # does not build it
         except AttributeError:
-            return self._items
+            return None if self._items[0].flagged else self._items
         return None
 
     def field_values(self, name: str) -> list[str]:
@@ -275,24 +275,31 @@ class Packet:
         items = []
         if self.data_time is not None:
             items.append("DataTime=" + format_time(self.data_time, "DataTime"))
-        repeated = self.repeated_fields
-        if repeated:  # a repeated field once per value, where its first is
+        fields = self.fields
+        if fields and self.repeated_fields:  # (an upload has no fields: nothing to build)
+            repeated = self.repeated_fields  # a repeated field once per value, where its first is
             items.extend(
-                f"{key}={each}"
-                for key, value in self.fields.items()
+                f"{key}={each}" for key, value in fields.items()
                 for each in repeated.get(key, (value,))
             )
         else:
-            items.extend(f"{key}={value}" for key, value in self.fields.items())
+            items.extend(f"{key}={value}" for key, value in fields.items())
         own_flags = self.value_flags
-        items.extend(
-            code + "-" + ("," + code + "-").join(
-                _each_value_flagged(values, own_flags[code]) if code in own_flags
-                else map("=".join, values.items())
+        if own_flags:  # in those factors, each numeric value followed by its flag
+            items.extend(
+                code + "-" + ("," + code + "-").join(
+                    _each_value_flagged(values, own_flags[code]) if code in own_flags
+                    else map("=".join, values.items())
+                )
+                for code, values in self.factors.items()
+                if values
             )
-            for code, values in self.factors.items()
-            if values
-        )
+        else:
+            items.extend(
+                code + "-" + ("," + code + "-").join(map("=".join, values.items()))
+                for code, values in self.factors.items()
+                if values
+            )
         return ";".join(items)
 
     def _cp_text(self) -> str:
