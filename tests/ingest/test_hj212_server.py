@@ -182,6 +182,25 @@ def test_minute_data_columns(store: Store) -> None:
     ]
 
 
+def test_each_value_stored_with_its_own_flag(store: Store) -> None:
+    # [S17] §6.3.3, Table 4: each value followed by its flag, the converted ZsRtd by its own
+    cp = ("DataTime=20240501084000;a21026-Rtd=3.52,a21026-Flag=N;a21004-Rtd=25.5,a21004-Flag=N;"
+          "a21026-ZsRtd=4.69,a21026-Flag=M")
+    packet = frame(f"QN=20240501084000001;ST=31;CN=2011;PW={PW};MN={MN};Flag=5;CP=&&{cp}&&")
+
+    async def body(gateway: Gateway) -> None:
+        client = await Client.connect(gateway)
+        await client.send(packet)
+        assert len(await client.answers_until(1)) == 1
+        await client.close()
+
+    run(store, body)
+    rows = store.measurements.read(kind="realtime").sort("factor", "statistic")
+    assert rows.select("factor", "statistic", "value", "device_flag").rows() == [
+        ("a21004", "Rtd", 25.5, "N"), ("a21026", "Rtd", 3.52, "N"), ("a21026", "ZsRtd", 4.69, "M"),
+    ]  # fmt: skip
+
+
 def test_frame_split_byte_by_byte(store: Store) -> None:
     async def body(gateway: Gateway) -> list[hj212.Packet]:
         client = await Client.connect(gateway)

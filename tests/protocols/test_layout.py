@@ -35,6 +35,7 @@ from hypothesis import strategies as st
 from ecohub.protocols.hj212 import (
     HJ212Error,
     Packet,
+    data_area,
     layout,
     parse,
     parsing,
@@ -86,6 +87,9 @@ def same_outcome(data: bytes, strict: bool) -> None:
     assert readings_of(reference.reading_columns()) == reference.readings()
     assert packet == reference and packet.deviations == reference.deviations
     assert (packet.fields, packet.factors) == (reference.fields, reference.factors)
+    assert (packet.repeated_fields, packet.value_flags) == (
+        reference.repeated_fields, reference.value_flags,
+    )  # fmt: skip
     assert packet.encode() == reference.encode()
 
 
@@ -102,6 +106,40 @@ def test_fast_path_taken_for_standard_uploads_and_equal_to_detailed() -> None:
     assert parse(MINUTE).readings()[:5] == [  # [S17] C.16 values, in order, flag N
         ("w00000", "Cou", 10.5, "N"), ("w00000", "Min", 16.4, "N"), ("w00000", "Avg", 17.5, "N"),
         ("w00000", "Max", 20.1, "N"), ("w01001", "Min", 7.1, "N"),
+    ]  # fmt: skip
+
+
+#: Data areas whose repeated keys are data ([S17] §6.3.3, Table 4, App. C): a factor's Flag
+#: after each of its values, a plain field given several times.
+REPEATED_KEYS = [
+    "DataTime=20160801084000;a21026-Rtd=3.52,a21026-Flag=N;a19001-Rtd=20.1,a19001-Flag=N;"
+    "a21026-ZsRtd=4.69,a21026-Flag=M",
+    "DataTime=20160801084000;a21026-Rtd=3.52,a21026-Flag=N,a21026-ZsRtd=4.69,a21026-Flag=M",
+    "DataTime=20160801084000;a21026-Min=1.0,a21026-Avg=2.0,a21026-Flag=N,a21026-Max=9.0,"
+    "a21026-Flag=T,a21026-ZsAvg=2.5",  # ZsAvg after the last flag: takes T
+    "DataTime=20160801084000;a21026-Flag=D,a21026-Rtd=3.5,a21026-Flag=N",  # a flag before all
+    "DataTime=20160801084000;a21026-Flag=D,a21026-Flag=N",  # flags without values
+    "PolId=w01018;PolId=w21003;PolId=w21011",
+    "CstartTime=000000;CTime=04,CTime=10,CTime=16",
+    "DataTime=20160801084000;PolId=w01018;w01018-Rtd=1.5,w01018-Flag=N;PolId=w21003",
+]
+
+
+def test_fast_path_taken_for_repeated_keys() -> None:
+    for cp in REPEATED_KEYS:
+        conforming = layout.match_data_area(cp, "2017")
+        assert conforming is not None, cp
+        data_time, found, values = conforming
+        reference = data_area.parse_data_area(cp, True, "2017", [])
+        assert found.value_flags(values) == reference.value_flags
+        assert found.repeated_fields(values) == reference.repeated_fields
+        assert found.fields(values) == reference.fields
+        assert found.build(values) == reference.factors
+    first = layout.match_data_area(REPEATED_KEYS[0], "2017")
+    assert first is not None
+    assert first[1].readings(first[2]) == [
+        ("a21026", "Rtd", 3.52, "N"), ("a21026", "ZsRtd", 4.69, "M"),
+        ("a19001", "Rtd", 20.1, "N"),
     ]  # fmt: skip
 
 
@@ -127,6 +165,7 @@ def test_fast_path_taken_for_standard_uploads_and_equal_to_detailed() -> None:
         MINUTE_CP + ";w21003-EFlag=A01,w21003-Rtd=-0.5",  # extended flag, negative number
         "DataTime=20160801084000",
         "",
+        *REPEATED_KEYS,
     ],
 )
 def test_fast_path_edge_cases_agree_with_detailed(cp: str) -> None:
@@ -189,6 +228,35 @@ def test_fast_path_and_detailed_path_agree_on_mutated_packets(
         same_outcome(data_bytes, strict)
 
 
+@st.composite
+def flagged_cps(draw: st.DrawFn) -> str:
+    """Data areas whose factors write a Flag after some of their values ([S17] Table 4)."""
+    flags = st.sampled_from(sorted(tables.DATA_FLAGS_2017))
+    items = []
+    for code in draw(st.lists(codes, min_size=1, max_size=3, unique=True)):
+        pairs = []
+        for suffix, value in draw(factor_values).items():
+            if suffix != "Flag":
+                pairs.append(f"{code}-{suffix}={value}")
+                if draw(st.booleans()):
+                    pairs.append(f"{code}-Flag={draw(flags)}")
+        cut = draw(st.integers(0, len(pairs)))  # the factor in one item or two
+        items.extend(",".join(part) for part in (pairs[:cut], pairs[cut:]) if part)
+    order = draw(st.permutations(items))
+    return "DataTime=20160801084000;" + ";".join(order)
+
+
+@settings(max_examples=300, deadline=None)
+@given(flagged_cps(), st.data())
+def test_fast_path_and_detailed_path_agree_on_flags_per_value(
+    cp: str, data: st.DataObject
+) -> None:
+    header = A1_SEG.split("CP=&&")[0].replace("CN=1062", "CN=2011")
+    for area in (cp, mutated(cp, data)):
+        for strict in (True, False):
+            same_outcome(reframe(header + f"CP=&&{area}&&"), strict)
+
+
 plain_items = st.sampled_from([
     "RtdInterval=30", "PolId=w01018", "QnRtn=1", "ExeRtn=100", "RestartTime=20160801085624",
     "BeginTime=20040506111000,EndTime=20040506151000", "QN=20160801085857223", "CN=2051",
@@ -236,14 +304,16 @@ def test_number_list_pattern_is_the_number_rule(text: str) -> None:
 def test_lazy_packet_sets_every_field() -> None:
     packet = parse(MINUTE)
     for spec in dataclasses.fields(Packet):
-        if spec.name != "factors":  # the one built on first access
+        if spec.name not in ("factors", "repeated_fields"):  # the ones built on first access
             object.__getattribute__(packet, spec.name)
-    with pytest.raises(AttributeError):
-        object.__getattribute__(packet, "factors")
+    for name in ("factors", "repeated_fields"):
+        with pytest.raises(AttributeError):
+            object.__getattribute__(packet, name)
     with pytest.raises(AttributeError, match="no_such"):
         packet.no_such  # noqa: B018 - other missing attributes are still errors
     assert packet.factors["w01001"] == {"Min": "7.1", "Avg": "7.5", "Max": "7.8", "Flag": "N"}
     assert packet.factors is packet.factors  # built once, then a plain attribute
+    assert packet.repeated_fields == {} and packet.repeated_fields is packet.repeated_fields
 
 
 def test_lazy_packet_behaves_like_a_plain_dataclass() -> None:

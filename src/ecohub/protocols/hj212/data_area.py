@@ -1,25 +1,84 @@
 """The ``CP`` data area item by item: each rule checked, each fault named, each deviation noted.
 
 This is the detailed route, for every data area the layout route (:mod:`.layout`) does not
-take: plain fields with log text, spaces, repeated keys, a factor whose values are written in
-several items, a 17-digit ``DataTime`` … and every data area that breaks a rule, whose error it
-names. It also reads a received data area back when a packet is encoded
-(``Packet.encode`` re-emits the area verbatim while its content is unchanged).
+take: plain fields with log text, spaces, a key repeated where the standard allows none, a
+factor whose values are written in several items, a 17-digit ``DataTime`` … and every data
+area that breaks a rule, whose error it names. It also reads a received data area back when a
+packet is encoded (``Packet.encode`` re-emits the area verbatim while its content is
+unchanged).
+
+Repeated keys are data where the standard writes them: a factor's ``Flag`` after each of its
+values ([S17] §6.3.3, Table 4; which flag applies to which value: :func:`flag_of_each`), and a
+plain field such as a command parameter given once per factor or period (``PolId=…;PolId=…``,
+``CTime=…,CTime=…``: [S17] App. C, [S05] CN 3014), all of whose values are kept in order.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 from ecohub.protocols.hj212.errors import HJ212Error
 from ecohub.protocols.hj212.tables import DATA_FLAGS_OF_VERSION, NUMERIC_SUFFIXES, RE_NUMBER
 from ecohub.protocols.hj212.times import parse_time
 
-__all__ = ["DataArea", "parse_data_area", "split_items"]
+__all__ = ["DataArea", "flag_of_each", "parse_data_area", "split_items"]
 
-#: ``DataTime``, the plain fields in order, and the factors: code -> suffix -> value.
-DataArea = tuple[datetime | None, dict[str, str], dict[str, dict[str, str]]]
+
+class DataArea(NamedTuple):
+    """A parsed data area, in the terms of :class:`.packet.Packet` (which documents each)."""
+
+    data_time: datetime | None
+    fields: dict[str, str]  # plain field -> its first value
+    repeated_fields: dict[str, list[str]]  # plain field written more than once -> every value
+    factors: dict[str, dict[str, str]]  # code -> suffix -> its first value
+    value_flags: dict[str, dict[str, str]]  # code with several Flags -> suffix -> its flag
+
+
+def flag_of_each(suffixes: Sequence[str]) -> list[int | None]:
+    """Which ``Flag`` applies to each item of one factor: the index of that Flag item, or None.
+
+    The flag written after a value applies to it and to every value since the previous flag
+    ([S17] §6.3.3 and Table 4: each value is followed by its data flag, a converted ``Zs…``
+    value by its own). A value after the factor's last flag takes that last flag, so a factor
+    with a single ``Flag`` gives it to all its values, wherever it is written; a factor without
+    one gives None.
+
+    Parameters
+    ----------
+    suffixes : sequence of str
+        The suffixes of the factor's items, in the order received (``Flag`` any number of times).
+
+    Returns
+    -------
+    list of int or None
+        Per item, the index in ``suffixes`` of the Flag that applies to it.
+
+    References
+    ----------
+    .. [S17] HJ 212-2017 §6.3.3 (data area), §6.3.3.2.3 Table 4 (``-Flag``, ``-ZsRtd`` …),
+       §6.6.4 Table 8 (data flags).
+
+    Examples
+    --------
+    >>> flag_of_each(["Rtd", "Flag", "ZsRtd", "Flag"])
+    [1, 1, 3, 3]
+    >>> flag_of_each(["Flag", "Avg", "Max"]), flag_of_each(["Avg"])
+    ([0, 0, 0], [None])
+    """
+    following = None
+    for index in range(len(suffixes) - 1, -1, -1):  # the last flag, for the values after it
+        if suffixes[index] == "Flag":
+            following = index
+            break
+    applies: list[int | None] = [None] * len(suffixes)
+    for index in range(len(suffixes) - 1, -1, -1):
+        if suffixes[index] == "Flag":
+            following = index
+        applies[index] = following
+    return applies
 
 _RE_LOG_TEXT = re.compile(r"//.*?//", re.S)
 
@@ -76,8 +135,10 @@ def parse_data_area(cp: str, strict: bool, version: str, deviations: list[str]) 
     Returns
     -------
     DataArea
-        ``(data_time, fields, factors)``; a key with two dashes (``a21026-i22004-Info``) is
-        factor ``a21026``, suffix ``i22004-Info``.
+        A key with two dashes (``a21026-i22004-Info``) is factor ``a21026``, suffix
+        ``i22004-Info``. A plain field may repeat (all its values kept, in order), and so may
+        a factor's ``Flag`` (each value gets the flag of :func:`flag_of_each`); any other key
+        only once.
 
     Raises
     ------
@@ -87,25 +148,36 @@ def parse_data_area(cp: str, strict: bool, version: str, deviations: list[str]) 
     References
     ----------
     .. [S17] HJ 212-2017 §6.3.3 (data area), §6.3.3.2.2 (numbers), Table 4 (fields), §6.6.4
-       Table 8 (data flags).
-    .. [S05] HJ/T 212-2005 §6.3.3 (fields and data flags).
+       Table 8 (data flags), App. C (commands with several ``PolId`` / ``CTime``).
+    .. [S05] HJ/T 212-2005 §6.3.3 (fields and data flags), CN 3014 (repeated ``CTime``).
 
     Examples
     --------
     >>> parse_data_area("DataTime=20160801084000;w01001-Avg=7.5,w01001-Flag=N;PolId=w01",
-    ...                 True, "2017", [])[1:]
-    ({'PolId': 'w01'}, {'w01001': {'Avg': '7.5', 'Flag': 'N'}})
+    ...                 True, "2017", [])[1:4]
+    ({'PolId': 'w01'}, {}, {'w01001': {'Avg': '7.5', 'Flag': 'N'}})
+    >>> area = parse_data_area("01-Rtd=3.52,01-Flag=N,01-ZsRtd=4.69,01-Flag=M;PolId=01;PolId=02",
+    ...                        True, "2017", [])
+    >>> area.factors, area.value_flags, area.repeated_fields
+    ({'01': {'Rtd': '3.52', 'Flag': 'N', 'ZsRtd': '4.69'}}, {'01': {'Rtd': 'N', 'ZsRtd': 'M'}}, \
+{'PolId': ['01', '02']})
     """
     data_time = None
     fields: dict[str, str] = {}
+    repeated_fields: dict[str, list[str]] = {}
     factors: dict[str, dict[str, str]] = {}
+    value_flags: dict[str, dict[str, str]] = {}
     if not cp:
-        return data_time, fields, factors
+        return DataArea(data_time, fields, repeated_fields, factors, value_flags)
     if " " in cp and cp.strip() == "":
         if strict:
             raise HJ212Error("CP", cp, "an empty data area written 'CP=&&&&'")
         deviations.append("space.stray: spaces in an empty data area")
-        return data_time, fields, factors
+        return DataArea(data_time, fields, repeated_fields, factors, value_flags)
+    # per factor, its items in order: the flag of each value, where the factor writes Flag
+    # more than once (the codes in ``flagged``)
+    items_of: dict[str, list[tuple[str, str]]] = {}
+    flagged: list[str] = []
     flags_allowed = DATA_FLAGS_OF_VERSION[version]
     numeric = NUMERIC_SUFFIXES
     for item in split_items(cp):
@@ -127,10 +199,16 @@ def parse_data_area(cp: str, strict: bool, version: str, deviations: list[str]) 
             values = factors.get(code)
             if values is None:
                 values = factors[code] = {}
-            elif suffix in values:
+                items_of[code] = []
+            elif suffix in values and suffix != "Flag":
                 _duplicate(key, value, values[suffix], strict, deviations)
                 continue
-            values[suffix] = value
+            items_of[code].append((suffix, value))
+            if suffix == "Flag" and "Flag" in values:
+                if code not in flagged:
+                    flagged.append(code)
+            else:
+                values[suffix] = value
             if strict:
                 if suffix in numeric:
                     if not RE_NUMBER.fullmatch(value):
@@ -145,10 +223,20 @@ def parse_data_area(cp: str, strict: bool, version: str, deviations: list[str]) 
                 continue
             data_time = parse_time(value, "DataTime", strict, deviations)
         elif key in fields:
-            _duplicate(key, value, fields[key], strict, deviations)
+            repeated_fields.setdefault(key, [fields[key]]).append(value)
         else:
             fields[key] = value
-    return data_time, fields, factors
+    for code in flagged:
+        items = items_of[code]
+        applies = flag_of_each([suffix for suffix, _ in items])
+        own = {
+            suffix: items[flag][1]  # type: ignore[index]
+            for (suffix, _), flag in zip(items, applies, strict=True)
+            if suffix in numeric
+        }
+        if own:
+            value_flags[code] = own
+    return DataArea(data_time, fields, repeated_fields, factors, value_flags)
 
 
 def _duplicate(key: str, value: str, kept: str, strict: bool, deviations: list[str]) -> None:

@@ -6,10 +6,12 @@ of the readings) is worked out once per layout and cached. A packet's shape — 
 number of items and its first key — looks up the pattern of the layout last seen with that
 shape: the keys as literals, ``;`` or ``,`` between items, each value a group that must be a
 number, a data flag of the version, or plain text. A full match proves the layout (the keys are
-literal, so none repeats) and yields the values in one C-level pass. Anything else takes the
-token route below, which finds the layout, checks the values and caches the pattern for the next
-packet; a data area neither route accepts goes to the detailed route
-(:func:`.data_area.parse_data_area`), which gives the same content or names the fault.
+literal) and yields the values in one C-level pass. A layout may repeat what the detailed route
+keeps as data — a plain field, a factor's ``Flag`` — and works out once which flag applies to
+each value (:func:`.data_area.flag_of_each`). Anything else takes the token route below, which
+finds the layout, checks the values and caches the pattern for the next packet; a data area
+neither route accepts goes to the detailed route (:func:`.data_area.parse_data_area`), which
+gives the same content or names the fault.
 
 The result is exactly what the detailed route gives in strict mode, without any deviation in
 tolerant mode (tests compare the two on mutated packets).
@@ -24,6 +26,7 @@ from datetime import datetime
 from functools import lru_cache
 from operator import itemgetter
 
+from ecohub.protocols.hj212.data_area import flag_of_each
 from ecohub.protocols.hj212.tables import ASCII_NUMBER, DATA_FLAGS_OF_VERSION, NUMERIC_SUFFIXES
 from ecohub.protocols.hj212.times import local_time
 
@@ -53,10 +56,12 @@ class Layout:
     """What the keys of a data area say, by position of the values (see :func:`layout_of`)."""
 
     names: tuple[str, ...]  # the keys, in order
-    plain: tuple[tuple[str, int], ...]  # (name, position) of the plain fields
+    plain: tuple[tuple[str, int], ...]  # (name, position of its first value) of the plain fields
+    repeated: tuple[tuple[str, tuple[int, ...]], ...]  # (name, positions) of repeated fields
     factors: tuple[tuple[str, tuple[tuple[str, int], ...]], ...]  # code, ((suffix, position), …)
+    flagged: tuple[tuple[str, tuple[tuple[str, int], ...]], ...]  # code, ((suffix, its flag), …)
     numbers: Callable[[_Values], _Values]  # the numeric values
-    flags: Callable[[_Values], _Values]  # the -Flag values
+    flags: Callable[[_Values], _Values]  # the -Flag values, each of them
     codes: tuple[str, ...]  # per reading, in the order of Packet.readings
     suffixes: tuple[str, ...]
     reading_flags: Callable[[_Values], _Values]
@@ -65,6 +70,13 @@ class Layout:
         """``Packet.fields`` from the values."""
         return {name: values[position] for name, position in self.plain}  # type: ignore[misc]
 
+    def repeated_fields(self, values: _Values) -> dict[str, list[str]]:
+        """``Packet.repeated_fields`` from the values."""
+        return {
+            name: [values[p] for p in positions]  # type: ignore[misc]
+            for name, positions in self.repeated
+        }
+
     def build(self, values: _Values) -> dict[str, dict[str, str]]:
         """``Packet.factors`` from the values."""
         return {
@@ -72,11 +84,26 @@ class Layout:
             for code, pairs in self.factors
         }
 
+    def value_flags(self, values: _Values) -> dict[str, dict[str, str]]:
+        """``Packet.value_flags`` from the values."""
+        return {
+            code: {suffix: values[position] for suffix, position in pairs}  # type: ignore[misc]
+            for code, pairs in self.flagged
+        }
+
     def readings(self, values: _Values) -> list[tuple[str, str, float, str | None]]:
         """``Packet.readings()`` from the values: C-level iterators, no dicts."""
         numbers = map(float, self.numbers(values))  # type: ignore[arg-type]
         flags = self.reading_flags(values)
         return list(zip(self.codes, self.suffixes, numbers, flags, strict=True))  # type: ignore[arg-type]
+
+
+def _first_of_each(pairs: list[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
+    """``(suffix, position)`` of each suffix's first item, in order (``Packet.factors``)."""
+    first: dict[str, int] = {}
+    for suffix, position in pairs:
+        first.setdefault(suffix, position)
+    return tuple(first.items())
 
 
 @lru_cache(maxsize=1024)
@@ -91,11 +118,11 @@ def layout_of(keys: str) -> Layout | None:
     Returns
     -------
     Layout or None
-        None if a key repeats, is empty, is ``DataTime`` (it belongs first) or has a dash
-        without a factor code and a suffix: the detailed route decides on those. The plain
-        fields, the factors and the order of the readings are those of the dicts the detailed
-        route builds: codes by first appearance, suffixes in order, whichever items they were
-        written in.
+        None if a key is empty, is ``DataTime`` (it belongs first), has a dash without a
+        factor code and a suffix, or repeats other than a plain field or a factor's ``Flag``:
+        the detailed route decides on those. The plain fields, the factors, the order of the
+        readings and the flag of each are those the detailed route gives: codes by first
+        appearance, suffixes in order, whichever items they were written in.
 
     References
     ----------
@@ -106,43 +133,56 @@ def layout_of(keys: str) -> Layout | None:
     >>> layout = layout_of("RtdInterval=;w01001-Avg=;w01001-Flag=")
     >>> layout.plain, layout.factors, layout.codes, layout.suffixes
     ((('RtdInterval', 0),), (('w01001', (('Avg', 1), ('Flag', 2))),), ('w01001',), ('Avg',))
-    >>> layout_of("a34004-Avg=;a34004-Avg=") is None  # a key twice
+    >>> layout_of("a34004-Avg=;a34004-Avg=") is None  # a value twice
     True
+    >>> layout = layout_of("01-Rtd=;01-Flag=;01-ZsRtd=;01-Flag=")  # each value its flag
+    >>> layout.factors, layout.flagged
+    ((('01', (('Rtd', 0), ('Flag', 1), ('ZsRtd', 2))),), (('01', (('Rtd', 1), ('ZsRtd', 3))),))
     """
     names = keys[:-1].split("=;") if keys else []
-    if len(set(names)) != len(names):
-        return None
-    plain: list[tuple[str, int]] = []
-    by_code: dict[str, list[tuple[str, int]]] = {}
+    plain: dict[str, list[int]] = {}
+    by_code: dict[str, list[tuple[str, int]]] = {}  # every item of the factor, in order
     for position, name in enumerate(names):
         code, dash, suffix = name.partition("-")
         if not dash:
             if not name or name == "DataTime":
                 return None
-            plain.append((name, position))
+            plain.setdefault(name, []).append(position)
         elif code and suffix:
             by_code.setdefault(code, []).append((suffix, position))
         else:
             return None
-    flag_of = {
-        code: p for code, pairs in by_code.items() for suffix, p in pairs if suffix == "Flag"
-    }
-    readings = [
-        (code, suffix, p)
-        for code, pairs in by_code.items()
-        for suffix, p in pairs
-        if suffix in NUMERIC_SUFFIXES
-    ]
+    readings: list[tuple[str, str, int, int]] = []  # code, suffix, position, its flag's
+    flagged: list[tuple[str, tuple[tuple[str, int], ...]]] = []
+    for code, pairs in by_code.items():
+        suffixes = [suffix for suffix, _ in pairs]
+        if len(set(suffixes) - {"Flag"}) != len(suffixes) - suffixes.count("Flag"):
+            return None  # a value written twice
+        # position len(names): the None appended to the values, for a factor without a flag
+        applies = [
+            len(names) if flag is None else pairs[flag][1] for flag in flag_of_each(suffixes)
+        ]
+        numeric = [
+            (code, suffix, p, flag)
+            for (suffix, p), flag in zip(pairs, applies, strict=True)
+            if suffix in NUMERIC_SUFFIXES
+        ]
+        readings.extend(numeric)
+        if numeric and suffixes.count("Flag") > 1:
+            flagged.append((code, tuple((suffix, flag) for _, suffix, _, flag in numeric)))
     return Layout(
         names=tuple(names),
-        plain=tuple(plain),
-        factors=tuple((code, tuple(pairs)) for code, pairs in by_code.items()),
-        numbers=_getter([p for _, _, p in readings]),
-        flags=_getter(list(flag_of.values())),
-        codes=tuple(code for code, _, _ in readings),
-        suffixes=tuple(suffix for _, suffix, _ in readings),
-        # position len(names): the None appended to the values, for a factor without a flag
-        reading_flags=_getter([flag_of.get(code, len(names)) for code, _, _ in readings]),
+        plain=tuple((name, positions[0]) for name, positions in plain.items()),
+        repeated=tuple(
+            (name, tuple(positions)) for name, positions in plain.items() if len(positions) > 1
+        ),
+        factors=tuple((code, _first_of_each(pairs)) for code, pairs in by_code.items()),
+        flagged=tuple(flagged),
+        numbers=_getter([p for _, _, p, _ in readings]),
+        flags=_getter([p for pairs in by_code.values() for suffix, p in pairs if suffix == "Flag"]),
+        codes=tuple(code for code, _, _, _ in readings),
+        suffixes=tuple(suffix for _, suffix, _, _ in readings),
+        reading_flags=_getter([flag for _, _, _, flag in readings]),
     )
 
 
@@ -179,8 +219,9 @@ def match_data_area(
 
     Conforming as the detailed route would find it in strict mode, and without any deviation in
     tolerant mode: ``DataTime`` (N14, a real local time) first if present, then ``key=value``
-    items separated by ``;`` or ``,``, no key twice, numbers for the numeric suffixes, data
-    flags of the version, no spaces and no ``//`` log text.
+    items separated by ``;`` or ``,``, no key twice but a plain field or a factor's ``Flag``,
+    numbers for the numeric suffixes, data flags of the version, no spaces and no ``//`` log
+    text.
 
     Parameters
     ----------

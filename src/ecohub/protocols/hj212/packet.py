@@ -18,6 +18,22 @@ if TYPE_CHECKING:
 
 __all__ = ["Packet"]
 
+#: The attributes a packet parsed by the layout route builds when first read.
+_BUILT_ON_ACCESS = frozenset({"factors", "repeated_fields"})
+
+
+def _each_value_flagged(values: dict[str, str], flags: dict[str, str]) -> list[str]:
+    """A factor's ``suffix=value`` items, each numeric value followed by its own ``Flag``."""
+    if not flags:
+        return list(map("=".join, values.items()))
+    pairs = []
+    for suffix, value in values.items():
+        if suffix != "Flag":
+            pairs.append(f"{suffix}={value}")
+            if suffix in flags:
+                pairs.append(f"Flag={flags[suffix]}")
+    return pairs
+
 
 @dataclass(slots=True, kw_only=True)
 class Packet:
@@ -33,12 +49,24 @@ class Packet:
     strings (``{"Avg": "35.2", "Flag": "N"}``), values kept exactly as received. A key with two
     dashes (``a21026-i22004-Info``) is factor ``a21026``, suffix ``i22004-Info``.
 
+    Repeated keys are data (:mod:`.data_area`). A plain field written more than once
+    (``PolId=w01018;PolId=w21003``, ``CTime=04,CTime=10``: the commands of [S17] App. C and
+    [S05] CN 3014 that take several) has its first value in ``fields`` and all of them, in
+    order, in ``repeated_fields`` (``{"PolId": ["w01018", "w21003"]}``); :meth:`field_values`
+    gives the list for any field. A factor that writes ``Flag`` more than once
+    (``01-Rtd=3.52,01-Flag=N;01-ZsRtd=4.69,01-Flag=M``) has its first flag in ``factors`` and,
+    in ``value_flags``, the flag of every one of its numeric values (``{"01": {"Rtd": "N",
+    "ZsRtd": "M"}}``): the flag written after the value, or the factor's last flag for a value
+    after it (:func:`.data_area.flag_of_each`, [S17] §6.3.3 and Table 4). A factor with one
+    ``Flag`` is not in ``value_flags``: its flag applies to all its values. Both dicts are
+    empty for packets without repeated keys.
+
     ``deviations`` lists what a tolerant parse accepted (``"kind: explanation"``); ``raw_cp``
     is the data area as received, which :meth:`encode` reproduces when the content is unchanged.
 
-    ``parse`` builds ``factors`` of a data area that takes the layout route
-    (:mod:`.layout`, the common upload) on first access only; it is an ordinary dict from then
-    on. :meth:`readings` does not need it.
+    ``parse`` builds ``factors`` and ``repeated_fields`` of a data area that takes the layout
+    route (:mod:`.layout`, the common upload) on first access only; each is an ordinary dict
+    from then on. :meth:`readings` does not need them.
 
     References
     ----------
@@ -65,37 +93,72 @@ class Packet:
     pno: int | None = None
     data_time: datetime | None = None
     fields: dict[str, str] = field(default_factory=dict)
+    repeated_fields: dict[str, list[str]] = field(default_factory=dict)
     factors: dict[str, dict[str, str]] = field(default_factory=dict)
+    value_flags: dict[str, dict[str, str]] = field(default_factory=dict)
     deviations: list[str] = field(default_factory=list, compare=False)
     raw_cp: str | None = field(default=None, compare=False, repr=False)
-    # The values of a data area that took the layout route, not yet built into ``factors``.
+    # The layout and values of a data area that took the layout route, from which ``factors``
+    # and ``repeated_fields`` are built when first read.
     _items: tuple[Layout, list[str | None]] | None = field(
         default=None, init=False, compare=False, repr=False
     )
 
     def __getattr__(self, name: str) -> object:
-        """Build ``factors`` of a packet parsed lazily, on first access; else AttributeError."""
-        # Python calls this only for an attribute that is not set: here, ``factors`` of a
-        # packet parsed lazily (see parsing.parse), built now and stored, so that later
-        # accesses are plain slot reads. Anything else is a real miss.
+        """Build ``factors`` or ``repeated_fields`` of a packet parsed lazily, on first access.
+
+        Anything else, or a packet not parsed lazily: AttributeError.
+        """
+        # Python calls this only for an attribute that is not set: here, ``factors`` or
+        # ``repeated_fields`` of a packet parsed lazily (see parsing.parse), built now and
+        # stored, so that later accesses are plain slot reads. Anything else is a real miss.
         # (never self._items here: on a bare instance, as copy makes, that would recurse)
-        items = object.__getattribute__(self, "_items") if name == "factors" else None
+        items = object.__getattribute__(self, "_items") if name in _BUILT_ON_ACCESS else None
         if items is None:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
         layout, values = items
-        self.factors = layout.build(values)
-        self._items = None
-        return self.factors
+        built = layout.build(values) if name == "factors" else layout.repeated_fields(values)
+        setattr(self, name, built)
+        return built
 
     def _unbuilt_items(self) -> tuple[Layout, list[str | None]] | None:
-        """The layout and values while ``factors`` is neither built nor replaced, else None."""
-        if self._items is None:
+        """The layout and values while the readings are the layout's, else None.
+
+        That is while ``factors`` is neither built nor replaced, in a packet without flags per
+        value: one with them (or whose ``value_flags`` was set after parsing) takes the route
+        of the dicts, which may have been edited.
+        """
+        if self._items is None or self.value_flags:
             return None
         try:
             object.__getattribute__(self, "factors")  # does not build it
         except AttributeError:
-            return self._items
+            return None if self._items[0].flagged else self._items
         return None
+
+    def field_values(self, name: str) -> list[str]:
+        """Every value of the plain field ``name``, in order: ``[]`` if absent.
+
+        ``fields[name]`` is the first; a field written more than once (``PolId=…;PolId=…``)
+        gives all of them ([S17] App. C).
+
+        References
+        ----------
+        .. [S17] HJ 212-2017 §6.3.3 (data area), App. C (commands with several ``PolId``).
+        .. [S05] HJ/T 212-2005 CN 3014 (repeated ``CTime``).
+
+        Examples
+        --------
+        >>> packet = Packet(st="32", cn="3014", fields={"CTime": "04"},
+        ...                 repeated_fields={"CTime": ["04", "10"]})
+        >>> packet.field_values("CTime"), packet.field_values("PolId")
+        (['04', '10'], [])
+        """
+        repeated = self.repeated_fields.get(name)
+        if repeated is not None:
+            return list(repeated)
+        value = self.fields.get(name)
+        return [] if value is None else [value]
 
     @property
     def version(self) -> str:
@@ -124,44 +187,53 @@ class Packet:
         """Numeric readings ``(factor, statistic, value, flag)`` for the ingest path.
 
         One tuple per value whose suffix is in :data:`.tables.NUMERIC_SUFFIXES` (Rtd, Min, Avg,
-        Max, Cou, Zs…, noise Data); ``flag`` is the factor's ``-Flag`` (or None). Values that
-        are not decimal numbers are left out here (they stay, unchanged, in :attr:`factors`).
-        Units are the factor's default unit of [S17] Appendix B unless agreed otherwise.
+        Max, Cou, Zs…, noise Data); ``flag`` is the value's own flag (:attr:`value_flags`) for a
+        factor that writes several, else the factor's ``-Flag`` (or None). Values that are not
+        decimal numbers are left out here (they stay, unchanged, in :attr:`factors`). Units are
+        the factor's default unit of [S17] Appendix B unless agreed otherwise.
 
         References
         ----------
-        .. [S17] HJ 212-2017 Table 4 (field suffixes), §6.6.4 Table 8 (data flags),
-           Appendix B (factor codes and units).
+        .. [S17] HJ 212-2017 §6.3.3, Table 4 (field suffixes; each value followed by its
+           flag), §6.6.4 Table 8 (data flags), Appendix B (factor codes and units).
 
         Examples
         --------
         >>> Packet(st="22", cn="2051", factors={"a34004": {"Avg": "35.2", "Flag": "N"}}
         ...        ).readings()
         [('a34004', 'Avg', 35.2, 'N')]
+        >>> Packet(st="31", cn="2011",
+        ...        factors={"01": {"Rtd": "3.52", "Flag": "N", "ZsRtd": "4.69"}},
+        ...        value_flags={"01": {"Rtd": "N", "ZsRtd": "M"}}).readings()
+        [('01', 'Rtd', 3.52, 'N'), ('01', 'ZsRtd', 4.69, 'M')]
         """
         items = self._unbuilt_items()
         if items is not None:  # parsed lazily: straight from the values
             layout, values = items
             return layout.readings(values)
         numeric = NUMERIC_SUFFIXES
-        try:
-            return [
-                (code, suffix, float(text), values.get("Flag"))
-                for code, values in self.factors.items()
-                for suffix, text in values.items()
-                if suffix in numeric
-            ]
-        except ValueError:
-            pass
+        own_flags = self.value_flags
+        if not own_flags:
+            try:
+                return [
+                    (code, suffix, float(text), values.get("Flag"))
+                    for code, values in self.factors.items()
+                    for suffix, text in values.items()
+                    if suffix in numeric
+                ]
+            except ValueError:
+                pass
         out = []
         for code, values in self.factors.items():
             flag = values.get("Flag")
+            own = own_flags.get(code)
             for suffix, text in values.items():
                 if suffix in numeric:
                     try:
-                        out.append((code, suffix, float(text), flag))
+                        number = float(text)
                     except ValueError:
                         continue
+                    out.append((code, suffix, number, own.get(suffix, flag) if own else flag))
         return out
 
     def reading_columns(
@@ -203,12 +275,31 @@ class Packet:
         items = []
         if self.data_time is not None:
             items.append("DataTime=" + format_time(self.data_time, "DataTime"))
-        items.extend(f"{key}={value}" for key, value in self.fields.items())
-        items.extend(
-            code + "-" + ("," + code + "-").join(map("=".join, values.items()))
-            for code, values in self.factors.items()
-            if values
-        )
+        fields = self.fields
+        if fields and self.repeated_fields:  # (an upload has no fields: nothing to build)
+            repeated = self.repeated_fields  # a repeated field once per value, where its first is
+            items.extend(
+                f"{key}={each}" for key, value in fields.items()
+                for each in repeated.get(key, (value,))
+            )
+        else:
+            items.extend(f"{key}={value}" for key, value in fields.items())
+        own_flags = self.value_flags
+        if own_flags:  # in those factors, each numeric value followed by its flag
+            items.extend(
+                code + "-" + ("," + code + "-").join(
+                    _each_value_flagged(values, own_flags[code]) if code in own_flags
+                    else map("=".join, values.items())
+                )
+                for code, values in self.factors.items()
+                if values
+            )
+        else:
+            items.extend(
+                code + "-" + ("," + code + "-").join(map("=".join, values.items()))
+                for code, values in self.factors.items()
+                if values
+            )
         return ";".join(items)
 
     def _cp_text(self) -> str:
@@ -219,10 +310,11 @@ class Packet:
         # The data area was received in a non-canonical layout (e.g. "BeginTime=…,EndTime=…"):
         # re-emit it verbatim, so the bytes and CRC are reproduced, unless the content changed.
         try:
-            data_time, fields, factors = parse_data_area(raw, False, "unknown", [])
+            received = parse_data_area(raw, False, "unknown", [])
         except HJ212Error:
             return canonical
-        same = data_time == self.data_time and fields == self.fields and factors == self.factors
+        same = received == (self.data_time, self.fields, self.repeated_fields, self.factors,
+                            self.value_flags)
         return raw if same else canonical
 
     def segment(self) -> bytes:
@@ -230,7 +322,9 @@ class Packet:
 
         Header fields in the 2017 order (QN ST CN PW MN Flag PNUM PNO CP), absent (None)
         fields omitted; the data area as received while its content is unchanged, else
-        ``DataTime``, the plain fields and the factors (values joined by ``,``) in order.
+        ``DataTime``, the plain fields (a repeated one once per value) and the factors (values
+        joined by ``,``; in a factor with :attr:`value_flags`, each numeric value followed by
+        its ``Flag``) in order.
 
         References
         ----------

@@ -230,22 +230,23 @@ def _parse_segment(text: str, strict: bool, deviations: list[str]) -> Packet:
     conforming = match_data_area(cp, version)
     if conforming is not None:
         # Built without calling Packet() (its keyword handling costs as much as the rest of this
-        # function), every field but ``factors``, which is built on first access
-        # (Packet.__getattr__). tests: test_lazy_packet_sets_every_field.
+        # function), every field but ``factors`` and ``repeated_fields``, which are built on
+        # first access (Packet.__getattr__). tests: test_lazy_packet_sets_every_field.
         data_time, layout, values = conforming
         packet = object.__new__(Packet)
         packet.qn, packet.st, packet.cn, packet.pw, packet.mn = qn, st, cn, pw, mn
         packet.flag, packet.pnum, packet.pno = flag, pnum, pno
         packet.data_time = data_time
         packet.fields = layout.fields(values) if layout.plain else {}  # uploads: no call
+        packet.value_flags = layout.value_flags(values) if layout.flagged else {}
         packet._items = layout, values
         packet.deviations, packet.raw_cp = deviations, cp
         return packet
-    data_time, fields, factors = parse_data_area(cp, strict, version, deviations)
+    area = parse_data_area(cp, strict, version, deviations)
     return Packet(
         qn=qn, st=st, cn=cn, pw=pw, mn=mn, flag=flag, pnum=pnum, pno=pno,
-        data_time=data_time, fields=fields, factors=factors,
-        deviations=deviations, raw_cp=cp,
+        data_time=area.data_time, fields=area.fields, repeated_fields=area.repeated_fields,
+        factors=area.factors, value_flags=area.value_flags, deviations=deviations, raw_cp=cp,
     )  # fmt: skip
 
 

@@ -96,7 +96,10 @@ def _part(
         qn=qn, st=packet.st, cn=packet.cn, pw=packet.pw, mn=packet.mn, flag=flag,
         pnum=pnum, pno=pno, data_time=packet.data_time,
         fields=dict(packet.fields) if first else {},
+        repeated_fields={k: list(v) for k, v in packet.repeated_fields.items()} if first else {},
         factors={code: dict(packet.factors[code]) for code in codes},
+        value_flags={code: dict(packet.value_flags[code])
+                     for code in codes if code in packet.value_flags},
     )  # fmt: skip
 
 
@@ -150,22 +153,36 @@ def reassemble(parts: Iterable[Packet]) -> Packet:
             "PNO", numbers, f"each of 1…{pnum} once (missing {missing}, duplicated {duplicated})"
         )
     fields: dict[str, str] = {}
+    repeated_fields: dict[str, list[str]] = {}
     factors: dict[str, dict[str, str]] = {}
+    value_flags: dict[str, dict[str, str]] = {}
     deviations: list[str] = []
     for part in ordered:
         deviations.extend(part.deviations)
         for name, value in part.fields.items():
             if fields.setdefault(name, value) != value:
                 raise HJ212Error(name, value, f"the value of the other parts ({fields[name]!r})")
+            every = part.field_values(name)
+            if repeated_fields.setdefault(name, every) != every:
+                raise HJ212Error(name, every, f"the values of the other parts "
+                                 f"({repeated_fields[name]!r})")
         for code, values in part.factors.items():
             merged = factors.setdefault(code, {})
             for suffix, value in values.items():
                 if merged.setdefault(suffix, value) != value:
                     raise HJ212Error(f"{code}-{suffix}", value, f"one value ({merged[suffix]!r})")
+        for code, flags in part.value_flags.items():
+            merged = value_flags.setdefault(code, {})
+            for suffix, flag in flags.items():
+                if merged.setdefault(suffix, flag) != flag:
+                    raise HJ212Error(f"{code}-Flag", flag, f"one flag of {code}-{suffix} "
+                                     f"({merged[suffix]!r})")
     return Packet(
         qn=first.qn, st=first.st, cn=first.cn, pw=first.pw, mn=first.mn,
-        flag=None if first.flag is None else first.flag & ~0x02,
-        data_time=first.data_time, fields=fields, factors=factors, deviations=deviations,
+        flag=None if first.flag is None else first.flag & ~0x02, data_time=first.data_time,
+        fields=fields, factors=factors, deviations=deviations, value_flags=value_flags,
+        repeated_fields={name: every for name, every in repeated_fields.items()
+                         if len(every) > 1},
     )  # fmt: skip
 
 
