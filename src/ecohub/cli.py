@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -599,3 +599,53 @@ def import_readings_command(
         console.print(f"rejected rows written to {errors}: fix them and import that file again")
     if result.errors.height:
         raise typer.Exit(3)  # some rows rejected, the others stored (docs/import.md)
+
+
+ingest_app = typer.Typer(help="What the gateway did not store, and why.", no_args_is_help=True)
+app.add_typer(ingest_app, name="ingest")
+
+
+@ingest_app.command("rejected")
+def ingest_rejected(
+    mn: Annotated[str | None, typer.Option(help="Only this data logger's packets.")] = None,
+    since: Annotated[str | None, typer.Option(
+        help="Received from then on: YYYY-MM-DD or YYYY-MM-DDTHH:MM (CST).")] = None,
+    disposition: Annotated[str | None, typer.Option(help="rejected | quarantined")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=100_000, help="At most this many.")] = 50,
+    full: Annotated[bool, typer.Option("--full", help="Print each raw packet whole.")] = False,
+    data_dir: DataDir = Path("ecohub-data"),
+    database_url: DatabaseUrl = None,
+) -> None:
+    """List packets not stored, newest first: when, from where, why, and the raw text."""
+    from ecohub.store.models import DISPOSITIONS
+
+    if disposition is not None and disposition not in DISPOSITIONS:
+        raise typer.BadParameter(f"{disposition!r}; expected one of {', '.join(DISPOSITIONS)}",
+                                 param_hint="--disposition")
+    moment = None if since is None else parse_day(since, "--since")
+    with open_existing_store(database_url, data_dir) as store:
+        packets = store.registry.rejected(limit, disposition, mn=mn, since=moment)
+    where = "".join([f" of {mn}" if mn else "", f" since {moment:%Y-%m-%d %H:%M} CST"
+                     if moment else ""])
+    if not packets:
+        console.print(f"no packet{where} was rejected or quarantined")
+        return
+    table = Table(title=f"未入库报文 packets not stored{where} ({len(packets):,}, newest first)")
+    table.add_column("#", justify="right")
+    table.add_column("接收时间 (CST)", no_wrap=True)
+    for column in ("MN", "处置", "原因", "来源"):
+        table.add_column(column, overflow="fold")
+    raws = []
+    for number, packet in enumerate(packets, 1):
+        received = packet.received_at
+        if received.tzinfo is None:  # SQLite keeps the UTC wall time without its zone
+            received = received.replace(tzinfo=UTC)
+        table.add_row(str(number), f"{received.astimezone(CHINA_TZ):%Y-%m-%d %H:%M:%S}",
+                      packet.mn or "—", "隔离" if packet.disposition == "quarantined" else "拒收",
+                      packet.reason, packet.peer or "—")
+        raw = packet.raw.decode("utf-8", errors="replace").rstrip("\r\n")
+        raws.append(f"#{number} {raw if full or len(raw) <= 100 else raw[:97] + '…'}")
+    console.print(table)
+    console.print("报文 raw packets" + ("" if full else " (--full prints them whole)") + ":")
+    for line in raws:
+        console.print(line, soft_wrap=True, markup=False, highlight=False)

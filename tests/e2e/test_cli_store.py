@@ -97,3 +97,33 @@ def test_serve_migrates_a_new_data_directory_at_start(tmp_path):
     assert f"operational database {data / 'ecohub.db'}: created at revision 0003" in output
     assert "measurement store" in output and "created at schema version 3" in output
     open_store(data_dir=data).close()
+
+
+def test_ingest_rejected_lists_what_was_not_stored(tmp_path):
+    from datetime import UTC, datetime
+
+    from ecohub.store import RejectedPacket, open_store
+
+    with open_store(data_dir=tmp_path, migrate=True) as store:
+        store.registry.record_rejected_many([
+            RejectedPacket(b"##0010QN=1;CN=2051;MN=LOGGER-1;CP=&&&&FFFF\r\n",
+                           "crc: HJ 212 CRC: got 'FFFF', expected 1C80",
+                           datetime(2026, 12, 2, 16, 30, tzinfo=UTC), "10.1.2.3:4000",
+                           "LOGGER-1"),
+        ])
+    runner = CliRunner()
+    listed = runner.invoke(app, ["ingest", "rejected", "--mn", "LOGGER-1", "--full",
+                                 "--data-dir", str(tmp_path)], terminal_width=200)
+    assert listed.exit_code == 0, listed.output
+    assert "2026-12-03 00:30:00" in listed.output  # China Standard Time
+    flat = "".join(c for c in listed.output if not c.isspace() and c not in "│┃")
+    assert "got'FFFF',expected1C80" in flat and "10.1.2.3:4000" in flat  # folded cells
+    assert "MN=LOGGER-1" in listed.output and "拒收" in listed.output
+    none = runner.invoke(app, ["ingest", "rejected", "--mn", "OTHER", "--data-dir",
+                               str(tmp_path)])
+    assert none.exit_code == 0 and "no packet of OTHER was rejected" in none.output
+    bad = runner.invoke(app, ["ingest", "rejected", "--disposition", "lost", "--data-dir",
+                              str(tmp_path)])
+    assert bad.exit_code == 2 and "quarantined" in bad.output and "lost" in bad.output
+    missing = runner.invoke(app, ["ingest", "rejected", "--data-dir", str(tmp_path / "none")])
+    assert missing.exit_code == 1 and not (tmp_path / "none").exists()

@@ -60,3 +60,29 @@ def test_a_bad_device_registers_none_of_its_batch(store):
             DeviceSpec(mn, station, "1", (), minute_interval=interval)
             for mn, interval in (("MN-OK", 10), ("MN-BAD", 7)))
     assert store.registry.devices() == {}
+
+
+def test_rejected_packets_by_logger_and_time(store):
+    """``rejected(mn=, since=)``: one logger's packets, those received from a moment on."""
+    from datetime import UTC, datetime, timedelta
+
+    from ecohub.store import RejectedPacket
+    from ecohub.vocabulary import CHINA_TZ
+
+    t0 = datetime(2026, 12, 2, 16, 0, tzinfo=UTC)  # 2026-12-03 00:00 China Standard Time
+    store.registry.record_rejected_many([
+        RejectedPacket(b"##0001A", "crc: bad", t0 - timedelta(minutes=1), "10.0.0.1:1", "MN-A"),
+        RejectedPacket(b"##0001B", "crc: bad", t0 + timedelta(minutes=1), "10.0.0.1:2", "MN-A"),
+        RejectedPacket(b"##0001C", "password: wrong", t0 + timedelta(minutes=2), None, "MN-B"),
+        RejectedPacket(b"##0001D", "unknown_mn: new", t0 + timedelta(minutes=3), None, "MN-C",
+                       disposition="quarantined"),
+    ])
+    assert [p.raw for p in store.registry.rejected(mn="MN-A")] == [b"##0001B", b"##0001A"]
+    since = datetime(2026, 12, 3, tzinfo=CHINA_TZ)  # the same moment as t0, another zone
+    assert [p.raw for p in store.registry.rejected(since=since)] == [
+        b"##0001D", b"##0001C", b"##0001B"]
+    assert [p.raw for p in store.registry.rejected(mn="MN-A", since=since)] == [b"##0001B"]
+    assert [p.mn for p in store.registry.rejected(disposition="quarantined")] == ["MN-C"]
+    assert store.registry.rejected(limit=1)[0].raw == b"##0001D"
+    with pytest.raises(ValueError, match="timezone-aware"):
+        store.registry.rejected(since=datetime(2026, 12, 3))

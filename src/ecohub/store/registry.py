@@ -334,12 +334,24 @@ class Registry:
             return [RejectedCount(disposition, kind, packets)
                     for disposition, kind, packets in session.execute(statement)]
 
-    def rejected(self, limit: int = 100, disposition: str | None = None) -> list[RejectedPacket]:
-        """The most recent rejected (or quarantined) packets, raw bytes included."""
+    def rejected(self, limit: int = 100, disposition: str | None = None, *,
+                 mn: str | None = None, since: datetime | None = None) -> list[RejectedPacket]:
+        """The most recent rejected (or quarantined) packets, raw bytes included, newest first.
+
+        ``mn`` selects one data logger's packets (those whose header could be read),
+        ``since`` (timezone-aware) those received from then on.
+        """
         table = models.RejectedPacket
         statement = select(table).order_by(table.id.desc()).limit(limit)
         if disposition is not None:
             statement = statement.where(table.disposition == disposition)
+        if mn is not None:
+            statement = statement.where(table.mn == mn)
+        if since is not None:
+            if since.tzinfo is None:
+                raise ValueError(f"since {since.isoformat()}: a timezone-aware datetime is "
+                                 "required")
+            statement = statement.where(table.received_at >= since.astimezone(UTC))
         with Session(self.engine) as session:
             return [
                 RejectedPacket(r.raw, r.reason, r.received_at, r.peer, r.mn, r.disposition,
