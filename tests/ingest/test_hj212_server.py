@@ -378,6 +378,8 @@ def test_bad_packet_kept_connection_open_next_stored(store: Store, kind: str) ->
     assert len(kept) == 1
     assert kept[0].raw == BAD[kind]
     assert kept[0].disposition == "rejected"
+    # the logger is named whenever the header could be read, a bad CRC or length included
+    assert kept[0].mn == ("FFFFFFFFFFFFFFFFFFFFFFFF" if kind == "unknown_mn" else MN)
     assert kept[0].reason
     assert sum(counters.rejected.values()) == 1
     assert kept[0].kind in counters.rejected

@@ -295,3 +295,17 @@ def test_any_single_byte_corruption_is_detected(packet: Packet, data: st.DataObj
     except HJ212Error:
         return
     assert accepted.deviations
+
+
+def test_header_mn_of_packets_that_do_not_parse():
+    """HJ 212-2017 §6.3.2 Table 3: the header's MN names the logger even when the CRC, the
+    length or the end of the frame is wrong; a data-area key is never taken for it."""
+    good = hj212.frame(b"QN=20240501085000001;ST=22;CN=2051;PW=123456;MN=Y80110010000010;"
+                       b"Flag=5;CP=&&DataTime=20240501085000;a34004-Avg=30,a34004-Flag=N&&")
+    assert hj212.header_mn(good) == "Y80110010000010"
+    assert hj212.header_mn(good[:-6] + b"0000\r\n") == "Y80110010000010"  # CRC wrong
+    assert hj212.header_mn(b"##9999" + good[6:]) == "Y80110010000010"  # length wrong
+    assert hj212.header_mn(good[:70]) == "Y80110010000010"  # cut off after the header's MN
+    assert hj212.header_mn(b"##0080QN=20240501;ST=22;CN=2051;PW=123456;MN=") is None
+    assert hj212.header_mn(b"##0060QN=1;ST=22;CN=2051;CP=&&MN=FAKE;a34004-Avg=1&&") is None
+    assert hj212.header_mn(b"garbage") is None

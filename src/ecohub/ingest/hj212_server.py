@@ -814,8 +814,8 @@ class Gateway:
     def _reject(self, conn: _Connection, raw: bytes, reason: str, received_at: datetime,
                 mn: str | None = None, disposition: str = "rejected") -> _Batch:
         """Keep a packet whole in the rejected store (committed with the next batch); count it."""
-        record = RejectedPacket(bytes(raw), reason, received_at, conn.peer, mn or None,
-                                disposition)
+        record = RejectedPacket(bytes(raw), reason, received_at, conn.peer,
+                                mn or hj212.header_mn(raw), disposition)
         if disposition == "quarantined":
             self._n["quarantined"] += 1
         else:

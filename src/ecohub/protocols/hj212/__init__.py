@@ -45,7 +45,7 @@ from ecohub.protocols.hj212.commands import get_time_command, set_time_command
 from ecohub.protocols.hj212.errors import HJ212Error
 from ecohub.protocols.hj212.framing import FrameError, FrameReader, frame
 from ecohub.protocols.hj212.packet import Packet
-from ecohub.protocols.hj212.parsing import parse
+from ecohub.protocols.hj212.parsing import header_mn, parse
 from ecohub.protocols.hj212.replies import (
     data_reply,
     execution_result,
@@ -108,6 +108,7 @@ __all__ = [
     "execution_result",
     "frame",
     "get_time_command",
+    "header_mn",
     "new_qn",
     "notification_reply",
     "parse",

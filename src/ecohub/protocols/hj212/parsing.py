@@ -39,7 +39,7 @@ from ecohub.protocols.hj212.tables import (
     version_of,
 )
 
-__all__ = ["parse"]
+__all__ = ["header_mn", "parse"]
 
 def parse(data: bytes | str, strict: bool = True) -> Packet:
     r"""Parse one HJ 212 frame ``##LLLL<segment>CCCC\r\n`` into a :class:`.packet.Packet`.
@@ -383,3 +383,43 @@ def _check_qn(qn: str, strict: bool, deviations: list[str]) -> None:
     deviations.append(f"qn.format: QN={qn} is not a 17-digit millisecond timestamp")
 
 
+
+
+# The MN field of a header, up to the data area: after ``##dddd`` or a ``;`` (HJ 212-2017 §6.3.2
+# Table 3 puts MN between PW and Flag; a deviating logger may order the fields otherwise).
+_HEADER_MN = re.compile(rb"(?:^##\d{4}|;)MN=([^;,=&\s]{1,64});")
+
+
+def header_mn(raw: bytes) -> str | None:
+    r"""The MN in the header of a frame that may not parse, or None if it cannot be read.
+
+    A packet rejected for its CRC, its length or a cut-off frame still names its data logger
+    when the header's ``MN=…;`` is intact, and an operator asks "why is my logger's data not
+    arriving" by MN. Only the header is looked at (the text before ``CP=``), so a data-area key
+    is never taken for the MN; no check of the MN's form is made.
+
+    Parameters
+    ----------
+    raw : bytes
+        The frame as received, whole or in part.
+
+    Returns
+    -------
+    str or None
+        The MN as sent (ASCII), or None.
+
+    References
+    ----------
+    .. [S17] HJ 212-2017 §6.3.2 Table 3 (the header fields: QN, ST, CN, PW, MN, Flag, CP).
+
+    Examples
+    --------
+    >>> header_mn(b"##0101QN=20160801085857223;ST=32;CN=2051;PW=123456;"
+    ...           b"MN=010000A8900016F000169DC0;Flag=5;CP=&&DataTime=2016&&FFFF\r\n")
+    '010000A8900016F000169DC0'
+    >>> header_mn(b"##0040QN=2016;ST=32;CN=2051;PW=123456;MN=") is None   # cut off
+    True
+    """
+    header = raw.split(b"CP=", 1)[0]
+    found = _HEADER_MN.search(header)
+    return None if found is None else found.group(1).decode("ascii", "replace")
