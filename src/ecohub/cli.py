@@ -649,3 +649,68 @@ def ingest_rejected(
     console.print("报文 raw packets" + ("" if full else " (--full prints them whole)") + ":")
     for line in raws:
         console.print(line, soft_wrap=True, markup=False, highlight=False)
+
+
+@ingest_app.command("status")
+def ingest_status(
+    since: Annotated[str | None, typer.Option(
+        help="Count from then on: YYYY-MM-DD or YYYY-MM-DDTHH:MM (CST) [default: today 00:00].")
+    ] = None,
+    mn: Annotated[str | None, typer.Option(help="Only this data logger, with its last "
+                                                "rejected packet.")] = None,
+    data_dir: DataDir = Path("ecohub-data"),
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Per data logger: last packet, packets and readings stored, packets not stored and why.
+
+    What the store knows; whether a logger is connected right now is the running server's to
+    tell (not yet offered).
+    """
+    if since is None:
+        moment = datetime.now(CHINA_TZ).replace(hour=0, minute=0, second=0, microsecond=0)
+    else:
+        moment = parse_day(since, "--since")
+    with open_existing_store(database_url, data_dir) as store:
+        devices = store.registry.devices()
+        if mn is not None and mn not in devices:
+            known = store.registry.rejected(1, mn=mn)
+            fail(f"MN {mn!r} is not registered"
+                 + ("; its packets were rejected or quarantined: ecohub ingest rejected --mn "
+                    f"{mn}" if known else "; ecohub registry devices lists the registered MNs"))
+        activity = {row["mn"]: row for row in
+                    store.measurements.device_activity(moment).iter_rows(named=True)}
+        rejected: dict[str | None, list[str]] = {}
+        for count in store.registry.rejected_by_logger(moment):
+            rejected.setdefault(count.mn, []).append(f"{count.reason_kind} {count.packets:,}")
+        last_rejected = store.registry.rejected(1, mn=mn) if mn is not None else []
+    shown = [mn] if mn is not None else sorted(devices)
+    table = Table(title=f"数采仪状态 data loggers since {moment:%Y-%m-%d %H:%M} CST "
+                        f"({len(shown):,})")
+    table.add_column("MN", no_wrap=True)
+    for column in ("对象", "最后报文 (CST)", "报文", "读数", "未入库 (原因 条数)"):
+        table.add_column(column, justify="right" if column in ("报文", "读数") else "left",
+                         overflow="fold")
+    silent = 0
+    for key in shown:
+        device, row = devices[key], activity.get(key)
+        if row is None:
+            silent += 1
+        last = "—" if row is None else f"{row['last_received'].astimezone(CHINA_TZ):%m-%d %H:%M}"
+        table.add_row(key, f"{device.object_code} {device.object_name}", last,
+                      f"{0 if row is None else row['packets']:,}",
+                      f"{0 if row is None else row['readings']:,}",
+                      ", ".join(rejected.get(key, [])) or "—")
+    console.print(table)
+    unregistered = sum(int(part.rsplit(" ", 1)[1].replace(",", ""))
+                       for key, parts in rejected.items() if key not in devices for part in parts)
+    console.print(f"{len(shown) - silent:,} of {len(shown):,} loggers sent stored packets"
+                  + ("" if mn is not None else
+                     f"; {unregistered:,} packets not stored came from unregistered or "
+                     "unreadable MNs (ecohub ingest rejected lists them)"))
+    for packet in last_rejected:
+        received = packet.received_at if packet.received_at.tzinfo else \
+            packet.received_at.replace(tzinfo=UTC)
+        console.print(f"last packet not stored: {received.astimezone(CHINA_TZ):%Y-%m-%d %H:%M:%S}"
+                      f" CST, {packet.reason}")
+        console.print(packet.raw.decode("utf-8", errors="replace").rstrip("\r\n"),
+                      soft_wrap=True, markup=False, highlight=False)

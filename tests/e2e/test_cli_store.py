@@ -127,3 +127,46 @@ def test_ingest_rejected_lists_what_was_not_stored(tmp_path):
     assert bad.exit_code == 2 and "quarantined" in bad.output and "lost" in bad.output
     missing = runner.invoke(app, ["ingest", "rejected", "--data-dir", str(tmp_path / "none")])
     assert missing.exit_code == 1 and not (tmp_path / "none").exists()
+
+
+def test_ingest_status_per_logger(tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    import pyarrow as pa
+
+    from ecohub.store import PACKET_SCHEMA, READING_SCHEMA, ObjectSpec, RejectedPacket
+
+    t0 = datetime(2026, 12, 2, 16, 5, tzinfo=UTC)  # 2026-12-03 00:05 China Standard Time
+    with open_store(data_dir=tmp_path, migrate=True) as store:
+        (oid,) = store.registry.add_objects([ObjectSpec("A1", "合肥站", "air_station")])
+        store.registry.add_device("MN-A", oid, "123456", ["a34004"])
+        store.registry.add_device("MN-B", oid, "123456", ["a34004"])
+        readings = [{"mn": "MN-A", "object_id": oid, "factor": f, "kind": "minute",
+                     "period_start": t0 - timedelta(minutes=5), "period_s": 300,
+                     "statistic": "Avg", "value": 1.0, "device_flag": "N", "received_at": t0,
+                     "packet_id": "p1"} for f in ("a34004", "a34002")]
+        store.measurements.write(
+            pa.Table.from_pylist(readings, schema=READING_SCHEMA),
+            pa.Table.from_pylist([{"packet_id": "p1", "mn": "MN-A", "cn": "2051",
+                                   "received_at": t0, "raw": "##…"}], schema=PACKET_SCHEMA))
+        store.registry.record_rejected_many([
+            RejectedPacket(b"##0042QN=1;MN=MN-B;CP=&&&&0000\r\n", "crc: got 0000", t0, None,
+                           "MN-B", reason_kind="crc"),
+            RejectedPacket(b"##junk", "frame: no header", t0, None, None, reason_kind="frame")])
+    runner = CliRunner()
+    out = runner.invoke(app, ["ingest", "status", "--since", "2026-12-03", "--data-dir",
+                              str(tmp_path)])
+    assert out.exit_code == 0, out.output
+    rows = {line.split("│")[1].strip(): line for line in out.output.splitlines()
+            if line.startswith("│ MN-")}
+    assert "12-03 00:05" in rows["MN-A"] and "│    1 │" in rows["MN-A"]  # CST, one packet
+    assert "│    2 │" in rows["MN-A"]  # two readings
+    assert "crc 1" in rows["MN-B"] and "—" in rows["MN-B"]
+    assert "1 of 2 loggers sent stored packets; 1 packets not stored" in " ".join(
+        out.output.split())
+    one = runner.invoke(app, ["ingest", "status", "--mn", "MN-B", "--since", "2026-12-03",
+                              "--data-dir", str(tmp_path)])
+    assert one.exit_code == 0 and "##0042QN=1;MN=MN-B" in one.output
+    unknown = runner.invoke(app, ["ingest", "status", "--mn", "MN-X", "--data-dir",
+                                  str(tmp_path)])
+    assert unknown.exit_code == 1 and "MN-X" in unknown.output

@@ -365,3 +365,21 @@ def test_reader_nice_setting(tmp_path, monkeypatch):
     monkeypatch.setenv("ECOHUB_READER_NICE", "20")
     with pytest.raises(ValueError, match="ECOHUB_READER_NICE '20'"):
         resolve(data_dir=tmp_path)
+
+
+def test_device_activity(pair):
+    """Per logger: stored packets and readings received from a moment on, last packet."""
+    store, ref = pair
+    hour = timedelta(hours=1)
+    later = same(store.measurements.device_activity(T0 + hour),
+                 ref.measurements.device_activity(T0 + hour))
+    # one packet at T0 + 1 h; every hourly reading arrives 30 s after its hour (18 of them),
+    # the 5-minute ones before T0 + 1 h
+    assert later.rows() == [("MN0001", 1, 18, T0 + hour)]
+    whole = same(store.measurements.device_activity(T0 - hour),
+                 ref.measurements.device_activity(T0 - hour))
+    assert whole.rows() == [("MN0001", 2, 12 + 6 + 10, T0 + hour)]
+    same(store.measurements.device_activity(T0 + 10 * hour),
+         ref.measurements.device_activity(T0 + 10 * hour))
+    with pytest.raises(ValueError, match="timezone-aware"):
+        store.measurements.device_activity(datetime(2026, 1, 1))

@@ -86,3 +86,26 @@ def test_rejected_packets_by_logger_and_time(store):
     assert store.registry.rejected(limit=1)[0].raw == b"##0001D"
     with pytest.raises(ValueError, match="timezone-aware"):
         store.registry.rejected(since=datetime(2026, 12, 3))
+
+
+def test_rejected_by_logger(store):
+    from datetime import UTC, datetime, timedelta
+
+    from ecohub.store import RejectedByLogger, RejectedPacket
+
+    t0 = datetime(2026, 12, 2, 16, 0, tzinfo=UTC)
+    store.registry.record_rejected_many([
+        RejectedPacket(b"a", "crc: bad", t0 - timedelta(hours=1), None, "MN-A", reason_kind="crc"),
+        RejectedPacket(b"b", "crc: bad", t0, None, "MN-A", reason_kind="crc"),
+        RejectedPacket(b"c", "crc: bad", t0, None, "MN-A", reason_kind="crc"),
+        RejectedPacket(b"d", "password: wrong", t0, None, "MN-A", reason_kind="password"),
+        RejectedPacket(b"e", "frame: no ##", t0, None, None, reason_kind="frame"),
+    ])
+    counts = store.registry.rejected_by_logger(t0)
+    assert sorted(counts, key=lambda c: (c.mn or "", c.reason_kind)) == [
+        RejectedByLogger(None, "rejected", "frame", 1),
+        RejectedByLogger("MN-A", "rejected", "crc", 2),
+        RejectedByLogger("MN-A", "rejected", "password", 1),
+    ]
+    with pytest.raises(ValueError, match="timezone-aware"):
+        store.registry.rejected_by_logger(datetime(2026, 12, 3))

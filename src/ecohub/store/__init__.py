@@ -29,6 +29,7 @@ from ecohub.store.registry import (
     MonitoredObject,
     ObjectSpec,
     Registry,
+    RejectedByLogger,
     RejectedCount,
     RejectedPacket,
 )
@@ -38,8 +39,8 @@ from ecohub.store.settings import StoreSettings, resolve
 __all__ = [
     "KINDS", "PACKET_SCHEMA", "QC_FLAG_SCHEMA", "READING_SCHEMA", "Device", "DeviceSpec",
     "MeasurementStore", "Migration", "MonitoredObject", "ObjectSpec", "ReadTimeout", "Registry",
-    "RejectedCount", "RejectedPacket", "Store", "StoreNotFound", "StoreNotMigrated",
-    "StoreSettings", "migrate", "open_store",
+    "RejectedByLogger", "RejectedCount", "RejectedPacket", "Store", "StoreNotFound",
+    "StoreNotMigrated", "StoreSettings", "migrate", "open_store",
 ]
 
 

@@ -390,6 +390,23 @@ class MeasurementStore(ABC):
         """
         return self._query(queries.KIND_SUMMARY)
 
+    def device_activity(self, since: datetime) -> pl.DataFrame:
+        """Per data logger: packets stored and their readings received from ``since`` on.
+
+        Parameters
+        ----------
+        since : datetime
+            Timezone-aware; e.g. today's midnight in China Standard Time.
+
+        Returns
+        -------
+        polars.DataFrame
+            Columns ``mn``, ``packets``, ``readings``, ``last_received`` (UTC); one row per MN
+            that sent a stored packet since then, by MN.
+        """
+        since = _aware(since, "since")
+        return self._query(queries.DEVICE_ACTIVITY, [since, since])
+
     def counts_by_object_and_kind(self) -> pl.DataFrame:
         """Readings stored per object and data kind.
 

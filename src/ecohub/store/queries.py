@@ -152,6 +152,15 @@ KIND_SUMMARY: Final = Query(
     "SELECT kind, count(*) AS readings, min(period_start) AS first, max(period_start) AS last "
     "FROM readings GROUP BY kind ORDER BY kind",
     {"kind": pl.String(), "readings": pl.Int64(), "first": UTC_US, "last": UTC_US})
+DEVICE_ACTIVITY: Final = Query(
+    "device_activity",
+    """SELECT p.mn, p.packets, COALESCE(r.readings, 0) AS readings, p.last_received
+    FROM (SELECT mn, count(*) AS packets, max(received_at) AS last_received FROM packets
+          WHERE received_at >= ? GROUP BY mn) AS p
+    LEFT JOIN (SELECT mn, count(*) AS readings FROM readings WHERE received_at >= ?
+               GROUP BY mn) AS r ON r.mn = p.mn
+    ORDER BY p.mn""",
+    {"mn": pl.String(), "packets": pl.Int64(), "readings": pl.Int64(), "last_received": UTC_US})
 COUNTS_BY_OBJECT_AND_KIND: Final = Query(
     "counts_by_object_and_kind",
     "SELECT object_id, kind, count(*) AS readings FROM readings GROUP BY object_id, kind "

@@ -175,6 +175,16 @@ class RejectedCount:
     packets: int
 
 
+@dataclass(frozen=True)
+class RejectedByLogger:
+    """How many packets of one logger were not stored for one kind of reason."""
+
+    mn: str | None
+    disposition: str
+    reason_kind: str
+    packets: int
+
+
 class Registry:
     """Monitored objects, devices and the rejected-packet store in the operational database."""
 
@@ -333,6 +343,25 @@ class Registry:
         with Session(self.engine) as session:
             return [RejectedCount(disposition, kind, packets)
                     for disposition, kind, packets in session.execute(statement)]
+
+    def rejected_by_logger(self, since: datetime) -> list[RejectedByLogger]:
+        """Packets not stored since ``since`` (aware) per logger MN and kind of reason.
+
+        Packets whose header named no MN are counted under ``mn`` None. Ordered by MN, then
+        most frequent reason first.
+        """
+        if since.tzinfo is None:
+            raise ValueError(f"since {since.isoformat()}: a timezone-aware datetime is required")
+        table = models.RejectedPacket
+        statement = (
+            select(table.mn, table.disposition, table.reason_kind, func.count())
+            .where(table.received_at >= since.astimezone(UTC))
+            .group_by(table.mn, table.disposition, table.reason_kind)
+            .order_by(table.mn, func.count().desc(), table.reason_kind)
+        )
+        with Session(self.engine) as session:
+            return [RejectedByLogger(mn, disposition, kind, packets)
+                    for mn, disposition, kind, packets in session.execute(statement)]
 
     def rejected(self, limit: int = 100, disposition: str | None = None, *,
                  mn: str | None = None, since: datetime | None = None) -> list[RejectedPacket]:
