@@ -165,6 +165,9 @@ def serve(
         typer.Option(help="The gateway's write-ahead journal (one per gateway) "
                           "[default: DATA_DIR/journal, also with PostgreSQL]."),
     ] = None,
+    log_level: Annotated[str, typer.Option(
+        help="debug | info | warning | error (debug: every packet not stored, with MN and "
+             "peer).")] = "info",
 ) -> None:
     """Run the HJ 212 TCP gateway until interrupted."""
     import uvloop
@@ -174,7 +177,13 @@ def serve(
     from ecohub.quality.streaming import QualityControl
     from ecohub.store import Store
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    levels = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
+              "error": logging.ERROR}
+    if log_level.lower() not in levels:
+        raise typer.BadParameter(f"{log_level!r}; expected one of {', '.join(levels)}",
+                                 param_hint="--log-level")
+    logging.basicConfig(level=levels[log_level.lower()],
+                        format="%(asctime)s %(levelname)s %(message)s")
     try:
         config = GatewayConfig(host=host, port=port, unknown_mn=unknown_mn,  # type: ignore[arg-type]
                                strict=not tolerant, idle_timeout=idle_timeout,

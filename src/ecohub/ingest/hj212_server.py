@@ -821,7 +821,8 @@ class Gateway:
         else:
             self._rejected[record.kind] = self._rejected.get(record.kind, 0) + 1
         # Per packet at debug level: floods are visible in the counters and the rejected store.
-        log.debug("HJ 212 packet from %s %s: %s", conn.peer, disposition, reason)
+        log.debug("HJ 212 packet of MN %s from %s %s: %s", record.mn or "(unreadable)",
+                  conn.peer, disposition, reason)
         batch = self._open_batch(conn)
         batch.rejected.append(record)
         return batch
