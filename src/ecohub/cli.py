@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -646,10 +646,8 @@ def ingest_rejected(
         table.add_column(column, overflow="fold")
     raws = []
     for number, packet in enumerate(packets, 1):
-        received = packet.received_at
-        if received.tzinfo is None:  # SQLite keeps the UTC wall time without its zone
-            received = received.replace(tzinfo=UTC)
-        table.add_row(str(number), f"{received.astimezone(CHINA_TZ):%Y-%m-%d %H:%M:%S}",
+        table.add_row(str(number),
+                      f"{packet.received_at.astimezone(CHINA_TZ):%Y-%m-%d %H:%M:%S}",
                       packet.mn or "—", "隔离" if packet.disposition == "quarantined" else "拒收",
                       packet.reason, packet.peer or "—")
         raw = packet.raw.decode("utf-8", errors="replace").rstrip("\r\n")
@@ -675,51 +673,38 @@ def ingest_status(
     What the store knows; whether a logger is connected right now is the running server's to
     tell (not yet offered).
     """
+    from ecohub.ingest.status import logger_status
+
     if since is None:
         moment = datetime.now(CHINA_TZ).replace(hour=0, minute=0, second=0, microsecond=0)
     else:
         moment = parse_day(since, "--since")
     with open_existing_store(database_url, data_dir) as store:
-        devices = store.registry.devices()
-        if mn is not None and mn not in devices:
-            known = store.registry.rejected(1, mn=mn)
-            fail(f"MN {mn!r} is not registered"
-                 + ("; its packets were rejected or quarantined: ecohub ingest rejected --mn "
-                    f"{mn}" if known else "; ecohub registry devices lists the registered MNs"))
-        activity = {row["mn"]: row for row in
-                    store.measurements.device_activity(moment).iter_rows(named=True)}
-        rejected: dict[str | None, list[str]] = {}
-        for count in store.registry.rejected_by_logger(moment):
-            rejected.setdefault(count.mn, []).append(f"{count.reason_kind} {count.packets:,}")
-        last_rejected = store.registry.rejected(1, mn=mn) if mn is not None else []
-    shown = [mn] if mn is not None else sorted(devices)
+        try:
+            report = logger_status(store, moment, mn)
+        except ValueError as error:
+            fail(error)
     table = Table(title=f"数采仪状态 data loggers since {moment:%Y-%m-%d %H:%M} CST "
-                        f"({len(shown):,})")
+                        f"({len(report.loggers):,})")
     table.add_column("MN", no_wrap=True)
     for column in ("对象", "最后报文 (CST)", "报文", "读数", "未入库 (原因 条数)"):
         table.add_column(column, justify="right" if column in ("报文", "读数") else "left",
                          overflow="fold")
-    silent = 0
-    for key in shown:
-        device, row = devices[key], activity.get(key)
-        if row is None:
-            silent += 1
-        last = "—" if row is None else f"{row['last_received'].astimezone(CHINA_TZ):%m-%d %H:%M}"
-        table.add_row(key, f"{device.object_code} {device.object_name}", last,
-                      f"{0 if row is None else row['packets']:,}",
-                      f"{0 if row is None else row['readings']:,}",
-                      ", ".join(rejected.get(key, [])) or "—")
+    for status in report.loggers:
+        last = status.last_received
+        table.add_row(status.mn, f"{status.object_code} {status.object_name}",
+                      "—" if last is None else f"{last.astimezone(CHINA_TZ):%m-%d %H:%M}",
+                      f"{status.packets:,}", f"{status.readings:,}",
+                      ", ".join(f"{kind} {n:,}" for kind, n in status.rejected.items()) or "—")
     console.print(table)
-    unregistered = sum(int(part.rsplit(" ", 1)[1].replace(",", ""))
-                       for key, parts in rejected.items() if key not in devices for part in parts)
-    console.print(f"{len(shown) - silent:,} of {len(shown):,} loggers sent stored packets"
+    console.print(f"{report.sending:,} of {len(report.loggers):,} loggers sent stored packets"
                   + ("" if mn is not None else
-                     f"; {unregistered:,} packets not stored came from unregistered or "
-                     "unreadable MNs (ecohub ingest rejected lists them)"))
-    for packet in last_rejected:
-        received = packet.received_at if packet.received_at.tzinfo else \
-            packet.received_at.replace(tzinfo=UTC)
-        console.print(f"last packet not stored: {received.astimezone(CHINA_TZ):%Y-%m-%d %H:%M:%S}"
-                      f" CST, {packet.reason}")
+                     f"; {report.unregistered_rejected:,} packets not stored came from "
+                     "unregistered or unreadable MNs (ecohub ingest rejected lists them)"))
+    if report.last_rejected is not None:
+        packet = report.last_rejected
+        console.print(f"last packet not stored: "
+                      f"{packet.received_at.astimezone(CHINA_TZ):%Y-%m-%d %H:%M:%S} CST, "
+                      f"{packet.reason}")
         console.print(packet.raw.decode("utf-8", errors="replace").rstrip("\r\n"),
                       soft_wrap=True, markup=False, highlight=False)

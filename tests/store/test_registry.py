@@ -78,6 +78,9 @@ def test_rejected_packets_by_logger_and_time(store):
                        disposition="quarantined"),
     ])
     assert [p.raw for p in store.registry.rejected(mn="MN-A")] == [b"##0001B", b"##0001A"]
+    # aware times on both backends (SQLite keeps them without a zone)
+    assert [p.received_at for p in store.registry.rejected(mn="MN-A")] == [
+        t0 + timedelta(minutes=1), t0 - timedelta(minutes=1)]
     since = datetime(2026, 12, 3, tzinfo=CHINA_TZ)  # the same moment as t0, another zone
     assert [p.raw for p in store.registry.rejected(since=since)] == [
         b"##0001D", b"##0001C", b"##0001B"]

@@ -383,8 +383,12 @@ class Registry:
             statement = statement.where(table.received_at >= since.astimezone(UTC))
         with Session(self.engine) as session:
             return [
-                RejectedPacket(r.raw, r.reason, r.received_at, r.peer, r.mn, r.disposition,
-                               r.reason_kind)
+                RejectedPacket(r.raw, r.reason, _utc(r.received_at), r.peer, r.mn,
+                               r.disposition, r.reason_kind)
                 for r in session.scalars(statement)
             ]
 
+
+def _utc(moment: datetime) -> datetime:
+    # SQLite keeps the UTC wall time without its zone; PostgreSQL gives it back aware
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
