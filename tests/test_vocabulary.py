@@ -13,6 +13,7 @@ from ecohub.vocabulary import (
     KINDS,
     OBJECT_TYPES,
     factor_name,
+    normal_unit,
     unit_factor,
     wire_unit,
 )
@@ -66,3 +67,18 @@ def test_object_types_have_chinese_names():
     assert set(OBJECT_TYPES) == {"air_station", "water_station", "pollution_source", "outlet",
                                  "noise_station"}
     assert all(OBJECT_TYPES.values())
+
+
+@pytest.mark.parametrize(("written", "unit"), [
+    ("ug/m3", "µg/m³"), ("μg/m³", "µg/m³"), ("µg/m3", "µg/m³"), ("mg/l", "mg/L"),
+    (" mg/m3 ", "mg/m³"), ("无量纲", ""), ("-", ""), ("dB(A)", "dB(A)"),
+])
+def test_units_as_people_write_them(written, unit):
+    assert normal_unit(written) == unit
+
+
+def test_unit_factor_takes_common_spellings():
+    assert unit_factor("ug/m3", "mg/m³") == pytest.approx(1e-3)
+    assert unit_factor("无量纲", "") == 1.0
+    with pytest.raises(ValueError, match="无量纲"):
+        unit_factor("无量纲", "mg/L")  # a dimensionless value is no concentration

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 from dataclasses import dataclass
 from importlib import resources
 from types import MappingProxyType
@@ -48,6 +49,7 @@ __all__ = [
     "KindName",
     "ObjectType",
     "factor_name",
+    "normal_unit",
     "unit_factor",
     "wire_unit",
 ]
@@ -181,15 +183,40 @@ _SCALE: Final = MappingProxyType({
 })
 
 
+_NO_UNIT: Final = frozenset({"", "无量纲", "-", "—", "/", "dimensionless"})
+
+
+def normal_unit(unit: str) -> str:
+    """A unit as the factor table writes it, from the spellings people and files use.
+
+    ``ug/m3``, ``μg/m³`` and ``µg/m3`` are ``µg/m³``; ``mg/l`` is ``mg/L``; no unit
+    (``无量纲``, ``-``, empty) is ``""``.
+
+    >>> normal_unit("ug/m3"), normal_unit("mg/l"), normal_unit("无量纲")
+    ('µg/m³', 'mg/L', '')
+    """
+    u = unit.strip().replace("μ", "µ").replace("³", "3").replace("²", "2")
+    if u in _NO_UNIT:
+        return ""
+    u = re.sub(r"^u(?=g)", "µ", u)
+    u = re.sub(r"/m3$", "/m³", u)
+    u = re.sub(r"/l$", "/L", u)
+    return u.replace("m2", "m²")
+
+
 def unit_factor(from_unit: str, to_unit: str) -> float:
     """Multiplier converting a value in ``from_unit`` to ``to_unit`` (mass concentrations).
 
-    >>> unit_factor("mg/m³", "µg/m³")
-    1000.0
+    Either unit may be written as people write it (:func:`normal_unit`).
+
+    >>> unit_factor("mg/m³", "µg/m³"), unit_factor("ug/m3", "µg/m³")
+    (1000.0, 1.0)
     """
-    if from_unit == to_unit:
+    given, wanted = normal_unit(from_unit), normal_unit(to_unit)
+    if given == wanted:
         return 1.0
     try:
-        return _SCALE[(from_unit, to_unit)]
+        return _SCALE[(given, wanted)]
     except KeyError:
-        raise ValueError(f"unit conversion {from_unit} → {to_unit} is not defined") from None
+        raise ValueError(f"unit conversion {from_unit or '(no unit)'} → "
+                         f"{to_unit or '(no unit)'} is not defined") from None

@@ -40,7 +40,13 @@ import polars as pl
 import pyarrow as pa
 
 from ecohub.store import READING_SCHEMA, Store
-from ecohub.vocabulary import CHINA_TZ_NAME, FACTORS, KINDS, unit_factor, wire_unit
+from ecohub.vocabulary import (
+    CHINA_TZ_NAME,
+    FACTORS,
+    KINDS,
+    unit_factor,
+    wire_unit,
+)
 
 __all__ = ["ERROR_REASON", "FileError", "ImportResult", "import_readings"]
 
@@ -65,7 +71,6 @@ _NAIVE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S%.f",
                   "%Y%m%d%H%M%S", "%Y%m%d%H%M", "%Y%m%d")
 _AWARE_FORMATS = ("%Y-%m-%d %H:%M:%S%:z", "%Y-%m-%d %H:%M%:z", "%Y-%m-%d %H:%M:%S%.f%:z",
                   "%Y-%m-%d %H:%M:%S%z", "%Y-%m-%d %H:%M%z")
-_DIMENSIONLESS = {"", "无量纲", "-", "—", "/"}
 _UTC_US = pl.Datetime("us", "UTC")
 _PERIOD_NAME = {"realtime": "an instant", "minute": "a {minutes}-minute period",
                 "hour": "an hour", "day": "a day (00:00 CST)"}
@@ -559,30 +564,16 @@ class _Lookup:
             "_scale": pl.Float64, "_unit_error": pl.String})
 
 
-def _normal_unit(unit: str) -> str:
-    """Common spellings of a unit as the code table writes it (µg/m³, mg/L, …)."""
-    u = unit.strip().replace("μ", "µ").replace("³", "3").replace("²", "2")
-    u = re.sub(r"^u(?=g)", "µ", u)
-    u = re.sub(r"/m3$", "/m³", u)
-    u = re.sub(r"/l$", "/L", u)
-    return u.replace("m2", "m²")
-
-
 def _unit_scale(unit: str | None, code: str, object_type: str) -> float | str:
     """Multiplier from ``unit`` to the wire unit of ``code`` at ``object_type``, or why not.
 
     No unit means the wire unit.
     """
     target = wire_unit(code, object_type)
-    given = "" if unit is None else _normal_unit(unit)
-    if given in _DIMENSIONLESS and target in _DIMENSIONLESS:
-        return 1.0
-    if not given:
-        return 1.0
-    if _normal_unit(target) == given:
+    if unit is None or not unit.strip():
         return 1.0
     try:
-        return unit_factor(given, target)
+        return unit_factor(unit, target)
     except ValueError:
         return (f"unit {unit} cannot be converted to {target or 'no unit'}, the unit of "
                 f"{code} for object type {object_type}")
