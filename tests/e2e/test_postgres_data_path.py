@@ -54,10 +54,10 @@ def test_gateway_quality_control_and_assessment_on_postgresql(pg_url):
 
         # every stored reading was checked while it streamed in, and a batch re-check of the
         # whole period gives the same flags
-        streamed = store.measurements.read(with_qc=True)
+        streamed = store.measurements.readings(with_qc=True)
         assert streamed["qc_flag"].null_count() == 0
         recheck(store, None, START - timedelta(days=1), START + DURATION)
-        rechecked = store.measurements.read(with_qc=True)
+        rechecked = store.measurements.readings(with_qc=True)
         assert rechecked["qc_flag"].to_list() == streamed["qc_flag"].to_list()
         assert rechecked["qc_tests"].to_list() == streamed["qc_tests"].to_list()
 

@@ -131,13 +131,13 @@ def test_reference_packets_answered_and_stored(store: Store) -> None:
         ("9014", "20231008123340461", "91", 4, MN),
         ("9014", "20190925181031464", "91", 4, MN_B4),
     ]
-    rt = store.measurements.read(kind="realtime")
+    rt = store.measurements.readings(kind="realtime")
     assert rt.select("mn", "factor", "statistic", "value", "period_s").rows() == [
         (MN, "w01008", "Rtd", 123.456, 0)
     ]
     # DataTime 2023-10-08 12:33:40 in UTC+8 is 04:33:40 UTC (docs/reference/hj212.md §4.6)
     assert rt["period_start"][0] == datetime(2023, 10, 8, 4, 33, 40, tzinfo=UTC)
-    hour = store.measurements.read(kind="hour")
+    hour = store.measurements.readings(kind="hour")
     assert sorted(hour.select("factor", "value").rows()) == [
         ("a34006", 2.697), ("a34007", 7.966), ("a34047", 7.357), ("a34048", 3.306),
         ("a34049", 10.663),
@@ -172,7 +172,7 @@ def test_minute_data_columns(store: Store) -> None:
         await client.close()
 
     run(store, body)
-    frame_ = store.measurements.read(kind="minute").sort("factor", "statistic")
+    frame_ = store.measurements.readings(kind="minute").sort("factor", "statistic")
     # minute interval 10 min (registry default) → period_s 600; 08:40 CST = 00:40 UTC
     assert set(frame_["period_s"]) == {600}
     assert set(frame_["period_start"]) == {datetime(2024, 5, 1, 0, 40, tzinfo=UTC)}
@@ -195,7 +195,7 @@ def test_each_value_stored_with_its_own_flag(store: Store) -> None:
         await client.close()
 
     run(store, body)
-    rows = store.measurements.read(kind="realtime").sort("factor", "statistic")
+    rows = store.measurements.readings(kind="realtime").sort("factor", "statistic")
     assert rows.select("factor", "statistic", "value", "device_flag").rows() == [
         ("a21004", "Rtd", 25.5, "N"), ("a21026", "Rtd", 3.52, "N"), ("a21026", "ZsRtd", 4.69, "M"),
     ]  # fmt: skip
@@ -442,7 +442,7 @@ def test_registry_reload_accepts_new_device(store: Store) -> None:
         return answers
 
     assert len(run(store, body)) == 1
-    assert set(store.measurements.read()["mn"]) == {new_mn}
+    assert set(store.measurements.readings()["mn"]) == {new_mn}
 
 
 def test_split_transfer_reassembled(store: Store) -> None:
@@ -464,7 +464,7 @@ def test_split_transfer_reassembled(store: Store) -> None:
 
     answers = run(store, body)
     assert [a.qn for a in answers] == ["20240501085000001", "20240501085000002"]
-    stored = store.measurements.read()
+    stored = store.measurements.readings()
     assert sorted(stored.select("factor", "value").rows()) == [("a21004", 25.5),
                                                                ("a34004", 35.2)]
 
@@ -487,7 +487,7 @@ def test_non_data_uploads_answered_not_stored_as_readings(store: Store) -> None:
                                                ("9013", "20240501085000002")]
     raw = store.measurements.packets()
     assert sorted(raw["cn"].to_list()) == ["1013", "2081"]
-    assert store.measurements.read().is_empty()
+    assert store.measurements.readings().is_empty()
 
 
 def test_idle_connection_closed(store: Store) -> None:
@@ -591,7 +591,7 @@ def test_unfinished_split_transfer_kept_when_link_drops(store: Store) -> None:
     run(store, body)
     kept = store.registry.rejected()
     assert [(r.kind, r.raw, r.mn) for r in kept] == [("split", part1, MN)]
-    assert store.measurements.read().is_empty()
+    assert store.measurements.readings().is_empty()
 
 
 _streams = iter(range(1, 10**6))
@@ -617,10 +617,10 @@ def test_any_chunking_of_the_stream_is_reassembled(store: Store, cuts: list[int]
         await client.close()
         return answers
 
-    before = store.measurements.read().height
+    before = store.measurements.readings().height
     answers = run(store, body)
     assert [a.qn for a in answers] == [hj212.parse(p).qn for p in packets]
-    assert store.measurements.read().height == before + 18
+    assert store.measurements.readings().height == before + 18
 
 
 def test_minute_period_from_device_interval(store: Store) -> None:
@@ -631,7 +631,7 @@ def test_minute_period_from_device_interval(store: Store) -> None:
         await client.close()
 
     run(store, body, minute_intervals={MN: 5})  # MinInterval=5 ([S17] Table 4, CN 1064)
-    assert set(store.measurements.read(kind="minute")["period_s"]) == {300}
+    assert set(store.measurements.readings(kind="minute")["period_s"]) == {300}
 
 
 def test_serve_runs_until_stopped(store: Store) -> None:
@@ -684,7 +684,7 @@ def test_internal_error_costs_one_packet_kept_not_the_link(
     assert [a.qn for a in run(store, body)] == ["20240501085000001"]
     kept = store.registry.rejected()
     assert [(r.kind, r.raw) for r in kept] == [("internal", poisoned)]
-    assert store.measurements.read().height == 6
+    assert store.measurements.readings().height == 6
 
 
 @pytest.mark.parametrize("texts", [

@@ -222,7 +222,7 @@ def test_simulation_end_to_end_stores_what_was_sent(tmp_path: Path) -> None:
     good = [hj212.parse(p.frame) for d in DEVICES for p in plan.packets(d) if p.bad is None]
     expected = {(p.mn, factor, p.cn, statistic) for p in good
                 for factor, statistic, _, _ in p.readings()}
-    stored = store.measurements.read()
+    stored = store.measurements.readings()
     assert stored.height == sum(len(p.readings()) for p in good)
     kinds = {"realtime": "2011", "minute": "2051", "hour": "2061", "day": "2031"}
     assert {(r[0], r[1], kinds[r[2]], r[3]) for r in

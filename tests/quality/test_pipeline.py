@@ -72,13 +72,13 @@ def random_rows(air: int, water: int, hours: int = 100, seed: int = 0) -> list[d
 
 
 def stored_flags(store: Store) -> pl.DataFrame:
-    return (store.measurements.read(with_qc=True)
+    return (store.measurements.readings(with_qc=True)
             .select(*KEY, "qc_flag", "qc_tests", "qc_version").sort(KEY))
 
 
 def one_run(store: Store, air: int, water: int) -> pl.DataFrame:
     """run_qc once over everything stored: the reference both paths must reproduce."""
-    out = run_qc(store.measurements.read(), default_config(),
+    out = run_qc(store.measurements.readings(), default_config(),
                  object_types={air: "air_station", water: "water_station"})
     return out.select(*KEY, pl.col("qc_flag").cast(pl.Int16),
                       pl.col("qc_tests").struct.json_encode(), "qc_version").sort(KEY)
@@ -181,7 +181,7 @@ def test_a_late_reading_revises_its_neighbours(tmp_path) -> None:
         store.measurements.write(late)
         result = qc(late)
         assert (result.readings, result.revised) == (1, 2)  # hours 1 and 3 get a spike verdict
-        spikes = (store.measurements.read(with_qc=True).sort("period_start")
+        spikes = (store.measurements.readings(with_qc=True).sort("period_start")
                   .select(decode_tests().struct.field("spike"))["spike"].to_list())
         # QARTOD spike: |31 - (30+200)/2| = 84 <= 100 pass; |200 - (31+33)/2| = 168 in
         # (100, 250] suspect; |33 - (200+34)/2| = 84 pass; first and last not evaluated
@@ -199,10 +199,10 @@ def test_nox_at_air_stations_is_converted_to_the_qc_unit(tmp_path) -> None:
                         reading("MA", air, "a21002", 0, 0.1)])      # NOx 0.1 mg/m³ = 100 µg/m³
         store.measurements.write(commit)
         QualityControl(store)(commit)
-        tests = store.measurements.read(with_qc=True).select(decode_tests())
+        tests = store.measurements.readings(with_qc=True).select(decode_tests())
         # 80 <= 100 * 1.05 + 5: consistent; unconverted 80 > 0.1 * 1.05 + 5 would be suspect
         assert tests["qc_tests"].struct.field("consistency").to_list() == [1, 1]
-        assert store.measurements.read()["value"].to_list() == [0.1, 80.0]  # stored raw
+        assert store.measurements.readings()["value"].to_list() == [0.1, 80.0]  # stored raw
 
 
 def test_review_survives_a_recheck(tmp_path) -> None:

@@ -84,7 +84,7 @@ def test_resend_is_stored_once_and_nothing_is_overwritten(store):
     assert store.measurements.write(first) == 6
     resent = readings("MN0001", station, {"a34004": 99.0, "a34002": 99.0}, hours=4)
     assert store.measurements.write(resent) == 2  # only the fourth hour is new
-    stored = store.measurements.read(kind="hour", factors=["a34004"])
+    stored = store.measurements.readings(kind="hour", factors=["a34004"])
     assert stored["value"].to_list() == [35.0, 36.0, 37.0, 102.0]  # first values kept
     assert store.measurements.count() == 8
 
@@ -94,22 +94,22 @@ def test_duplicates_within_one_batch(store):
     first = readings("MN0001", station, {"a34004": 35.0})
     second = readings("MN0001", station, {"a34004": 99.0})
     assert store.measurements.write(pa.concat_tables([first, second, first])) == 1
-    assert store.measurements.read()["value"].to_list() == [35.0]  # the first arrival is kept
+    assert store.measurements.readings()["value"].to_list() == [35.0]  # the first arrival is kept
 
 
 def test_read_filters_and_timezone(store):
     station = register(store)
     store.measurements.write(readings("MN0001", station, {"a34004": 10.0}, hours=24))
-    frame = store.measurements.read(kind="hour", start=T0 + timedelta(hours=2),
+    frame = store.measurements.readings(kind="hour", start=T0 + timedelta(hours=2),
                                     end=T0 + timedelta(hours=5), object_ids=[station])
     assert frame.height == 3
     assert frame.schema["period_start"] == pl.Datetime("us", "UTC")
     assert frame["period_start"][0] == T0 + timedelta(hours=2)
-    assert store.measurements.read(object_ids=[]).height == 0
+    assert store.measurements.readings(object_ids=[]).height == 0
     with pytest.raises(ValueError, match="kind 'hourly': expected one of"):
-        store.measurements.read(kind="hourly")
+        store.measurements.readings(kind="hourly")
     with pytest.raises(ValueError, match="timezone-aware"):
-        store.measurements.read(start=datetime(2026, 3, 1))
+        store.measurements.readings(start=datetime(2026, 3, 1))
 
 
 def test_packets_are_kept_with_readings(store):
@@ -195,7 +195,7 @@ def qc_flags(mn: str, factor: str, hours: int, flag: int, valid: bool, version: 
 def test_qc_flags_beside_readings_and_reviews_survive_rechecks(store):
     station = register(store)
     store.measurements.write(readings("MN0001", station, {"a34004": 10.0}, hours=3))
-    unchecked = store.measurements.read(with_qc=True)
+    unchecked = store.measurements.readings(with_qc=True)
     assert unchecked["qc_flag"].null_count() == 3 and unchecked["review"].null_count() == 3
 
     store.measurements.write_flags(qc_flags("MN0001", "a34004", 3, 4, False, "v1"))
@@ -204,7 +204,7 @@ def test_qc_flags_beside_readings_and_reviews_survive_rechecks(store):
     store.measurements.add_review(key, "accept", "张工", "sensor checked on site", T0)
     # a re-check with a new configuration replaces the flags but not the review
     store.measurements.write_flags(qc_flags("MN0001", "a34004", 3, 3, True, "v2"))
-    frame = store.measurements.read(with_qc=True)
+    frame = store.measurements.readings(with_qc=True)
     assert frame["qc_version"].to_list() == ["v2"] * 3
     assert frame["qc_flag"].to_list() == [3, 3, 3]
     assert frame["review"].to_list() == ["accept", None, None]
@@ -213,7 +213,7 @@ def test_qc_flags_beside_readings_and_reviews_survive_rechecks(store):
 
     store.measurements.add_review(key, "reject", "李工", "drift confirmed",
                                   T0 + timedelta(hours=1))
-    assert store.measurements.read(with_qc=True)["review"][0] == "reject"  # newest wins
+    assert store.measurements.readings(with_qc=True)["review"][0] == "reject"  # newest wins
 
 
 def test_review_needs_who_why_and_an_existing_reading(store):

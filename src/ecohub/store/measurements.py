@@ -309,7 +309,6 @@ class MeasurementStore(ABC):
         query = queries.readings(columns, with_qc, where, after is not None, limit is not None)
         return self._query(query, params)
 
-    read = readings  # the name of the first callers (ingest and end-to-end tests)
 
     def reading_pages(
         self,
