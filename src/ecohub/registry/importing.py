@@ -226,12 +226,7 @@ def _plan_objects(plan: ImportPlan, sheet: SheetRows, registered: Mapping[str, O
             continue
         spec, reasons = _object_spec(cells, region)
         code = cells.get("编码", "")
-        if code in first_row:
-            earlier, earlier_spec = first_row[code]
-            same = spec is not None and spec == earlier_spec
-            reasons.append(f"编码：与第 {earlier} 行重复" + ("" if same else "，内容不同"))
-        elif code:
-            first_row[code] = (number, spec)
+        reasons.extend(_repeated(first_row, "编码", code, number, spec))
         checked.append((number, cells, spec, reasons))
     # an outlet's enterprise may come later in the file: check parents once all rows are read
     fine = {s.code: s for _, _, s, r in checked if s is not None and not r}
@@ -322,12 +317,7 @@ def _plan_devices(plan: ImportPlan, sheet: SheetRows, objects: set[str],
         mn = cells.get("MN", "")
         key = None if device is None else (device.object_code, device.password, device.factors,
                                            device.protocol, device.minute_interval)
-        if mn in first_row:
-            earlier, earlier_key = first_row[mn]
-            same = key is not None and key == earlier_key
-            reasons.append(f"MN：与第 {earlier} 行重复" + ("" if same else "，内容不同"))
-        elif mn:
-            first_row[mn] = (number, key)
+        reasons.extend(_repeated(first_row, "MN", mn, number, key))
         object_code = cells.get("对象编码", "")
         if object_code and object_code not in objects:
             reasons.append(f"对象编码：{object_code} 未登记（或在{OBJECTS_SHEET}表中该行有错误）")
@@ -378,3 +368,17 @@ def _device(cells: Mapping[str, str]) -> tuple[DeviceRow | None, list[str]]:
         return None, reasons
     return DeviceRow(cells["对象编码"], mn, cells.get("密码", ""), factors, protocol,
                       interval), reasons
+
+
+def _repeated(first_row: dict, field: str, value: str, number: int, content: object) -> list[str]:
+    """The reason a row repeats an earlier row's ``field`` (none the first time it is seen).
+
+    The earlier row stands; the message says whether the two rows also agree otherwise.
+    """
+    if value in first_row:
+        earlier, earlier_content = first_row[value]
+        same = content is not None and content == earlier_content
+        return [f"{field}：与第 {earlier} 行重复" + ("" if same else "，内容不同")]
+    if value:
+        first_row[value] = (number, content)
+    return []
