@@ -83,11 +83,12 @@ def resolve(
     if scheme in ("postgresql", "postgresql+psycopg", "postgres"):
         if scheme != "postgresql+psycopg":
             url = "postgresql+psycopg" + url[len(scheme):]
-        return StoreSettings(url, "postgresql", None, root, timeout, reader_nice=nice)
+        return StoreSettings(url, "postgresql", None, root, read_timeout_s=timeout,
+                             reader_nice=nice)
     if scheme == "sqlite":
         path = Path(url.removeprefix("sqlite:///")).resolve()
         return StoreSettings(url, "duckdb", path.with_name("measurements.duckdb"), path.parent,
-                             timeout, threads, nice)
+                             read_timeout_s=timeout, duckdb_threads=threads, reader_nice=nice)
     raise ValueError(
         f"database URL: scheme {scheme!r} is not supported; expected "
         "'postgresql+psycopg://user@host:port/db' (server) or 'sqlite:///path/ecohub.db' (embedded)"
