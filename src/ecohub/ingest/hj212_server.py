@@ -247,7 +247,7 @@ class _Batch:
         self.value: list[str] = []
         """The numbers as decimal text (:meth:`ecohub.protocols.hj212.Packet.reading_columns`)."""
         self.flag: list[str | None] = []
-        self.packets: list[tuple[str, str, str, int, str]] = []
+        self.packets: list[tuple[str, str, str, int, str, str | None]] = []
         self.rejected: list[RejectedPacket] = []
         self.replies: list[tuple[_Connection, bytes, float]] = []
         self.connections: list[_Connection] = []
@@ -294,7 +294,7 @@ class _Batch:
         """The batch's raw packets as :data:`ecohub.store.PACKET_SCHEMA`."""
         if not self.packets:
             return PACKET_SCHEMA.empty_table()
-        ids, mns, cns, received, raws = zip(*self.packets, strict=True)
+        ids, mns, cns, received, raws, deviations = zip(*self.packets, strict=True)
         return pa.Table.from_arrays(
             [
                 pa.array(ids, pa.string()),
@@ -302,6 +302,7 @@ class _Batch:
                 pa.array(cns, pa.string()),
                 pa.array(received, pa.int64()).cast(pa.timestamp("us", tz="UTC")),
                 pa.array(raws, pa.string()),
+                pa.array(deviations, pa.string()),
             ],
             schema=PACKET_SCHEMA,
         )
@@ -808,7 +809,8 @@ class Gateway:
         batch.n_packets += 1
         received_us = (received_at - _EPOCH) // _MICROSECOND
         batch.packets.append((_packet_id(packet, received_us), packet.mn or "", packet.cn,
-                              received_us, raw.decode("utf-8", "replace")))
+                              received_us, raw.decode("utf-8", "replace"),
+                              "\n".join(packet.deviations) or None))
         return batch
 
     def _reject(self, conn: _Connection, raw: bytes, reason: str, received_at: datetime,

@@ -80,6 +80,7 @@ PACKET_SCHEMA = pa.schema(
         ("cn", pa.string()),
         ("received_at", UTC_MICROS),
         ("raw", pa.string()),
+        ("deviations", pa.string()),
     ]
 )
 
@@ -105,8 +106,15 @@ REVIEWS = ("accept", "reject")
 _WINDOWS_PER_QUERY = 1000  # VALUES rows per QC context statement (6 parameters each)
 
 
+OPTIONAL_COLUMNS = frozenset({"deviations"})
+"""Columns a table may leave out (null then): tables written before they existed, such as the
+packets of a journal written by an earlier ecohub, still apply."""
+
+
 def conform(table: pa.Table, schema: pa.Schema, what: str) -> pa.Table:
     """Select and cast the columns of ``schema``; say exactly which column is missing or wrong."""
+    for name in OPTIONAL_COLUMNS.intersection(schema.names).difference(table.column_names):
+        table = table.append_column(name, pa.nulls(table.num_rows, schema.field(name).type))
     missing = [name for name in schema.names if name not in table.column_names]
     if missing:
         raise ValueError(f"{what}: missing column(s) {', '.join(missing)}; expected {schema.names}")
@@ -754,7 +762,7 @@ class PostgresMeasurements(MeasurementStore):
                 cursor.execute(queries.POSTGRES_INSERT_PACKETS, [
                     p.column("packet_id").to_pylist(), p.column("mn").to_pylist(),
                     p.column("cn").to_pylist(), _epoch_micros(p.column("received_at")),
-                    p.column("raw").to_pylist(),
+                    p.column("raw").to_pylist(), p.column("deviations").to_pylist(),
                 ])
             if journal is not None:
                 cursor.execute(queries.POSTGRES_JOURNAL_APPLIED, list(journal))

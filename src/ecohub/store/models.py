@@ -28,7 +28,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-DISPOSITIONS = ("rejected", "quarantined")
+DISPOSITIONS = ("rejected", "quarantined", "released")
+"""``released``: a quarantined packet replayed into the store once its MN was registered."""
+
+ENTITIES = ("object", "device", "permit", "limit")
+"""What a :class:`RegistryChange` is about."""
+
+ACTIONS = ("create", "update", "retire", "reinstate")
 
 
 class Base(DeclarativeBase):
@@ -55,6 +61,8 @@ class MonitoredObject(Base):
     department: Mapped[str | None] = mapped_column(String(200), index=True)
     attributes: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """Set when the object is retired: nothing is deleted (一源一档)."""
 
     devices: Mapped[list[Device]] = relationship(back_populates="object")
 
@@ -72,6 +80,14 @@ class Device(Base):
     minute_interval: Mapped[int] = mapped_column(Integer, default=10)
     active: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """Set (and ``active`` 0) when the logger is retired; its packets are then rejected."""
+    profile: Mapped[str] = mapped_column(String(32), default="default")
+    """The protocol profile its packets are read with (:mod:`ecohub.ingest.profiles`)."""
+    accept: Mapped[list] = mapped_column(JSON, default=list)
+    """Deviation kinds accepted for this logger beyond its profile (``crc.modbus`` …)."""
+    utc_offset_minutes: Mapped[int] = mapped_column(Integer, default=480)
+    """The zone of its wire times: HJ 212 says UTC+8 (480); some loggers' clocks run UTC."""
 
     object: Mapped[MonitoredObject] = relationship(back_populates="devices")
 
@@ -92,6 +108,8 @@ class RejectedPacket(Base):
     peer: Mapped[str | None] = mapped_column(String(64))
     mn: Mapped[str | None] = mapped_column(String(64), index=True)
     raw: Mapped[bytes] = mapped_column(LargeBinary)
+    released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When a quarantined packet was replayed into the store (disposition ``released``)."""
 
     __table_args__ = (Index("ix_rejected_disposition_kind", "disposition", "reason_kind"),)
 
@@ -108,3 +126,65 @@ class JournalPosition(Base):
     target: Mapped[str] = mapped_column(String(32), primary_key=True)
     """``registry`` (rejected packets) or ``measurements`` (readings and raw packets)."""
     seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class RegistryChange(Base):
+    """One change of a registry record: who, when, why, old → new, and the record after it.
+
+    Append-only. ``record`` is the whole record after the change, so "as of" reads take the
+    last change at or before the date.
+    """
+
+    __tablename__ = "registry_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    entity: Mapped[str] = mapped_column(String(16))
+    """One of :data:`ENTITIES`."""
+    key: Mapped[str] = mapped_column(String(200))
+    """The object code, the MN, the permit number, or ``<outlet code>/<factor>/<statistic>``."""
+    action: Mapped[str] = mapped_column(String(16))
+    """One of :data:`ACTIONS`."""
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)
+    """Field → [old, new] (secrets as ``"***"``)."""
+    record: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    __table_args__ = (Index("ix_registry_changes_entity_key", "entity", "key", "changed_at"),)
+
+
+class Permit(Base):
+    """A pollutant discharge permit (排污许可证) of a pollution source."""
+
+    __tablename__ = "permits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(64), unique=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("monitored_objects.id"), index=True)
+    issued_by: Mapped[str | None] = mapped_column(String(200))
+    valid_from: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    valid_to: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attributes: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DischargeLimit(Base):
+    """An outlet's discharge limit for one factor and statistic (from its permit or standard)."""
+
+    __tablename__ = "discharge_limits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    outlet_id: Mapped[int] = mapped_column(ForeignKey("monitored_objects.id"), index=True)
+    factor: Mapped[str] = mapped_column(String(16))
+    statistic: Mapped[str] = mapped_column(String(16), default="Avg")
+    """Which value the limit applies to: ``Avg`` (measured) or ``ZsAvg`` (折算, reference
+    oxygen) of the hour data, as HJ 212-2017 §6.6.3 names them."""
+    limit_value: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(32))
+    standard: Mapped[str | None] = mapped_column(String(200))
+    """The emission standard or permit clause the limit comes from."""
+    permit_id: Mapped[int | None] = mapped_column(ForeignKey("permits.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -46,7 +46,7 @@ QC_FLAG_COLUMNS: Final[dict[str, pl.DataType]] = {
 }
 PACKET_COLUMNS: Final[dict[str, pl.DataType]] = {
     "packet_id": pl.String(), "mn": pl.String(), "cn": pl.String(), "received_at": UTC_US,
-    "raw": pl.String(),
+    "raw": pl.String(), "deviations": pl.String(),
 }
 
 READING_KEY: Final = ("mn", "factor", "kind", "period_start", "statistic")
@@ -289,7 +289,9 @@ DUCKDB_INSERT_NEW: Final = f"""
           AND r.mn = b.mn AND r.factor = b.factor AND r.kind = b.kind
           AND r.period_start = b.period_start AND r.statistic = b.statistic)
     QUALIFY row_number() OVER (PARTITION BY {_KEY} ORDER BY _arrival) = 1"""
-DUCKDB_INSERT_PACKETS: Final = "INSERT INTO packets SELECT * FROM packet_batch"
+DUCKDB_INSERT_PACKETS: Final = (
+    "INSERT INTO packets (packet_id, mn, cn, received_at, raw, deviations) "
+    "SELECT packet_id, mn, cn, received_at, raw, deviations FROM packet_batch")
 DUCKDB_JOURNAL_APPLIED: Final = \
     "INSERT OR REPLACE INTO journal_applied VALUES (?, 'measurements', ?)"
 DUCKDB_UPSERT_FLAGS: Final = \
@@ -340,10 +342,10 @@ POSTGRES_INSERT_READINGS: Final = f"""
               device_flag, received_us, packet_id)
     ON CONFLICT DO NOTHING"""
 POSTGRES_INSERT_PACKETS: Final = f"""
-    INSERT INTO packets (packet_id, mn, cn, received_at, raw)
-    SELECT packet_id, mn, cn, {_FROM_EPOCH.format('received_us')}, raw
-    FROM unnest(%s::text[], %s::text[], %s::text[], %s::bigint[], %s::text[])
-         AS b(packet_id, mn, cn, received_us, raw)"""
+    INSERT INTO packets (packet_id, mn, cn, received_at, raw, deviations)
+    SELECT packet_id, mn, cn, {_FROM_EPOCH.format('received_us')}, raw, deviations
+    FROM unnest(%s::text[], %s::text[], %s::text[], %s::bigint[], %s::text[], %s::text[])
+         AS b(packet_id, mn, cn, received_us, raw, deviations)"""
 POSTGRES_JOURNAL_APPLIED: Final = """
     INSERT INTO journal_applied (journal_id, target, seq)
     VALUES (%s, 'measurements', %s)

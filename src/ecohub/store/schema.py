@@ -87,6 +87,10 @@ MEASUREMENT_MIGRATIONS: tuple[tuple[int, str], ...] = (
             PRIMARY KEY (journal_id, target)
         );
         """),
+    (4, """
+        -- the deviations from the standard accepted with each stored packet (profiles)
+        ALTER TABLE packets ADD COLUMN IF NOT EXISTS deviations VARCHAR;
+        """),
 )
 MEASUREMENT_SCHEMA_VERSION = MEASUREMENT_MIGRATIONS[-1][0]
 """The DuckDB measurement store's schema version this ecohub reads and writes."""
