@@ -83,7 +83,7 @@ class Device(Base):
     retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     """Set (and ``active`` 0) when the logger is retired; its packets are then rejected."""
     profile: Mapped[str] = mapped_column(String(32), default="default")
-    """The protocol profile its packets are read with (:mod:`ecohub.ingest.profiles`)."""
+    """The protocol profile its packets are read with (:data:`ecohub.protocols.hj212.PROFILES`)."""
     accept: Mapped[list] = mapped_column(JSON, default=list)
     """Deviation kinds accepted for this logger beyond its profile (``crc.modbus`` …)."""
     utc_offset_minutes: Mapped[int] = mapped_column(Integer, default=480)

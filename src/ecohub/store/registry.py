@@ -16,6 +16,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from ecohub.passwords import check_device_password, hash_device_password
+from ecohub.protocols.hj212.profiles import PROFILES, check_kinds
 from ecohub.store import models
 from ecohub.vocabulary import OBJECT_TYPES
 
@@ -83,6 +84,12 @@ class DeviceSpec:
     """The HJ 212 edition it speaks: ``2017`` or ``2005``."""
     minute_interval: int = 10
     """Minutes between its minute-data uploads (``MinInterval``); divides 60."""
+    profile: str = "default"
+    """How its packets are read: a profile of :data:`ecohub.protocols.hj212.PROFILES`."""
+    accept: tuple[str, ...] = ()
+    """Deviation kinds accepted for this logger beyond its profile (``crc.modbus`` …)."""
+    utc_offset_minutes: int = 480
+    """The zone of its wire times; HJ 212 says China Standard Time, UTC+8 (480)."""
 
     def __post_init__(self) -> None:
         if not self.mn or len(self.mn) > 64:
@@ -95,6 +102,16 @@ class DeviceSpec:
             raise ValueError(
                 f"device {self.mn}: minute_interval {self.minute_interval} must divide 60 minutes"
             )
+        if self.profile not in PROFILES:
+            raise ValueError(f"device {self.mn}: profile {self.profile!r}, expected one of "
+                             f"{', '.join(PROFILES)}")
+        try:
+            check_kinds(self.accept)
+        except ValueError as error:
+            raise ValueError(f"device {self.mn}: accept: {error}") from None
+        if not -720 <= self.utc_offset_minutes <= 840:
+            raise ValueError(f"device {self.mn}: utc_offset_minutes {self.utc_offset_minutes}, "
+                             "expected -720..840 (UTC-12 to UTC+14)")
 
 
 @dataclass(frozen=True)
@@ -108,6 +125,9 @@ class Device:
     factors: tuple[str, ...]
     protocol: str = "2017"
     minute_interval: int = 10
+    profile: str = "default"
+    accept: tuple[str, ...] = ()
+    utc_offset_minutes: int = 480
     object_code: str = ""
     object_name: str = ""
     longitude: float | None = None
@@ -245,6 +265,8 @@ class Registry:
                     mn=d.mn, object_id=d.object_id, password_hash=hash_device_password(d.password),
                     protocol=d.protocol, factors=list(d.factors),
                     minute_interval=d.minute_interval, active=1, created_at=now,
+                    profile=d.profile, accept=list(d.accept),
+                    utc_offset_minutes=d.utc_offset_minutes,
                 )
                 for d in devices
             )
@@ -262,11 +284,21 @@ class Registry:
                     mn=device.mn, object_id=obj.id, object_type=obj.object_type,
                     password_hash=device.password_hash, factors=tuple(device.factors),
                     protocol=device.protocol, minute_interval=device.minute_interval,
+                    profile=device.profile or "default", accept=tuple(device.accept or ()),
+                    utc_offset_minutes=device.utc_offset_minutes,
                     object_code=obj.code, object_name=obj.name, longitude=obj.longitude,
                     latitude=obj.latitude, city=obj.city,
                 )
                 for device, obj in session.execute(statement)
             }
+
+    def version(self) -> int:
+        """A number that grows with every change of the registry (the last change's id).
+
+        The running gateway polls it and re-reads the devices when it moved.
+        """
+        with Session(self.engine) as session:
+            return session.scalar(select(func.max(models.RegistryChange.id))) or 0
 
     def objects(self, object_type: str | None = None) -> list[MonitoredObject]:
         """Registered objects (of one type), in the order they were registered."""

@@ -46,6 +46,13 @@ from ecohub.protocols.hj212.errors import HJ212Error
 from ecohub.protocols.hj212.framing import FrameError, FrameReader, frame
 from ecohub.protocols.hj212.packet import Packet
 from ecohub.protocols.hj212.parsing import header_mn, parse
+from ecohub.protocols.hj212.profiles import (
+    DEVIATION_KINDS,
+    PROFILES,
+    check_kinds,
+    deviation_kind,
+    refused,
+)
 from ecohub.protocols.hj212.replies import (
     data_reply,
     execution_result,
@@ -80,6 +87,8 @@ from ecohub.vocabulary import CHINA_TZ
 __all__ = [
     "CHINA_TZ",
     "COMMANDS_2017",
+    "DEVIATION_KINDS",
+    "PROFILES",
     "DATA_FLAGS_2005",
     "DATA_FLAGS_2017",
     "EXE_RTN",
@@ -102,9 +111,11 @@ __all__ = [
     "Incomplete",
     "Packet",
     "Reassembler",
+    "check_kinds",
     "crc",
     "crc_modbus",
     "data_reply",
+    "deviation_kind",
     "execution_result",
     "frame",
     "get_time_command",
@@ -113,6 +124,7 @@ __all__ = [
     "notification_reply",
     "parse",
     "reassemble",
+    "refused",
     "reply_for",
     "reply_frame",
     "request_reply",

@@ -1,5 +1,7 @@
-"""The registry kept by people: history, retirement, permits and limits; protocol profiles;
-released quarantine; the deviations accepted with each stored packet (PostgreSQL).
+"""The registry kept by people, protocol profiles, released quarantine.
+
+History, retirement, permits and limits; the devices' protocol profiles; quarantined packets
+released; the deviations accepted with each stored packet (PostgreSQL).
 
 Revision ID: 0004
 Revises: 0003
