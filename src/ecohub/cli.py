@@ -35,15 +35,17 @@ DatabaseUrl = Annotated[
 ]
 
 
-def open_existing_store(database_url: str | None, data_dir: Path) -> Store:
+def open_existing_store(database_url: str | None, data_dir: Path, *,
+                        registry_only: bool = False) -> Store:
     """The store a command reads or adds to; exit 1 if there is none or it is not migrated.
 
-    The one-line message says where it looked and what to run.
+    The one-line message says where it looked and what to run. ``registry_only``: the command
+    needs the registry alone, so it works beside a running gateway on the embedded store.
     """
     from ecohub.store import StoreNotMigrated, open_store
 
     try:
-        return open_store(database_url, data_dir)
+        return open_store(database_url, data_dir, registry_only=registry_only)
     except StoreNotMigrated as error:
         fail(error)
 

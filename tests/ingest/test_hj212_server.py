@@ -156,7 +156,7 @@ def test_strict_mode_rejects_deviations_with_reason(store: Store) -> None:
         await client.close()
         return answers
 
-    answers = run(store, body)
+    answers = run(store, body, strict=True)
     assert [a.qn for a in answers] == ["20231008123340461"]
     kept = store.registry.rejected()
     assert [r.raw for r in kept] == [B4]
@@ -371,7 +371,7 @@ def test_bad_packet_kept_connection_open_next_stored(store: Store, kind: str) ->
         await asyncio.sleep(0.05)
         return answers, gateway.counters(), client
 
-    answers, counters, _ = run(store, body)
+    answers, counters, _ = run(store, body, strict=True)  # default: a wrong length is tolerated
     assert [a.qn for a in answers] == ["20240501085000001"]
     assert store.measurements.count() == 6
     kept = store.registry.rejected()
@@ -392,7 +392,7 @@ def test_reason_kinds_distinguish_faults(store: Store) -> None:
         await client.answers_until(1)
         await client.close()
 
-    run(store, body)
+    run(store, body, strict=True)
     kinds = [r.kind for r in store.registry.rejected()]
     assert len(kinds) == len(BAD) and len(set(kinds)) == len(BAD)
     assert "password" in kinds and "unknown_mn" in kinds

@@ -8,8 +8,13 @@ module is that listening side for the whole deployment:
   connection: no task per connection, no per-read timers — an idle sweeper closes silent links);
 * bytes go through the codec's streaming frame reader, so frames split across reads and several
   frames in one read are both handled, and a bad frame is resynchronised past ([S17] §6.3.1);
-* each packet is checked (frame, CRC, syntax, registered MN, password PW) and then either stored
-  or kept whole in the rejected-packet store with its reason — the connection stays open;
+* each packet is checked (frame, CRC, syntax, registered MN, password PW, the deviations its
+  logger's protocol profile accepts — :mod:`ecohub.protocols.hj212.profiles`) and then either
+  stored, with the deviations it carries, or kept whole in the rejected-packet store with its
+  reason — the connection stays open;
+* the registry is watched: a logger registered, retired or changed counts from its next packet,
+  without a restart, and packets quarantined for an unknown MN are replayed into the store once
+  it is registered, exactly once (:meth:`Gateway.release_quarantined`);
 * uploads with Flag bit A=1 are answered with CN 9014 ([S17] §6.5.2, docs/reference/hj212.md §3.5)
   **only after their readings are durably committed**: everything that arrives while one commit runs
   forms the next batch (group commit), so a thousand loggers waiting for their answers share one
@@ -59,7 +64,7 @@ from ecohub.ingest.store_writer import Applied, JournalBatch, StoreWriter
 from ecohub.passwords import PasswordWorkers
 from ecohub.protocols import hj212
 from ecohub.store import PACKET_SCHEMA, READING_SCHEMA, Device, RejectedPacket, Store
-from ecohub.vocabulary import KINDS
+from ecohub.vocabulary import CHINA_TZ, KINDS
 
 __all__ = [
     "CN_KINDS",
@@ -109,7 +114,9 @@ class GatewayConfig:
     host: str = "0.0.0.0"
     port: int = 2756
     unknown_mn: Literal["reject", "quarantine"] = "reject"
-    strict: bool = True
+    strict: bool = False
+    """True: every packet must conform to HJ 212 as written (conformance testing); False: each
+    logger's packets are read with its protocol profile from the registry."""
     check_password: bool = True
     idle_timeout: float = 600.0
     max_batch: int = 4000
@@ -130,6 +137,11 @@ class GatewayConfig:
     (:attr:`ecohub.store.StoreSettings.data_dir`). One per gateway."""
     max_backlog: int = 50000
     """Packets answered but not yet in the stores beyond which answers are held back."""
+    clock_window: float = 86400.0
+    """A DataTime further than this from the arrival (realtime data) or from the period's end
+    (minute, hour, day data) is stored but flagged ``clock.offset`` with the packet."""
+    reload_interval: float = 2.0
+    """How often the registry is asked whether it changed."""
 
     def __post_init__(self) -> None:
         def bad(name: str, value: object, expected: str) -> ValueError:
@@ -144,7 +156,7 @@ class GatewayConfig:
         for name in ("strict", "check_password"):
             if not isinstance(getattr(self, name), bool):
                 raise bad(name, getattr(self, name), "True or False")
-        for name in ("idle_timeout", "split_timeout"):
+        for name in ("idle_timeout", "split_timeout", "clock_window", "reload_interval"):
             value = getattr(self, name)
             if not isinstance(value, int | float) or not value > 0:
                 raise bad(name, value, "a positive number of seconds")
@@ -185,7 +197,10 @@ class GatewayCounters:
     """Rejected packets by reason kind (``crc``, ``frame``, ``password``, ``unknown_mn`` …)."""
     quarantined: int
     deviations: dict[str, int]
-    """Deviations accepted in tolerant mode (``strict=False``), by kind."""
+    """Deviations read in packets (``strict=False``), by kind; those a logger's profile does
+    not accept are also counted under ``rejected['profile']``."""
+    released: int
+    """Quarantined packets replayed once their logger was registered."""
     replies_sent: int
     batches: int
     """Group commits to the journal (each answers the packets in it)."""
@@ -238,7 +253,7 @@ class _Batch:
     """
 
     __slots__ = ("rows", "factor", "statistic", "value", "flag", "packets", "rejected",
-                 "replies", "connections", "n_packets")
+                 "replies", "connections", "n_packets", "released")
 
     def __init__(self) -> None:
         self.rows: list[tuple[str, int, str, int, int, int, str, int]] = []
@@ -252,6 +267,8 @@ class _Batch:
         self.replies: list[tuple[_Connection, bytes, float]] = []
         self.connections: list[_Connection] = []
         self.n_packets = 0
+        self.released: list[int] = []
+        """Ids of the quarantined packets replayed in this batch."""
 
     def __len__(self) -> int:
         return self.n_packets + len(self.rejected)
@@ -288,7 +305,7 @@ class _Batch:
     def journal_batch(self) -> JournalBatch:
         """The batch as the journal and the stores take it."""
         return JournalBatch(self.readings_table(), self.packets_table(), self.rejected,
-                            self.n_packets)
+                            self.n_packets, self.released)
 
     def packets_table(self) -> pa.Table:
         """The batch's raw packets as :data:`ecohub.store.PACKET_SCHEMA`."""
@@ -328,8 +345,13 @@ class _Connection(asyncio.Protocol):
         self.pending = 0
         self.paused = False
         self.closed = False
-        self.held: deque[tuple[bytes | hj212.FrameError, float, datetime]] | None = None
+        self.held: deque[tuple[Any, float, datetime]] | None = None
         """Items that arrived while a password check of this link runs (None: no check)."""
+        self.mn: str | None = None
+        """The MN of the last packet accepted on this link."""
+        self.connected_at = datetime.now(UTC)
+        self.releasing: list[int] = []
+        """Ids of quarantined packets being replayed whose batch is not chosen yet."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports are not asyncio.Transport subclasses, but behave as one
@@ -407,6 +429,26 @@ class _Connection(asyncio.Protocol):
         return out
 
 
+class _ReplayLink(_Connection):
+    """A link that replays quarantined packets of one logger: nothing is sent back.
+
+    The logger was answered when its packet was quarantined. Items are ``(raw, id)``; the id
+    joins the batch the packet lands in, which marks it released when the store applies it.
+    """
+
+    def __init__(self, gateway: Gateway, peer: str | None) -> None:
+        super().__init__(gateway)
+        self.peer = f"{peer or '?'} (released from quarantine)"
+
+    def take(self, item: Any, now: float, received_at: datetime) -> None:
+        if self.held is not None:
+            self.held.append((item, now, received_at))
+            return
+        raw, quarantine_id = item
+        self.releasing.append(quarantine_id)
+        super().take(raw, now, received_at)
+
+
 def _part_key(part: hj212.Packet) -> tuple[object, ...]:
     return (part.mn, part.cn, part.data_time, part.pnum, part.pno)
 
@@ -427,6 +469,10 @@ class Gateway:
         self.config = config or GatewayConfig()
         self.on_commit: list[Callable[[pa.Table], Any]] = []
         self._devices: dict[str, Device] = {}
+        self._retired: dict[str, datetime] = {}
+        self._registry_version = -1
+        self._released_ids: set[int] = set()
+        """Quarantined packets handed to a replay by this gateway (never replayed twice)."""
         self._connections: set[_Connection] = set()
         self._filling: _Batch | None = None
         self._sealed: deque[_Batch] = deque()
@@ -442,6 +488,7 @@ class Gateway:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.Server | None = None
         self._sweeper_task: asyncio.Task[None] | None = None
+        self._watcher_task: asyncio.Task[None] | None = None
         self._stopping = False
         self._commit_latency: deque[float] = deque(maxlen=self.config.latency_window)
         self._store_latency: deque[float] = deque(maxlen=self.config.latency_window)
@@ -451,6 +498,7 @@ class Gateway:
                 "connections_total", "connections_idle_closed", "packets_received",
                 "packets_stored", "packets_not_data", "readings_stored", "duplicates",
                 "quarantined", "replies_sent", "batches", "store_transactions", "store_errors",
+                "released",
             ),
             0,
         )
@@ -459,11 +507,13 @@ class Gateway:
 
     # ----------------------------------------------------------------- lifecycle
 
-    async def start(self) -> None:
+    async def start(self, *, listen: bool = True) -> None:
         """Load the device registry, open the journal and listen on ``config.host:port``.
 
         Before listening, what the stores miss from the journal (after a crash) is applied to
-        them and the store thread is started.
+        them and the store thread is started. ``listen=False`` starts everything but the TCP
+        server and the registry watch (``ecohub ingest release`` replays quarantined packets
+        through a gateway that does not listen).
         """
         await self.reload_devices()
         loop = self._loop = asyncio.get_running_loop()
@@ -472,11 +522,15 @@ class Gateway:
         self._writer.start()
         if self._passwords is not None:
             await self._passwords.start()
+        if not listen:
+            return
         self._sweeper_task = loop.create_task(self._sweeper(), name="hj212-sweeper")
         self._server = await loop.create_server(
             lambda: _Connection(self), self.config.host, self.config.port, backlog=4096
         )
         log.info("HJ 212 gateway listening on %s:%s", *self.address)
+        await self.release_quarantined()  # loggers registered while the gateway was down
+        self._watcher_task = loop.create_task(self._watch_registry(), name="hj212-registry")
 
     @property
     def address(self) -> tuple[str, int]:
@@ -508,10 +562,11 @@ class Gateway:
                 conn.transport.pause_reading()
             self._keep_leftovers(conn, "gateway stopped")
         await self._answer_everything()
-        if self._sweeper_task is not None:
-            self._sweeper_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper_task
+        for task in (self._sweeper_task, self._watcher_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         for conn in list(self._connections):
             if conn.transport is not None:
                 conn.transport.close()
@@ -548,10 +603,77 @@ class Gateway:
             await self._drained.wait()
 
     async def reload_devices(self) -> int:
-        """Re-read the device registry (after registering loggers); returns the device count."""
+        """Re-read the device registry (after registering loggers); returns the device count.
+
+        The running gateway does this by itself within ``reload_interval`` of a change.
+        """
         loop = asyncio.get_running_loop()
-        self._devices = await loop.run_in_executor(self._executor, self.store.registry.devices)
+        registry = self.store.registry
+
+        def read() -> tuple[int, dict[str, Device], dict[str, datetime]]:
+            version = registry.version()  # first: a change made meanwhile shows up next time
+            return version, registry.devices(), registry.retired_devices()
+
+        self._registry_version, self._devices, self._retired = await loop.run_in_executor(
+            self._executor, read)
         return len(self._devices)
+
+    async def _watch_registry(self) -> None:
+        """Follow the registry: reload the loggers when it changed, release their quarantine."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(self.config.reload_interval)
+            try:
+                version = await loop.run_in_executor(self._executor,
+                                                     self.store.registry.version)
+                if version == self._registry_version:
+                    continue
+                known = self._devices.keys()
+                before = set(known)
+                count = await self.reload_devices()
+                added = self._devices.keys() - before
+                log.info("HJ 212 gateway: registry changed, %d loggers (%d new)", count,
+                         len(added))
+                if added:
+                    await self.release_quarantined(added)
+            except Exception:  # the registry briefly unreachable must not stop the gateway
+                log.exception("HJ 212 gateway: reading the registry failed; retrying")
+
+    async def release_quarantined(self, mns: Iterable[str] | None = None) -> int:
+        """Replay quarantined packets of registered loggers (of ``mns``) into the store.
+
+        Each packet is read again as if it arrived now from its logger, with its original
+        arrival time: stored (or, with a wrong password or a deviation its profile refuses,
+        kept as rejected with that reason). Its quarantine record becomes ``released`` in the
+        same registry transaction that applies the batch, so a journal replayed after a crash
+        releases it exactly once; the readings' key makes a second store a no-op anyway.
+        Packets of MNs still unknown stay quarantined. Returns how many were replayed.
+        """
+        loop = asyncio.get_running_loop()
+        waiting = await loop.run_in_executor(
+            self._executor, self.store.registry.quarantined,
+            None if mns is None else sorted(mns))
+        links: dict[str, _ReplayLink] = {}
+        replayed = 0
+        for quarantine_id, packet in waiting:
+            mn = packet.mn or ""
+            if quarantine_id in self._released_ids or mn not in self._devices:
+                continue
+            self._released_ids.add(quarantine_id)
+            link = links.get(mn)
+            if link is None:
+                link = links[mn] = _ReplayLink(self, packet.peer)
+            link.take((packet.raw, quarantine_id), time.monotonic(), packet.received_at)
+            replayed += 1
+        self._n["released"] += replayed
+        await self._answer_everything()
+        for link in links.values():
+            self._keep_leftovers(link, "release ended")
+        await self._answer_everything()
+        if replayed:
+            log.info("HJ 212 gateway: %d quarantined packets of %d loggers released", replayed,
+                     len(links))
+        return replayed
 
     def counters(self) -> GatewayCounters:
         """A snapshot of the counters."""
@@ -630,11 +752,13 @@ class Gateway:
         except hj212.HJ212Error as error:
             self._reject(conn, raw, f"{_error_kind(error)}: {error}", received_at)
             return
-        for deviation in packet.deviations:
-            kind = deviation.split(":", 1)[0]
-            self._deviations[kind] = self._deviations.get(kind, 0) + 1
         mn = packet.mn or ""
         device = self._devices.get(mn)
+        if device is None and mn in self._retired:
+            self._reject(conn, raw, f"retired: MN {mn!r} was retired on "
+                                    f"{self._retired[mn].astimezone(CHINA_TZ):%Y-%m-%d %H:%M} "
+                                    "(China Standard Time)", received_at, mn)
+            return
         if device is None:
             reason = f"unknown_mn: MN {mn!r} is not registered"
             if self.config.unknown_mn == "quarantine" and packet.cn not in ANSWER_CNS:
@@ -645,6 +769,15 @@ class Gateway:
             else:
                 self._reject(conn, raw, reason, received_at, mn)
             return
+        if not self.config.strict:
+            if packet.version != device.protocol and packet.version != "unknown":
+                packet.deviations.append(
+                    f"protocol.version: a {packet.version} packet from a logger registered "
+                    f"for HJ 212-{device.protocol}")
+            refused = hj212.refused(packet.deviations, device.profile, device.accept)
+            if refused:
+                self._reject(conn, raw, _refusal(device, refused), received_at, mn)
+                return
         if self.config.check_password:
             verdict = device.password_verdict(packet.pw or "")
             if verdict is None:
@@ -762,6 +895,22 @@ class Gateway:
         if period_s is None:
             minutes = self.config.minute_intervals.get(device.mn) or device.minute_interval
             period_s = 60 * (minutes or self.config.minute_interval)
+        data_time = packet.data_time
+        if device.utc_offset_minutes != _WIRE_OFFSET_MINUTES:
+            # the wall time the logger sent, read in its registered zone instead of UTC+8
+            data_time += timedelta(minutes=_WIRE_OFFSET_MINUTES - device.utc_offset_minutes)
+            packet.deviations.append(
+                f"time.zone: wire times read as {_zone_name(device.utc_offset_minutes)} "
+                "(the registry's zone for this logger), HJ 212 says UTC+8")
+        # realtime data is stamped at its moment; an aggregate at its period's start, sent
+        # once the period has ended
+        reference = data_time if kind == "realtime" else data_time + timedelta(seconds=period_s)
+        offset = (reference - received_at).total_seconds()
+        if abs(offset) > self.config.clock_window:
+            packet.deviations.append(
+                f"clock.offset: DataTime {packet.data_time.astimezone(CHINA_TZ):%Y-%m-%d %H:%M:%S}"
+                f" is {_duration(offset)} from the arrival "
+                f"{received_at.astimezone(CHINA_TZ):%Y-%m-%d %H:%M:%S} (China Standard Time)")
         batch = self._enqueue_packet(conn, packet, raw, received_at)
         received_us = batch.packets[-1][3]
         factor, statistic, value, flag = packet.reading_columns()
@@ -770,7 +919,7 @@ class Gateway:
         batch.value.extend(value)
         batch.flag.extend(flag)
         batch.rows.append((device.mn, device.object_id, kind,
-                           (packet.data_time - _EPOCH) // _MICROSECOND, period_s, received_us,
+                           (data_time - _EPOCH) // _MICROSECOND, period_s, received_us,
                            _packet_id(packet, received_us), len(value)))
         self._answer_after(batch, conn, packet, started)
 
@@ -801,12 +950,18 @@ class Gateway:
                 self._timer = loop.call_later(self.config.max_batch_delay, self._seal)
         batch.connections.append(conn)
         conn.hold()
+        if conn.releasing:
+            batch.released.extend(conn.releasing)
+            conn.releasing.clear()
         return batch
 
     def _enqueue_packet(self, conn: _Connection, packet: hj212.Packet, raw: bytes,
                         received_at: datetime) -> _Batch:
         batch = self._open_batch(conn)
         batch.n_packets += 1
+        for deviation in packet.deviations:
+            kind = hj212.deviation_kind(deviation)
+            self._deviations[kind] = self._deviations.get(kind, 0) + 1
         received_us = (received_at - _EPOCH) // _MICROSECOND
         batch.packets.append((_packet_id(packet, received_us), packet.mn or "", packet.cn,
                               received_us, raw.decode("utf-8", "replace"),
@@ -904,6 +1059,38 @@ def _numbers(texts: list[str]) -> pa.Array:
         return pa.array(texts, pa.string()).cast(pa.float64())
     except pa.ArrowInvalid:
         return pa.array(list(map(float, texts)), pa.float64())
+
+
+_WIRE_OFFSET_MINUTES = 480
+"""HJ 212 wire times are China Standard Time, UTC+8 (docs/reference/hj212.md §4.6)."""
+
+
+def _zone_name(offset_minutes: int) -> str:
+    """A UTC offset as people write it: ``UTC+8``, ``UTC-3:30``."""
+    sign = "+" if offset_minutes >= 0 else "-"
+    hours, minutes = divmod(abs(offset_minutes), 60)
+    return f"UTC{sign}{hours}" + (f":{minutes:02d}" if minutes else "")
+
+
+def _duration(seconds: float) -> str:
+    """A signed duration as people write it: ``+1 d 02:00:00``, ``-00:05:30``."""
+    sign = "+" if seconds >= 0 else "-"
+    return sign + str(timedelta(seconds=round(abs(seconds)))).replace(" days, ", " d ").replace(
+        " day, ", " d ")
+
+
+def _refusal(device: Device, refused: list[str]) -> str:
+    """The reason a packet was refused for deviations its logger's profile does not accept."""
+    kinds = sorted({hj212.deviation_kind(d) for d in refused})
+    hint = ""
+    if set(kinds) <= {"crc.modbus", "crc.modbus_swapped"}:
+        hint = (f"; if this logger computes CRC-16/MODBUS: ecohub registry device set "
+                f"{device.mn} --profile modbus")
+    elif "cp.duplicate" not in kinds:
+        hint = (f"; to accept it for this logger: ecohub registry device set {device.mn} "
+                + " ".join(f"--accept {k}" for k in kinds))
+    return (f"profile: MN {device.mn} (profile {device.profile!r}) does not accept "
+            + "; ".join(refused) + hint)
 
 
 def _packet_id(packet: hj212.Packet, received_us: int) -> str:

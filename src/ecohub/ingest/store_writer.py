@@ -61,17 +61,21 @@ class JournalBatch:
     rejected: list[RejectedPacket] = field(default_factory=list)
     packet_count: int = 0
     """Stored packets the batch answers for (the store backlog counts these)."""
+    released: list[int] = field(default_factory=list)
+    """Ids of quarantined packets this batch replays (:meth:`ecohub.store.Registry.quarantined`),
+    marked released with the batch's rejected packets, in the registry's transaction."""
 
     def encode(self) -> bytes:
         """The batch as one journal record.
 
-        The packet count, then readings, raw packets and rejected packets as three
+        The packet count, then readings, raw packets, rejected packets and released ids as four
         length-prefixed Arrow IPC streams.
         """
         rejected = pa.Table.from_pylist([asdict(r) for r in self.rejected],
                                         schema=REJECTED_SCHEMA)
+        released = pa.table({"id": pa.array(self.released, pa.int64())})
         parts = [_LENGTH.pack(self.packet_count)]
-        for table in (self.readings, self.packets, rejected):
+        for table in (self.readings, self.packets, rejected, released):
             sink = pa.BufferOutputStream()
             with pa.ipc.new_stream(sink, table.schema) as writer:
                 writer.write_table(table)
@@ -84,14 +88,15 @@ class JournalBatch:
         """The batch a journal record holds (the inverse of :meth:`encode`)."""
         (count,) = _LENGTH.unpack_from(payload)
         tables, offset = [], _LENGTH.size
-        for _ in range(3):
+        while offset < len(payload):  # records written before releases had three streams
             (size,) = _LENGTH.unpack_from(payload, offset)
             offset += _LENGTH.size
             tables.append(pa.ipc.open_stream(payload[offset:offset + size]).read_all())
             offset += size
-        readings, packets, rejected = tables
+        readings, packets, rejected, *rest = tables
+        released = rest[0].column("id").to_pylist() if rest else []
         return cls(readings, packets, [RejectedPacket(**row) for row in rejected.to_pylist()],
-                   count)
+                   count, released)
 
 
 @dataclass(frozen=True)
@@ -164,7 +169,7 @@ class StoreWriter:
         for seq, payload in self.journal.replay(after=min(self._positions)):
             batch = JournalBatch.decode(payload)
             if seq <= registry_at:
-                batch.rejected = []
+                batch.rejected, batch.released = [], []
             if seq <= measurements_at:
                 batch.readings = batch.readings.slice(0, 0)
                 batch.packets = batch.packets.slice(0, 0)
@@ -313,8 +318,10 @@ class StoreWriter:
             readings = pa.concat_tables([b.readings for b in batches]).combine_chunks()
             packets = pa.concat_tables([b.packets for b in batches])
             rejected = [r for b in batches for r in b.rejected]
-            if rejected and seq > self._registry_at:  # not again when a retry follows
-                self.store.registry.record_rejected_many(rejected, journal=(self.journal.id, seq))
+            released = [i for b in batches for i in b.released]
+            if (rejected or released) and seq > self._registry_at:  # not again on a retry
+                self.store.registry.record_rejected_many(
+                    rejected, journal=(self.journal.id, seq), released=released)
                 self._registry_at = seq
             inserted = 0
             if readings.num_rows or packets.num_rows:

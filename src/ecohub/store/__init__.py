@@ -51,26 +51,43 @@ class Store:
     :class:`StoreNotMigrated` if either part is not at the current schema.
     """
 
-    def __init__(self, settings: StoreSettings) -> None:
+    def __init__(self, settings: StoreSettings, *, registry_only: bool = False) -> None:
         self.settings = settings
         self.engine = schema.operational_engine(settings)
+        self._measurements: MeasurementStore | None = None
         try:
             schema.check_operational(self.engine)
             self.registry = Registry(self.engine)
-            self.measurements: MeasurementStore = (
-                DuckDBMeasurements(settings.measurement_path, settings.read_timeout_s,
-                                   settings.duckdb_threads, settings.reader_nice)
-                if settings.is_embedded
-                else PostgresMeasurements(self.engine, settings.read_timeout_s,
-                                     reader_nice=settings.reader_nice)
-            )
+            if not registry_only:
+                self._measurements = self._open_measurements()
         except BaseException:
             self.engine.dispose()
             raise
 
+    def _open_measurements(self) -> MeasurementStore:
+        settings = self.settings
+        if settings.is_embedded:
+            return DuckDBMeasurements(settings.measurement_path, settings.read_timeout_s,
+                                      settings.duckdb_threads, settings.reader_nice)
+        return PostgresMeasurements(self.engine, settings.read_timeout_s,
+                                    reader_nice=settings.reader_nice)
+
+    @property
+    def measurements(self) -> MeasurementStore:
+        """The measurement store; a ``registry_only`` store opens it on first use.
+
+        The embedded measurement store (DuckDB) is one process's at a time, while the registry
+        (SQLite) is shared: registry commands open the store ``registry_only`` and so work
+        beside a running gateway.
+        """
+        if self._measurements is None:
+            self._measurements = self._open_measurements()
+        return self._measurements
+
     def close(self) -> None:
         """Close the measurement store and the operational database's connections."""
-        self.measurements.close()
+        if self._measurements is not None:
+            self._measurements.close()
         self.engine.dispose()
 
     def __enter__(self) -> Store:
@@ -85,6 +102,7 @@ def open_store(
     data_dir: str | os.PathLike[str] | None = None,
     *,
     migrate: bool = False,
+    registry_only: bool = False,
 ) -> Store:
     """Open the store selected by ``url`` / ``data_dir`` (see :mod:`ecohub.store.settings`).
 
@@ -95,4 +113,4 @@ def open_store(
     settings = resolve(url, data_dir)
     if migrate:
         schema.migrate(settings)
-    return Store(settings)
+    return Store(settings, registry_only=registry_only)

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from ecohub.passwords import check_device_password, hash_device_password
@@ -333,23 +333,33 @@ class Registry:
         )
 
     def record_rejected_many(self, packets: Sequence[RejectedPacket], *,
-                             journal: tuple[str, int] | None = None) -> None:
+                             journal: tuple[str, int] | None = None,
+                             released: Sequence[int] = ()) -> None:
         """Keep packets that were not stored, whole, with their reasons (one transaction).
 
         ``journal`` (journal id, sequence number) records in the same transaction that the
         gateway's journal is applied up to that record (:mod:`ecohub.ingest.journal`).
+        ``released`` are ids of quarantined packets (:meth:`quarantined`) replayed into the
+        store by that record: they become ``released`` in the same transaction, so a journal
+        replayed after a crash releases each exactly once.
         """
         for packet in packets:
             if packet.disposition not in models.DISPOSITIONS:
                 raise ValueError(
                     f"disposition {packet.disposition!r}: expected one of {models.DISPOSITIONS}"
                 )
-        if not packets:
+        if not packets and not released:
             return
         with Session(self.engine) as session, session.begin():
             if journal is not None:
                 session.merge(models.JournalPosition(
                     journal_id=journal[0], target="registry", seq=journal[1]))
+            if released:
+                table = models.RejectedPacket
+                session.execute(
+                    update(table)
+                    .where(table.id.in_(list(released)), table.disposition == "quarantined")
+                    .values(disposition="released", released_at=datetime.now(UTC)))
             session.add_all(
                 models.RejectedPacket(
                     received_at=p.received_at, disposition=p.disposition, reason_kind=p.kind,
@@ -419,6 +429,31 @@ class Registry:
                                r.disposition, r.reason_kind)
                 for r in session.scalars(statement)
             ]
+
+
+    def retired_devices(self) -> dict[str, datetime]:
+        """Retired data loggers: MN → when retired (UTC). Their packets are rejected."""
+        table = models.Device
+        statement = select(table.mn, table.retired_at).where(table.retired_at.is_not(None))
+        with Session(self.engine) as session:
+            return {mn: _utc(at) for mn, at in session.execute(statement)}
+
+    def quarantined(self, mns: Iterable[str] | None = None, limit: int = 100_000
+                    ) -> list[tuple[int, RejectedPacket]]:
+        """Quarantined packets (of the MNs given), oldest first, with their ids.
+
+        They wait for their logger's registration; the gateway replays them then
+        (:meth:`ecohub.ingest.hj212_server.Gateway.release_quarantined`).
+        """
+        table = models.RejectedPacket
+        statement = (select(table).where(table.disposition == "quarantined")
+                     .order_by(table.id).limit(limit))
+        if mns is not None:
+            statement = statement.where(table.mn.in_(list(mns)))
+        with Session(self.engine) as session:
+            return [(r.id, RejectedPacket(r.raw, r.reason, _utc(r.received_at), r.peer, r.mn,
+                                          r.disposition, r.reason_kind))
+                    for r in session.scalars(statement)]
 
 
 def _utc(moment: datetime) -> datetime:

@@ -111,17 +111,16 @@ _FRAME = re.compile(rb"##([0-9]{4})(.*&&)([0-9A-F]{4})\r\n", re.S)
 
 def _unframe(raw: bytes, strict: bool, deviations: list[str]) -> bytes:
     """Check the frame around the data segment and its CRC; return the segment bytes."""
-    if strict:
-        whole = _FRAME.fullmatch(raw)
-        if whole is not None and len(raw) <= MAX_FRAME:
-            digits, segment, given = whole.groups()
-            # the conditions below, in one go: length field, 'CP=&&' before the end, CRC
-            if (
-                int(digits) == len(segment)
-                and raw.find(b"CP=&&", 6) < len(segment)
-                and crc(segment) == given.decode("ascii")
-            ):
-                return segment
+    whole = _FRAME.fullmatch(raw)  # a conforming frame, in either mode
+    if whole is not None and len(raw) <= MAX_FRAME:
+        digits, segment, given = whole.groups()
+        # the conditions below, in one go: length field, 'CP=&&' before the end, CRC
+        if (
+            int(digits) == len(segment)
+            and raw.find(b"CP=&&", 6) < len(segment)
+            and crc(segment) == given.decode("ascii")
+        ):
+            return segment
     if not strict:
         has_trailer = raw.endswith(b"\r\n")
         body = raw[:-2] if has_trailer else raw
