@@ -158,7 +158,12 @@ def serve(
     host: str = "0.0.0.0",
     port: Annotated[int, typer.Option(min=0, max=65535)] = 2756,
     unknown_mn: Annotated[str, typer.Option(help="reject | quarantine")] = "reject",
-    tolerant: Annotated[bool, typer.Option(help="Accept known real-world deviations.")] = False,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Conformance testing: every packet must follow HJ 212 as written "
+                         "(default: each logger's protocol profile from the registry).")] = False,
+    clock_window: Annotated[float, typer.Option(
+        min=1, help="Hours a DataTime may be off its arrival before the packet is flagged "
+                    "clock.offset (stored all the same).")] = 24.0,
     idle_timeout: Annotated[float, typer.Option(min=1)] = 600.0,
     data_dir: DataDir = Path("ecohub-data"),
     database_url: DatabaseUrl = None,
@@ -188,8 +193,8 @@ def serve(
                         format="%(asctime)s %(levelname)s %(message)s")
     try:
         config = GatewayConfig(host=host, port=port, unknown_mn=unknown_mn,  # type: ignore[arg-type]
-                               strict=not tolerant, idle_timeout=idle_timeout,
-                               journal_dir=journal_dir)
+                               strict=strict, idle_timeout=idle_timeout,
+                               journal_dir=journal_dir, clock_window=clock_window * 3600)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
     settings = migrate_store(database_url, data_dir)  # several server processes migrate once
@@ -658,6 +663,46 @@ def ingest_rejected(
     console.print("报文 raw packets" + ("" if full else " (--full prints them whole)") + ":")
     for line in raws:
         console.print(line, soft_wrap=True, markup=False, highlight=False)
+
+
+@ingest_app.command("release")
+def ingest_release(
+    mn: Annotated[list[str] | None, typer.Option(
+        help="Only this data logger's packets (repeat for several).")] = None,
+    data_dir: DataDir = Path("ecohub-data"),
+    database_url: DatabaseUrl = None,
+    journal_dir: Annotated[Path | None, typer.Option(
+        help="The journal of this release [default: DATA_DIR/journal].")] = None,
+) -> None:
+    """Replay quarantined packets of loggers registered since into the store, exactly once.
+
+    A running `ecohub serve` does this by itself within seconds of a registration; this
+    command is for a store no gateway is serving. Packets of MNs still unknown stay
+    quarantined. Quality control runs on the released readings as on any others.
+    """
+    import uvloop
+
+    from ecohub.ingest.hj212_server import Gateway, GatewayConfig
+    from ecohub.quality.streaming import QualityControl
+
+    with open_existing_store(database_url, data_dir) as store, \
+            QualityControl(store) as quality:
+        async def release() -> int:
+            gateway = Gateway(store, GatewayConfig(journal_dir=journal_dir))
+            gateway.on_commit.append(quality)
+            await gateway.start(listen=False)
+            try:
+                return await gateway.release_quarantined(mn)
+            finally:
+                await gateway.stop()
+
+        released = uvloop.run(release())
+        waiting = store.registry.quarantined(mn)
+    console.print(f"released {released:,} quarantined packets into the store")
+    if waiting:
+        unknown = sorted({packet.mn or "(unreadable)" for _, packet in waiting})
+        console.print(f"{len(waiting):,} packets stay quarantined: MN not registered: "
+                      + ", ".join(unknown[:10]) + (" …" if len(unknown) > 10 else ""))
 
 
 @ingest_app.command("status")

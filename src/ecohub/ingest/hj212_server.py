@@ -1126,12 +1126,12 @@ async def serve(store: Store, config: GatewayConfig | None = None, *,
     """
     gateway = Gateway(store, config)
     gateway.on_commit.extend(on_commit)
-    await gateway.start()
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in (signal.SIGINT, signal.SIGTERM):  # before listening: a stop is never lost
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
+    await gateway.start()
     switch_interval = sys.getswitchinterval()
     sys.setswitchinterval(WRITER_SWITCH_INTERVAL)
     try:

@@ -293,12 +293,15 @@ class Registry:
             }
 
     def version(self) -> int:
-        """A number that grows with every change of the registry (the last change's id).
+        """A number that grows with every change of the registry.
 
         The running gateway polls it and re-reads the devices when it moved.
         """
         with Session(self.engine) as session:
-            return session.scalar(select(func.max(models.RegistryChange.id))) or 0
+            # both only grow (nothing is deleted): their sum moves when either does (a device
+            # added without a history row, as a bulk load may do, included)
+            return ((session.scalar(select(func.max(models.RegistryChange.id))) or 0)
+                    + (session.scalar(select(func.count()).select_from(models.Device)) or 0))
 
     def objects(self, object_type: str | None = None) -> list[MonitoredObject]:
         """Registered objects (of one type), in the order they were registered."""
