@@ -275,10 +275,17 @@ class LoggerStatus:
     """Median of its DataTime (or period end) minus arrival, seconds; None without readings."""
     clock_offset_max_s: float | None = None
     """The offset farthest from zero, with its sign."""
+    clock_samples: int = 0
+    """Packets the clock offset is computed over."""
     connected: bool | None = None
     """Connected to a gateway running on this host now; None when that was not looked at."""
-    peers: tuple[str, ...] = ()
-    """The addresses it is connected from."""
+    connections: tuple[Connection, ...] = ()
+    """Its open connections to the gateways running on this host."""
+
+    @property
+    def peers(self) -> tuple[str, ...]:
+        """The addresses it is connected from now."""
+        return tuple(connection.peer for connection in self.connections)
 
     @property
     def deviating_packets(self) -> int:
@@ -362,8 +369,9 @@ def logger_status(store: Store, since: datetime, mn: str | None = None,
             deviations=deviations.get(key, {}),
             clock_offset_s=None if offset is None else offset["offset_s"],
             clock_offset_max_s=None if offset is None else offset["offset_s_max_abs"],
+            clock_samples=0 if offset is None else offset["samples"],
             connected=None if gateways is None else key in connections,
-            peers=tuple(c.peer for c in connections.get(key, []))))
+            connections=tuple(connections.get(key, []))))
     unregistered = sum(sum(counts.values()) for key, counts in rejected.items()
                        if key not in devices)
     unidentified = tuple(c for key, group in sorted(connections.items())
