@@ -700,13 +700,14 @@ def ingest_status(
                       f"({len(report.loggers):,} loggers)")
         return
     title = "不合规数采仪 non-conforming loggers" if non_conforming else "数采仪状态 data loggers"
-    table = Table(title=f"{title} {when} ({len(loggers):,})")
+    table = Table(title=f"{title} {when} ({len(loggers):,})",
+                  caption="在线: connected from; 最后报文: last stored packet (CST); 未入库: "
+                          "not stored, reason count; 偏差: deviations, kind×packets; 时钟: "
+                          "clock offset, DataTime − arrival (median)")
     table.add_column("MN", no_wrap=True)
-    for column in ("对象", "在线", "最后报文 (CST)", "报文", "读数", "未入库 (原因 条数)",
-                   "偏差 (类型×报文)", "时钟偏差"):
-        table.add_column(column, justify="right" if column in ("报文", "读数", "时钟偏差")
-                         else "left", overflow="fold",
-                         no_wrap=column in ("最后报文 (CST)", "时钟偏差"))
+    for column in ("对象", "在线", "最后报文", "报文", "读数", "未入库", "偏差", "时钟"):
+        table.add_column(column, justify="right" if column in ("报文", "读数", "时钟")
+                         else "left", overflow="fold", no_wrap=column == "最后报文")
     for status in loggers:
         last = status.last_received
         table.add_row(status.mn, f"{status.object_code} {status.object_name}",
