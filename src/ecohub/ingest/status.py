@@ -248,8 +248,12 @@ def live_connections(data_dir: Path, stale_after_s: float = DEFAULT_STALE_AFTER_
     Which gateways count is as in :func:`live_gateways`: on a multi-host PostgreSQL deployment
     each host sees only its own gateways.
     """
+    return _by_mn(live_gateways(data_dir, stale_after_s, now))
+
+
+def _by_mn(gateways: Iterable[GatewayStatus]) -> dict[str, list[Connection]]:
     connections: dict[str, list[Connection]] = {}
-    for gateway in live_gateways(data_dir, stale_after_s, now):
+    for gateway in gateways:
         for connection in gateway.connections:
             connections.setdefault(connection.mn or "", []).append(connection)
     return connections
@@ -353,10 +357,7 @@ def logger_status(store: Store, since: datetime, mn: str | None = None,
     for count in store.registry.rejected_by_logger(since):
         rejected.setdefault(count.mn, Counter())[count.reason_kind] += count.packets
     gateways = None if data_dir is None else live_gateways(data_dir, stale_after_s)
-    connections: dict[str, list[Connection]] = {}
-    for gateway in gateways or []:
-        for connection in gateway.connections:
-            connections.setdefault(connection.mn or "", []).append(connection)
+    connections = _by_mn(gateways or [])
     loggers = []
     for key in [mn] if mn is not None else sorted(devices):
         device, row, offset = devices[key], activity.get(key), offsets.get(key)
