@@ -7,7 +7,10 @@ in errors such as :class:`ecohub.store.measurements.ReadTimeout`), the statement
 placeholders (the PostgreSQL backend binds them as ``%s``) and the polars schema of its result,
 so both backends return the same columns with the same dtypes, empty results included.
 
-The read statements are written in the SQL that DuckDB and PostgreSQL share; the statements of
+The read statements are written in the SQL that DuckDB and PostgreSQL share, but for the few
+reads that need what the two spell differently (splitting text into rows, a timestamp's seconds,
+the median): those are a dict of one :class:`Query` per backend, keyed by
+``MeasurementStore.dialect`` (``DEVIATIONS_BY_LOGGER``, ``CLOCK_OFFSETS``). The statements of
 one backend only (DuckDB's schema and key-checking insert, PostgreSQL's array inserts, DuckDB's
 partitioned ``COPY``) are grouped below by backend.
 """
