@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 if TYPE_CHECKING:
+    from ecohub.ingest.status import StatusReport
     from ecohub.store import Store, StoreSettings
 
 from ecohub.vocabulary import CHINA_TZ
@@ -710,15 +711,20 @@ def ingest_status(
     since: Annotated[str | None, typer.Option(
         help="Count from then on: YYYY-MM-DD or YYYY-MM-DDTHH:MM (CST) [default: today 00:00].")
     ] = None,
-    mn: Annotated[str | None, typer.Option(help="Only this data logger, with its last "
-                                                "rejected packet.")] = None,
+    mn: Annotated[str | None, typer.Option(help="Only this data logger, in detail, with its "
+                                                "last rejected packet.")] = None,
+    non_conforming: Annotated[bool, typer.Option(
+        "--non-conforming", help="Only loggers whose stored packets deviate from HJ 212, "
+                                 "most deviations first.")] = False,
     data_dir: DataDir = Path("ecohub-data"),
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Per data logger: last packet, packets and readings stored, packets not stored and why.
+    """Per data logger: connected, last packet, counts, not stored and why, deviations, clock.
 
-    What the store knows; whether a logger is connected right now is the running server's to
-    tell (not yet offered).
+    Connections are those of the gateways running on this host over --data-dir; deviations
+    are the non-conformities to HJ 212 the gateway accepted in stored packets; the clock offset
+    is the logger's DataTime (or period end) minus arrival. docs/operations.md explains each
+    column.
     """
     from ecohub.ingest.status import logger_status
 
@@ -728,30 +734,105 @@ def ingest_status(
         moment = parse_day(since, "--since")
     with open_existing_store(database_url, data_dir) as store:
         try:
-            report = logger_status(store, moment, mn)
+            report = logger_status(store, moment, mn, data_dir)
         except ValueError as error:
             fail(error)
-    table = Table(title=f"数采仪状态 data loggers since {moment:%Y-%m-%d %H:%M} CST "
-                        f"({len(report.loggers):,})")
+    if mn is not None:
+        _print_logger_detail(report)
+        return
+    loggers = report.non_conforming() if non_conforming else report.loggers
+    when = f"since {moment:%Y-%m-%d %H:%M} CST"
+    if non_conforming and not loggers:
+        console.print(f"no logger's stored packets deviated from HJ 212 {when} "
+                      f"({len(report.loggers):,} loggers)")
+        return
+    title = "不合规数采仪 non-conforming loggers" if non_conforming else "数采仪状态 data loggers"
+    table = Table(title=f"{title} {when} ({len(loggers):,})",
+                  caption="在线: connected from; 最后报文: last stored packet (CST); 未入库: "
+                          "not stored, reason count; 偏差: deviations, kind×packets; 时钟: "
+                          "clock offset, DataTime − arrival (median)")
     table.add_column("MN", no_wrap=True)
-    for column in ("对象", "最后报文 (CST)", "报文", "读数", "未入库 (原因 条数)"):
-        table.add_column(column, justify="right" if column in ("报文", "读数") else "left",
-                         overflow="fold")
-    for status in report.loggers:
+    for column in ("对象", "在线", "最后报文", "报文", "读数", "未入库", "偏差", "时钟"):
+        table.add_column(column, justify="right" if column in ("报文", "读数", "时钟")
+                         else "left", overflow="fold", no_wrap=column == "最后报文")
+    for status in loggers:
         last = status.last_received
         table.add_row(status.mn, f"{status.object_code} {status.object_name}",
+                      ", ".join(status.peers) or "否",
                       "—" if last is None else f"{last.astimezone(CHINA_TZ):%m-%d %H:%M}",
                       f"{status.packets:,}", f"{status.readings:,}",
-                      ", ".join(f"{kind} {n:,}" for kind, n in status.rejected.items()) or "—")
+                      ", ".join(f"{kind} {n:,}" for kind, n in status.rejected.items()) or "—",
+                      ", ".join(f"{kind}×{n:,}" for kind, n in status.deviations.items()) or "—",
+                      _offset(status.clock_offset_s))
     console.print(table)
-    console.print(f"{report.sending:,} of {len(report.loggers):,} loggers sent stored packets"
-                  + ("" if mn is not None else
-                     f"; {report.unregistered_rejected:,} packets not stored came from "
-                     "unregistered or unreadable MNs (ecohub ingest rejected lists them)"))
-    if report.last_rejected is not None:
-        packet = report.last_rejected
-        console.print(f"last packet not stored: "
-                      f"{packet.received_at.astimezone(CHINA_TZ):%Y-%m-%d %H:%M:%S} CST, "
-                      f"{packet.reason}")
+    console.print(
+        f"{report.sending:,} of {len(report.loggers):,} loggers sent stored packets; "
+        f"{report.connected:,} connected now; {report.unregistered_rejected:,} packets not "
+        "stored came from unregistered or unreadable MNs (ecohub ingest rejected lists them)")
+    _print_gateways(report, data_dir)
+    if report.unidentified:
+        console.print(f"{len(report.unidentified):,} connections from unregistered or not yet "
+                      "identified MNs: " + ", ".join(
+                          f"{c.peer} ({c.mn or 'MN unknown'})" for c in report.unidentified),
+                      soft_wrap=True)
+
+
+def _offset(seconds: float | None) -> str:
+    from ecohub.ingest.status import describe_offset
+
+    return "—" if seconds is None else describe_offset(seconds)
+
+
+def _cst(moment: datetime, form: str = "%Y-%m-%d %H:%M:%S") -> str:
+    return f"{moment.astimezone(CHINA_TZ):{form}}"
+
+
+def _print_gateways(report: StatusReport, data_dir: Path) -> None:
+    """Say when no gateway runs here: then "not connected" only means "not to this host"."""
+    if report.gateways == 0:
+        console.print(f"no gateway is running on this host over {data_dir} (ecohub serve): "
+                      "connections are known only to a running gateway", soft_wrap=True)
+
+
+def _print_logger_detail(report: StatusReport) -> None:
+    """The one logger asked for, as a paragraph, with its last packet not stored."""
+    from ecohub.protocols.hj212.profiles import DEVIATION_KINDS
+
+    (status,) = report.loggers
+    last = status.last_received
+    lines = [f"{status.mn}  {status.object_code} {status.object_name}  "
+             f"(since {report.since:%Y-%m-%d %H:%M} CST)"]
+    if status.connections:
+        lines.append("  在线 connected: yes")
+        lines += [f"    from {c.peer} to gateway {c.gateway}, connected "
+                  f"{_cst(c.connected_at)}, last seen {_cst(c.last_seen)} CST"
+                  for c in status.connections]
+    else:
+        lines.append("  在线 connected: no" + (" (no gateway running on this host)"
+                                                if report.gateways == 0 else ""))
+    lines.append("  最后报文 last packet: "
+                 + ("none stored" if last is None else f"{_cst(last)} CST"))
+    lines.append(f"  报文 packets: {status.packets:,}   读数 readings: {status.readings:,}")
+    lines.append("  未入库 not stored: " + (", ".join(
+        f"{kind} {n:,}" for kind, n in status.rejected.items()) or "none"))
+    if status.deviations:
+        lines.append("  偏差 deviations from HJ 212 (kind×packets):")
+        lines += [f"    {kind}×{n:,}  {DEVIATION_KINDS.get(kind, '未知类型 unknown kind')}"
+                  for kind, n in status.deviations.items()]
+    else:
+        lines.append("  偏差 deviations from HJ 212: none")
+    if status.clock_offset_s is None:
+        lines.append("  时钟偏差 clock offset: — (no readings)")
+    else:
+        lines.append(f"  时钟偏差 clock offset: {_offset(status.clock_offset_s)} (median of "
+                     f"{status.clock_samples:,} packets; farthest "
+                     f"{_offset(status.clock_offset_max_s)}; DataTime or period end minus "
+                     "arrival)")
+    for line in lines:
+        console.print(line, soft_wrap=True, markup=False, highlight=False)
+    packet = report.last_rejected
+    if packet is not None:
+        console.print(f"  last packet not stored: {_cst(packet.received_at)} CST, "
+                      f"{packet.reason}", soft_wrap=True, markup=False, highlight=False)
         console.print(packet.raw.decode("utf-8", errors="replace").rstrip("\r\n"),
                       soft_wrap=True, markup=False, highlight=False)

@@ -129,44 +129,85 @@ def test_ingest_rejected_lists_what_was_not_stored(tmp_path):
     assert missing.exit_code == 1 and not (tmp_path / "none").exists()
 
 
-def test_ingest_status_per_logger(tmp_path):
+def test_ingest_status_per_logger(tmp_path, monkeypatch):
+    import os
     from datetime import UTC, datetime, timedelta
 
     import pyarrow as pa
 
+    from ecohub.cli import console
+    from ecohub.ingest.status import gateway_directory, write_gateway_status
     from ecohub.store import PACKET_SCHEMA, READING_SCHEMA, ObjectSpec, RejectedPacket
 
+    monkeypatch.setattr(console, "width", 200)  # one table row a line
     t0 = datetime(2026, 12, 2, 16, 5, tzinfo=UTC)  # 2026-12-03 00:05 China Standard Time
     with open_store(data_dir=tmp_path, migrate=True) as store:
         (oid,) = store.registry.add_objects([ObjectSpec("A1", "合肥站", "air_station")])
-        store.registry.add_device("MN-A", oid, "123456", ["a34004"])
-        store.registry.add_device("MN-B", oid, "123456", ["a34004"])
+        for mn in ("MN-A", "MN-B", "MN-C"):
+            store.registry.add_device(mn, oid, "123456", ["a34004"])
         readings = [{"mn": "MN-A", "object_id": oid, "factor": f, "kind": "minute",
-                     "period_start": t0 - timedelta(minutes=5), "period_s": 300,
+                     "period_start": t0 - timedelta(minutes=5, seconds=-200), "period_s": 300,
                      "statistic": "Avg", "value": 1.0, "device_flag": "N", "received_at": t0,
                      "packet_id": "p1"} for f in ("a34004", "a34002")]
+        readings.append({**readings[0], "mn": "MN-C", "packet_id": "p2"})
         store.measurements.write(
             pa.Table.from_pylist(readings, schema=READING_SCHEMA),
-            pa.Table.from_pylist([{"packet_id": "p1", "mn": "MN-A", "cn": "2051",
-                                   "received_at": t0, "raw": "##…"}], schema=PACKET_SCHEMA))
+            pa.Table.from_pylist([
+                {"packet_id": "p1", "mn": "MN-A", "cn": "2051", "received_at": t0, "raw": "##…",
+                 "deviations": "crc.lowercase: CRC 'ab12'\nheader.order: MN before PW"},
+                {"packet_id": "p2", "mn": "MN-C", "cn": "2051", "received_at": t0, "raw": "##…",
+                 "deviations": None}], schema=PACKET_SCHEMA))
         store.registry.record_rejected_many([
             RejectedPacket(b"##0042QN=1;MN=MN-B;CP=&&&&0000\r\n", "crc: got 0000", t0, None,
                            "MN-B", reason_kind="crc"),
             RejectedPacket(b"##junk", "frame: no header", t0, None, None, reason_kind="frame")])
     runner = CliRunner()
-    out = runner.invoke(app, ["ingest", "status", "--since", "2026-12-03", "--data-dir",
-                              str(tmp_path)])
+    base = ["--since", "2026-12-03", "--data-dir", str(tmp_path)]
+    out = runner.invoke(app, ["ingest", "status", *base])
     assert out.exit_code == 0, out.output
-    rows = {line.split("│")[1].strip(): line for line in out.output.splitlines()
-            if line.startswith("│ MN-")}
-    assert "12-03 00:05" in rows["MN-A"] and "│    1 │" in rows["MN-A"]  # CST, one packet
-    assert "│    2 │" in rows["MN-A"]  # two readings
-    assert "crc 1" in rows["MN-B"] and "—" in rows["MN-B"]
-    assert "1 of 2 loggers sent stored packets; 1 packets not stored" in " ".join(
-        out.output.split())
-    one = runner.invoke(app, ["ingest", "status", "--mn", "MN-B", "--since", "2026-12-03",
-                              "--data-dir", str(tmp_path)])
-    assert one.exit_code == 0 and "##0042QN=1;MN=MN-B" in one.output
+    cells = {line.split("│")[1].strip(): [cell.strip() for cell in line.split("│")[1:-1]]
+             for line in out.output.splitlines() if line.startswith("│ MN-")}
+    # MN, object, connected, last packet (CST), packets, readings, not stored, deviations, clock
+    assert cells["MN-A"][2:] == ["否", "12-03 00:05", "1", "2", "—",
+                                 "crc.lowercase×1, header.order×1", "+3 分 20 秒"]
+    assert cells["MN-B"][2:] == ["否", "—", "0", "0", "crc 1", "—", "—"]
+    text = " ".join(out.output.split())
+    assert "2 of 3 loggers sent stored packets; 0 connected now; 1 packets not stored" in text
+    assert "no gateway is running on this host" in text
+
+    now = datetime.now(UTC)
+    write_gateway_status(gateway_directory(tmp_path), "j1", pid=os.getpid(), host="0.0.0.0",
+                         port=2756, started_at=now, connections=[
+                             ("10.0.0.5:50312", "MN-A", now, now),
+                             ("10.0.0.9:1234", None, now, now)])
+    out = runner.invoke(app, ["ingest", "status", *base])
+    assert out.exit_code == 0, out.output
+    text = " ".join(out.output.split())
+    assert "│ 10.0.0.5:50312 │" in out.output and "1 connected now" in text
+    assert "no gateway is running" not in text
+    assert "1 connections from unregistered or not yet identified MNs: 10.0.0.9:1234" in text
+
+    conforming = runner.invoke(app, ["ingest", "status", "--non-conforming", *base])
+    assert conforming.exit_code == 0, conforming.output
+    listed = [line.split("│")[1].strip() for line in conforming.output.splitlines()
+              if line.startswith("│ MN-")]
+    assert listed == ["MN-A"] and "不合规数采仪" in conforming.output
+    none = runner.invoke(app, ["ingest", "status", "--non-conforming", "--since", "2026-12-04",
+                               "--data-dir", str(tmp_path)])
+    assert none.exit_code == 0 and "no logger's stored packets deviated" in none.output
+
+    one = runner.invoke(app, ["ingest", "status", "--mn", "MN-A", *base])
+    assert one.exit_code == 0, one.output
+    assert "connected: yes" in one.output
+    assert "from 10.0.0.5:50312 to gateway 0.0.0.0:2756" in one.output
+    assert "crc.lowercase×1  CRC 写成小写十六进制" in one.output
+    assert "时钟偏差 clock offset: +3 分 20 秒 (median of 1 packets" in one.output
+    other = runner.invoke(app, ["ingest", "status", "--mn", "MN-B", *base])
+    assert other.exit_code == 0 and "##0042QN=1;MN=MN-B" in other.output
+    assert "connected: no" in other.output and "not stored: crc 1" in other.output
     unknown = runner.invoke(app, ["ingest", "status", "--mn", "MN-X", "--data-dir",
                                   str(tmp_path)])
     assert unknown.exit_code == 1 and "MN-X" in unknown.output
+    (gateway_directory(tmp_path) / "broken.json").write_text("{")
+    broken = runner.invoke(app, ["ingest", "status", *base])
+    assert broken.exit_code == 0 and "Traceback" not in broken.output

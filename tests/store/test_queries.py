@@ -383,3 +383,75 @@ def test_device_activity(pair):
          ref.measurements.device_activity(T0 + 10 * hour))
     with pytest.raises(ValueError, match="timezone-aware"):
         store.measurements.device_activity(datetime(2026, 1, 1))
+
+
+def test_deviations_by_logger(store, tmp_path):
+    """Per logger and deviation kind: the stored packets since a moment that carried it."""
+    reference = open_store(data_dir=tmp_path / "reference", migrate=True)
+    packets = [
+        ("p1", "MN0001", T0, "crc.lowercase: CRC 'ab12' written as 'AB12'\n"
+                             "header.order: MN before PW"),
+        ("p2", "MN0001", T0 + timedelta(minutes=1), "crc.lowercase: CRC 'cd34' …"),
+        ("p3", "MN0001", T0 + timedelta(minutes=2), None),
+        ("p4", "MN0002", T0 + timedelta(minutes=3),
+         "time.milliseconds: DataTime 1\ntime.milliseconds: QN 2\nclock.offset: +400 s"),
+        ("p5", "MN0002", T0 - timedelta(hours=1), "mn.format: not EPC-96"),  # before since
+        ("p6", "MN0003", T0, ""),
+    ]
+    table = pa.Table.from_pylist(
+        [{"packet_id": i, "mn": mn, "cn": "2011", "received_at": at, "raw": "##…",
+          "deviations": d} for i, mn, at, d in packets], schema=PACKET_SCHEMA)
+    try:
+        for one in (store, reference):
+            one.measurements.write(READING_SCHEMA.empty_table(), table)
+        found = same(store.measurements.deviations_by_logger(T0),
+                     reference.measurements.deviations_by_logger(T0))
+        assert found.rows() == [("MN0001", "crc.lowercase", 2), ("MN0001", "header.order", 1),
+                                ("MN0002", "clock.offset", 1),
+                                ("MN0002", "time.milliseconds", 1)]  # once per packet
+        assert dict(found.schema) == {"mn": pl.String, "kind": pl.String,
+                                      "packets": pl.Int64}
+        early = store.measurements.deviations_by_logger(T0 - timedelta(days=1))
+        assert ("MN0002", "mn.format", 1) in early.rows()
+        none = same(store.measurements.deviations_by_logger(T0 + timedelta(days=1)),
+                    reference.measurements.deviations_by_logger(T0 + timedelta(days=1)))
+        assert none.is_empty()
+        with pytest.raises(ValueError, match="timezone-aware"):
+            store.measurements.deviations_by_logger(datetime(2026, 1, 1))
+    finally:
+        reference.close()
+
+
+def test_clock_offsets(store, tmp_path):
+    """Per logger: the DataTime (or period end) against arrival, median and farthest, per packet."""
+    reference = open_store(data_dir=tmp_path / "reference", migrate=True)
+    rows = []
+    # MN0001: hour data arriving 30 s after each hour ends (3 packets of two readings each)
+    for h in range(3):
+        for factor in ("a34004", "a34002"):
+            rows.append(reading("MN0001", 1, factor, "hour", T0 + timedelta(hours=h), 1.0))
+    # MN0002: realtime, clock ahead by 200 s, 100 s and 3 600 s; one reading before `since`
+    for ahead, at in ((200, T0 + timedelta(minutes=1)), (100, T0 + timedelta(minutes=2)),
+                      (3600, T0 + timedelta(minutes=3)), (5, T0 - timedelta(hours=2))):
+        row = reading("MN0002", 2, "w01018", "realtime", at + timedelta(seconds=ahead), 1.0,
+                      period_s=0)
+        rows.append({**row, "received_at": at})
+    # MN0003: day data arriving 2 days late (clock behind)
+    day = reading("MN0003", 3, "w01018", "day", T0 - timedelta(days=3), 1.0, period_s=86400)
+    rows.append({**day, "received_at": T0 - timedelta(days=2) + timedelta(days=2)})
+    table = pa.Table.from_pylist(rows, schema=READING_SCHEMA)
+    try:
+        for one in (store, reference):
+            one.measurements.write(table)
+        since = T0 - timedelta(hours=1)
+        found = same(store.measurements.clock_offsets(since),
+                     reference.measurements.clock_offsets(since))
+        assert dict(found.schema) == {"mn": pl.String, "offset_s": pl.Float64,
+                                      "offset_s_max_abs": pl.Float64, "samples": pl.Int64}
+        assert found.rows() == [("MN0001", -30.0, -30.0, 3), ("MN0002", 200.0, 3600.0, 3),
+                                ("MN0003", -2 * 86400.0, -2 * 86400.0, 1)]
+        assert store.measurements.clock_offsets(T0 + timedelta(days=1)).is_empty()
+        with pytest.raises(ValueError, match="timezone-aware"):
+            store.measurements.clock_offsets(datetime(2026, 1, 1))
+    finally:
+        reference.close()

@@ -35,7 +35,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 import duckdb
 import polars as pl
@@ -186,6 +186,8 @@ class MeasurementStore(ABC):
 
     read_timeout_s: float
     """Time limit of one read in seconds (:class:`ReadTimeout`)."""
+    dialect: ClassVar[str]
+    """The backend's SQL (``duckdb`` or ``postgresql``): which variant of a read to run."""
 
     # ------------------------------------------------------------------------- writes
     @abstractmethod
@@ -414,6 +416,50 @@ class MeasurementStore(ABC):
         since = _aware(since, "since")
         return self._query(queries.DEVICE_ACTIVITY, [since, since])
 
+    def deviations_by_logger(self, since: datetime) -> pl.DataFrame:
+        """Per data logger: which deviations from HJ 212 its stored packets carried, how often.
+
+        Each stored packet keeps the deviations the gateway accepted in it (column
+        ``deviations``: one ``"<kind>: <explanation>"`` a line, kinds as in
+        :data:`ecohub.protocols.hj212.profiles.DEVIATION_KINDS`); a packet counts once per kind.
+
+        Parameters
+        ----------
+        since : datetime
+            Timezone-aware; packets received from then on.
+
+        Returns
+        -------
+        polars.DataFrame
+            Columns ``mn``, ``kind``, ``packets``; by MN, then most packets first, then kind.
+            Loggers whose packets carried no deviation have no row.
+        """
+        since = _aware(since, "since")
+        return self._query(queries.DEVIATIONS_BY_LOGGER[self.dialect], [since])
+
+    def clock_offsets(self, since: datetime) -> pl.DataFrame:
+        """Per data logger: how far its clock is from the time its data arrives.
+
+        One sample per packet (distinct MN, kind, period and arrival) of the readings received
+        from ``since`` on. A realtime value's offset is its DataTime minus its arrival; a
+        minute, hour or day value arrives after its period ends, so its offset is the period's
+        end minus the arrival: a logger whose clock is right shows a small negative offset
+        (the time it took to send), one whose clock runs ahead a positive one.
+
+        Parameters
+        ----------
+        since : datetime
+            Timezone-aware; readings received from then on.
+
+        Returns
+        -------
+        polars.DataFrame
+            Columns ``mn``, ``offset_s`` (median, seconds), ``offset_s_max_abs`` (the offset
+            farthest from zero, with its sign), ``samples`` (packets); one row per MN, by MN.
+        """
+        since = _aware(since, "since")
+        return self._query(queries.CLOCK_OFFSETS[self.dialect], [since])
+
     def counts_by_object_and_kind(self) -> pl.DataFrame:
         """Readings stored per object and data kind.
 
@@ -580,6 +626,8 @@ class DuckDBMeasurements(MeasurementStore):
     ``threads`` bounds DuckDB's worker threads (default: DuckDB's, every core).
     """
 
+    dialect: ClassVar[str] = "duckdb"
+
     def __init__(self, path: Path, read_timeout_s: float = DEFAULT_READ_TIMEOUT_S,
                  threads: int | None = None, reader_nice: int = 0) -> None:
         """Open the store at ``path``, which :func:`ecohub.store.migrate` created."""
@@ -708,6 +756,8 @@ class PostgresMeasurements(MeasurementStore):
     pool (:mod:`psycopg_pool`, at most ``readers`` open), each with ``statement_timeout`` set to
     the read time limit.
     """
+
+    dialect: ClassVar[str] = "postgresql"
 
     def __init__(self, engine, read_timeout_s: float = DEFAULT_READ_TIMEOUT_S,
                  readers: int = 4, reader_nice: int = 0) -> None:  # engine: sqlalchemy.Engine

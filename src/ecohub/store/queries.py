@@ -7,7 +7,10 @@ in errors such as :class:`ecohub.store.measurements.ReadTimeout`), the statement
 placeholders (the PostgreSQL backend binds them as ``%s``) and the polars schema of its result,
 so both backends return the same columns with the same dtypes, empty results included.
 
-The read statements are written in the SQL that DuckDB and PostgreSQL share; the statements of
+The read statements are written in the SQL that DuckDB and PostgreSQL share, but for the few
+reads that need what the two spell differently (splitting text into rows, a timestamp's seconds,
+the median): those are a dict of one :class:`Query` per backend, keyed by
+``MeasurementStore.dialect`` (``DEVIATIONS_BY_LOGGER``, ``CLOCK_OFFSETS``). The statements of
 one backend only (DuckDB's schema and key-checking insert, PostgreSQL's array inserts, DuckDB's
 partitioned ``COPY``) are grouped below by backend.
 """
@@ -161,6 +164,61 @@ DEVICE_ACTIVITY: Final = Query(
                GROUP BY mn) AS r ON r.mn = p.mn
     ORDER BY p.mn""",
     {"mn": pl.String(), "packets": pl.Int64(), "readings": pl.Int64(), "last_received": UTC_US})
+# Deviations and clock offsets per logger: the same result on both backends, written in each
+# one's SQL (splitting a string into rows, seconds of a timestamp and the median differ).
+DEVIATION_COLUMNS: Final[dict[str, pl.DataType]] = {
+    "mn": pl.String(), "kind": pl.String(), "packets": pl.Int64()}
+_DEVIATIONS = """
+    SELECT mn, kind, count(*) AS packets FROM (
+        SELECT DISTINCT packet_id, cn, received_at, mn, trim(split_part(d, ':', 1)) AS kind
+        FROM (SELECT packet_id, cn, received_at, mn, unnest({split}) AS d FROM packets
+              WHERE received_at >= ? AND deviations IS NOT NULL) AS s
+        WHERE trim(d) <> '') AS k
+    GROUP BY mn, kind
+    ORDER BY mn, packets DESC, kind"""
+DEVIATIONS_BY_LOGGER: Final[dict[str, Query]] = {
+    "duckdb": Query("deviations_by_logger",
+                    _DEVIATIONS.format(split="string_split(deviations, chr(10))"),
+                    DEVIATION_COLUMNS),
+    "postgresql": Query("deviations_by_logger",
+                        _DEVIATIONS.format(split="string_to_array(deviations, chr(10))"),
+                        DEVIATION_COLUMNS),
+}
+"""Per MN and deviation kind, the stored packets received from ``?`` on that carry it."""
+
+CLOCK_OFFSET_COLUMNS: Final[dict[str, pl.DataType]] = {
+    "mn": pl.String(), "offset_s": pl.Float64(), "offset_s_max_abs": pl.Float64(),
+    "samples": pl.Int64()}
+# A realtime value is stamped with its DataTime; a minute, hour or day value arrives after its
+# period ends, so the logger's clock is compared with the end of the period. One sample per
+# packet (its readings share mn, kind, period and arrival).
+_CLOCK_OFFSETS = """
+    SELECT mn, {median} AS offset_s,
+           CASE WHEN max(o) >= -min(o) THEN max(o) ELSE min(o) END AS offset_s_max_abs,
+           count(*) AS samples
+    FROM (SELECT mn, {seconds_start}
+                 + CASE WHEN kind = 'realtime' THEN 0 ELSE period_s END
+                 - {seconds_received} AS o
+          FROM (SELECT DISTINCT mn, kind, period_start, period_s, received_at FROM readings
+                WHERE received_at >= ?) AS p) AS s
+    GROUP BY mn
+    ORDER BY mn"""
+CLOCK_OFFSETS: Final[dict[str, Query]] = {
+    "duckdb": Query("clock_offsets", _CLOCK_OFFSETS.format(
+        median="median(o)", seconds_start="epoch_us(period_start) / 1e6",
+        seconds_received="epoch_us(received_at) / 1e6"), CLOCK_OFFSET_COLUMNS),
+    "postgresql": Query("clock_offsets", _CLOCK_OFFSETS.format(
+        median="percentile_cont(0.5) WITHIN GROUP (ORDER BY o)",
+        seconds_start="CAST(extract(epoch FROM period_start) AS double precision)",
+        seconds_received="CAST(extract(epoch FROM received_at) AS double precision)"),
+        CLOCK_OFFSET_COLUMNS),
+}
+"""Per MN, the logger's clock against arrival over the readings received from ``?`` on.
+
+``offset_s``: the median offset in seconds (DataTime, or period end, minus arrival; negative
+when the data arrives after the time it is stamped with); ``offset_s_max_abs``: the offset
+farthest from zero, with its sign; ``samples``: packets counted.
+"""
 COUNTS_BY_OBJECT_AND_KIND: Final = Query(
     "counts_by_object_and_kind",
     "SELECT object_id, kind, count(*) AS readings FROM readings GROUP BY object_id, kind "
