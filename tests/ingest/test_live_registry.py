@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from ecohub.cli import app
 from ecohub.ingest.hj212_server import Gateway, GatewayConfig
+from ecohub.ingest.status import live_connections, logger_status
 from ecohub.ingest.store_writer import JournalBatch
 from ecohub.protocols import hj212
 from ecohub.store import PACKET_SCHEMA, READING_SCHEMA, DeviceSpec, ObjectSpec, Store, open_store
@@ -198,3 +199,23 @@ def test_journal_records_carry_released_ids_and_read_records_written_before() ->
         offset += 8 + struct.unpack_from("<Q", record, offset)[0]
     older = JournalBatch.decode(record[:offset])
     assert older.released == [] and older.readings.num_rows == 0
+
+
+def test_ingest_status_sees_who_is_connected_now_and_from_where(store: Store) -> None:
+    async def body(gateway: Gateway):
+        reader, writer = await asyncio.open_connection(*gateway.address)
+        writer.write(packet(OLD, 1))
+        await writer.drain()
+        await reader.read(65536)  # answered
+        local = "{}:{}".format(*writer.get_extra_info("sockname")[:2])
+        await until(lambda: OLD in live_connections(store.settings.data_dir))
+        connected = logger_status(store, datetime(2026, 12, 5, tzinfo=CHINA_TZ),
+                                  data_dir=store.settings.data_dir)
+        writer.close()
+        await writer.wait_closed()
+        return local, connected
+
+    (local, report), _ = run(store, body, status_interval=0.1)
+    (logger,) = report.loggers
+    assert logger.connected and list(logger.peers) == [local]
+    assert live_connections(store.settings.data_dir) == {}  # the file goes with the gateway

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import math
 import os
@@ -60,6 +61,7 @@ from typing import Any, Literal
 import numpy as np
 import pyarrow as pa
 
+from ecohub.ingest.status import gateway_directory, remove_gateway_status, write_gateway_status
 from ecohub.ingest.store_writer import Applied, JournalBatch, StoreWriter
 from ecohub.passwords import PasswordWorkers
 from ecohub.protocols import hj212
@@ -142,6 +144,9 @@ class GatewayConfig:
     (minute, hour, day data) is stored but flagged ``clock.offset`` with the packet."""
     reload_interval: float = 2.0
     """How often the registry is asked whether it changed."""
+    status_interval: float = 2.0
+    """How often the links are written to the status file ``ecohub ingest status`` reads
+    (:func:`ecohub.ingest.status.write_gateway_status`)."""
 
     def __post_init__(self) -> None:
         def bad(name: str, value: object, expected: str) -> ValueError:
@@ -156,7 +161,8 @@ class GatewayConfig:
         for name in ("strict", "check_password"):
             if not isinstance(getattr(self, name), bool):
                 raise bad(name, getattr(self, name), "True or False")
-        for name in ("idle_timeout", "split_timeout", "clock_window", "reload_interval"):
+        for name in ("idle_timeout", "split_timeout", "clock_window", "reload_interval",
+                     "status_interval"):
             value = getattr(self, name)
             if not isinstance(value, int | float) or not value > 0:
                 raise bad(name, value, "a positive number of seconds")
@@ -489,6 +495,8 @@ class Gateway:
         self._server: asyncio.Server | None = None
         self._sweeper_task: asyncio.Task[None] | None = None
         self._watcher_task: asyncio.Task[None] | None = None
+        self._status_task: asyncio.Task[None] | None = None
+        self._started_at = datetime.now(UTC)
         self._stopping = False
         self._commit_latency: deque[float] = deque(maxlen=self.config.latency_window)
         self._store_latency: deque[float] = deque(maxlen=self.config.latency_window)
@@ -531,6 +539,8 @@ class Gateway:
         log.info("HJ 212 gateway listening on %s:%s", *self.address)
         await self.release_quarantined()  # loggers registered while the gateway was down
         self._watcher_task = loop.create_task(self._watch_registry(), name="hj212-registry")
+        self._status_task = loop.create_task(self._publish_status(*self.address),
+                                             name="hj212-status")
 
     @property
     def address(self) -> tuple[str, int]:
@@ -562,11 +572,15 @@ class Gateway:
                 conn.transport.pause_reading()
             self._keep_leftovers(conn, "gateway stopped")
         await self._answer_everything()
-        for task in (self._sweeper_task, self._watcher_task):
+        for task in (self._sweeper_task, self._watcher_task, self._status_task):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+        if self._status_task is not None and self._writer is not None:
+            with contextlib.suppress(OSError):
+                remove_gateway_status(gateway_directory(self.store.settings.data_dir),
+                                      self._writer.journal.id)
         for conn in list(self._connections):
             if conn.transport is not None:
                 conn.transport.close()
@@ -638,6 +652,27 @@ class Gateway:
                     await self.release_quarantined(added)
             except Exception:  # the registry briefly unreachable must not stop the gateway
                 log.exception("HJ 212 gateway: reading the registry failed; retrying")
+
+    async def _publish_status(self, host: str, port: int) -> None:
+        """Write who is connected, from where, to the status file, every ``status_interval``."""
+        loop = asyncio.get_running_loop()
+        directory = gateway_directory(self.store.settings.data_dir)
+        assert self._writer is not None
+        journal_id = self._writer.journal.id
+        while True:
+            now, wall = time.monotonic(), datetime.now(UTC)
+            links = [(conn.peer, conn.mn, conn.connected_at,
+                      wall - timedelta(seconds=now - conn.last_seen))
+                     for conn in self._connections]
+            try:
+                await loop.run_in_executor(None, functools.partial(
+                    write_gateway_status, directory, journal_id, pid=os.getpid(), host=host,
+                    port=port, started_at=self._started_at, connections=links,
+                    updated_at=wall))
+            except OSError as error:  # a full or read-only disk must not stop ingest
+                log.warning("HJ 212 gateway: status file in %s not written: %s", directory,
+                            error)
+            await asyncio.sleep(self.config.status_interval)
 
     async def release_quarantined(self, mns: Iterable[str] | None = None) -> int:
         """Replay quarantined packets of registered loggers (of ``mns``) into the store.
@@ -832,7 +867,7 @@ class Gateway:
     def _accept(self, conn: _Connection, device: Device, packet: hj212.Packet, raw: bytes,
                 started: float, received_at: datetime) -> None:
         """Route a packet from a registered logger whose password checked."""
-        mn = device.mn
+        mn = conn.mn = device.mn
         if packet.is_split:
             whole = self._reassemble(conn, packet, raw, started, received_at)
             if whole is None:
