@@ -1,7 +1,8 @@
 """Real loggers through the gateway: each protocol profile accepts what it should, over real TCP.
 
 The packets are built here from HJ 212-2017 §6.3 (frame, header, data area) with the codec's CRC
-(App. A), then given the deviations field loggers are known for (docs/reference/hj212.md §5):
+(App. A), then given the deviations field loggers are known for (docs/reference/hj212.md §1.4,
+§6.3):
 a CRC in lower case or as CRC-16/MODBUS (as written or byte-swapped), 14-character and other
 non-EPC MNs, 17-digit times with milliseconds, header fields out of order, wire times in UTC.
 """

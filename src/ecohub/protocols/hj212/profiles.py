@@ -1,11 +1,11 @@
 """Protocol profiles: which deviations from HJ 212 are accepted from one data logger.
 
-Real data loggers deviate from the standard in known ways (docs/reference/hj212.md §5): a CRC
-in lower case or computed as CRC-16/MODBUS, times with milliseconds, header fields out of order,
-MNs that are not 24 hex digits. :func:`.parsing.parse` with ``strict=False`` reads such packets
-and names each deviation by its kind (``crc.modbus``, ``header.order`` …). A profile says which
-kinds are accepted; the registry gives every logger a profile and, beyond it, its own accepted
-kinds (:func:`refused`).
+Real data loggers deviate from the standard in known ways (docs/reference/hj212.md §1.4, §6.3):
+a CRC in lower case or computed as CRC-16/MODBUS, times with milliseconds, header fields out of
+order, MNs that are not 24 hex digits. :func:`.parsing.parse` with ``strict=False`` reads such
+packets and names each deviation by its kind (``crc.modbus``, ``header.order`` …). A profile
+says which kinds are accepted; the registry gives every logger a profile and, beyond it, its own
+accepted kinds (:func:`refused`).
 
 A profile accepts a deviation only where the packet still reads one way: a right CRC (by the
 standard or by a variant the profile names), a data area where no value was dropped. A repeated
