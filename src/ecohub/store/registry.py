@@ -375,6 +375,12 @@ class Registry:
             Who registers them (the history's ``actor``).
         reason : str
             Why (the history's ``reason``).
+
+        Raises
+        ------
+        RegistryError
+            A code given twice or registered already (retired ones included), or an unknown
+            parent.
         """
         _require_actor(actor)
         now = datetime.now(UTC)
@@ -382,6 +388,8 @@ class Registry:
             by_code: dict[str, models.MonitoredObject] = {}
             rows = []
             for spec in objects:
+                if spec.code in by_code or _object_row_or_none(session, spec.code) is not None:
+                    raise RegistryError(f"object {spec.code}: code is registered already")
                 row = models.MonitoredObject(
                     code=spec.code, name=spec.name, object_type=spec.object_type,
                     longitude=spec.longitude, latitude=spec.latitude, city=spec.city,
@@ -863,6 +871,17 @@ class Registry:
         """
         with Session(self.engine) as session:
             return session.scalar(select(func.max(models.RegistryChange.id))) or 0
+
+    def record(self, entity: str, key: str) -> dict | None:
+        """The record as it stands now, in the form of the history's records; None if unknown."""
+        with Session(self.engine) as session:
+            try:
+                row = _row(session, entity, key)
+            except RegistryError:
+                if entity not in ENTITIES:
+                    raise
+                return None
+            return _record(session, entity, row)
 
     def history(self, entity: str | None = None, key: str | None = None,
                 since: datetime | None = None) -> list[RegistryChange]:
