@@ -514,7 +514,7 @@ def registry_import(
         f"{added} {report.added}（监测对象 {report.added_objects}，数采仪 {report.added_devices}，"
         f"许可证 {report.added_permits}，排放限值 {report.added_limits}） / {updated} "
         f"{report.updated} / 未变 {report.unchanged} / 错误 {report.errors}"
-        + ("；演练，未写入" if dry_run else ""), markup=False)
+        + ("；演练，未写入" if dry_run else ""), markup=False, soft_wrap=True)
     if report.errors_file is not None:
         console.print(f"rows not applied written to {report.errors_file}: fix and import again")
 
