@@ -27,8 +27,8 @@ def test_template_import_list_export(data_dir, tmp_path) -> None:
     file = fill(tmp_path / "in.xlsx", [*OBJECTS, ["B1", "", "空气站", *[""] * 8]], DEVICES)
     dry = run("registry", "import", file, "--dry-run", *ANHUI, "--data-dir", data_dir)
     assert dry.exit_code == 0, dry.output
-    assert "可新增 5（监测对象 3，数采仪 2，许可证 0，排放限值 0） / 可修改 0 / 未变 0 / 错误 1" in (
-        dry.output)
+    assert ("可新增 5（监测对象 3，数采仪 2，许可证 0，排放限值 0） / 可修改 0 / 未变 0 / 错误 1"
+            in dry.output)
     assert "演练，未写入" in dry.output and not (tmp_path / "in_errors.xlsx").exists()
 
     result = run("registry", "import", file, *ANHUI, "--data-dir", data_dir)

@@ -13,10 +13,10 @@ from ecohub.registry import (
     LIMITS_SHEET,
     OBJECTS_SHEET,
     PERMITS_SHEET,
+    ActorRequired,
     BoundingBox,
     RegistryFileError,
     credit_code_check_character,
-    ActorRequired,
     export_registry,
     import_file,
     read_registry_file,
@@ -65,7 +65,8 @@ def rows_of(path: Path, sheet: str) -> list[tuple]:
 def test_template_has_the_layout(tmp_path) -> None:
     write_template(tmp_path / "t.xlsx")
     book = openpyxl.load_workbook(tmp_path / "t.xlsx")
-    assert book.sheetnames == [OBJECTS_SHEET, DEVICES_SHEET, PERMITS_SHEET, LIMITS_SHEET, "填写说明"]
+    assert book.sheetnames == [
+        OBJECTS_SHEET, DEVICES_SHEET, PERMITS_SHEET, LIMITS_SHEET, "填写说明"]
     sheet = book[OBJECTS_SHEET]
     assert [c.value for c in sheet[1]] == list(OBJECT_COLUMNS)
     assert [c.value for c in book[DEVICES_SHEET][1]] == list(DEVICE_COLUMNS)
@@ -319,7 +320,8 @@ def test_permits_and_limits_sheets(store: Store, tmp_path) -> None:
     assert "有效期止：2026-01-01 早于有效期起 2026-01-02" in why[(PERMITS_SHEET, 5)]
     assert why[(PERMITS_SHEET, 7)] == "许可证编号：与第 2 行重复，内容不同"
     assert "统计量：'Max' 应为 Avg（实测）或 ZsAvg（折算）" in why[(LIMITS_SHEET, 4)]
-    assert "因子：x99999" in why[(LIMITS_SHEET, 5)] and "限值：-1 应大于 0" in why[(LIMITS_SHEET, 5)]
+    assert "因子：x99999" in why[(LIMITS_SHEET, 5)]
+    assert "限值：-1 应大于 0" in why[(LIMITS_SHEET, 5)]
     assert "单位：必填" in why[(LIMITS_SHEET, 5)]
     assert "排放口编码：A001 是空气站，应为排放口" in why[(LIMITS_SHEET, 6)]
     assert "许可证编号：P-BAD-1 未登记" in why[(LIMITS_SHEET, 7)]
