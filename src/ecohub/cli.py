@@ -620,11 +620,21 @@ def print_change_result(entity: str, key: str, changes: list) -> None:
                       soft_wrap=True, markup=False)
 
 
+def print_history(changes: list) -> None:
+    """One line per change: time (China Standard Time), who, what, old → new, why."""
+    from ecohub.registry.archive import ACTION_NAMES, ENTITY_NAMES, china_time, describe_changes
+
+    for change in changes:
+        why = f"（原因：{change.reason}）" if change.reason else ""
+        console.print(f"{china_time(change.changed_at)}  {change.actor}  "
+                      f"{ACTION_NAMES[change.action]}{ENTITY_NAMES[change.entity]} {change.key}："
+                      f"{describe_changes(change)}{why}", soft_wrap=True, markup=False)
+
+
 def show_record(entity: str | None, key: str, as_of: str | None, database_url: str | None,
                 data_dir: Path) -> None:
     """Print a record now or as of a moment, and its last changes (``show`` commands)."""
-    from ecohub.registry.archive import ENTITY_NAMES, FIELD_NAMES, history_frame, record_value
-    from ecohub.reports.tables import to_rich_table
+    from ecohub.registry.archive import ENTITY_NAMES, FIELD_NAMES, record_value
     from ecohub.store import ENTITIES
 
     moment = None if as_of is None else parse_as_of(as_of)
@@ -647,7 +657,8 @@ def show_record(entity: str | None, key: str, as_of: str | None, database_url: s
         console.print(f"  {FIELD_NAMES.get(name, name)}：{record_value(name, value)}",
                       soft_wrap=True, markup=False)
     if history:
-        console.print(to_rich_table(history_frame(history[:5]), "最近变更", max_rows=5))
+        console.print("最近变更：")
+        print_history(history[:5])
 
 
 object_app = typer.Typer(help="Monitored objects, one at a time: add, set, retire, reinstate, "
@@ -971,18 +982,15 @@ def registry_history(
     data_dir: DataDir = Path("ecohub-data"), database_url: DatabaseUrl = None,
 ) -> None:
     """Who changed what in the registry, when and why (old → new), newest first."""
-    from ecohub.registry import history_frame
-    from ecohub.reports.tables import to_rich_table
-
     if code is not None and mn is not None:
         fail("give --code or --mn, not both")
     moment = None if since is None else parse_day(since, "--since")
     with open_existing_store(database_url, data_dir) as store:
         changes = store.registry.history("device" if mn else None, mn or code, moment)
-    frame = history_frame(changes[:limit])
-    table = to_rich_table(frame, f"变更记录 {len(changes)} 条（北京时间）",
-                          max_rows=max(frame.height, 1))
-    console.print(table)
+    console.print(f"变更记录 {len(changes)} 条（北京时间）", markup=False)
+    print_history(changes[:limit])
+    if len(changes) > limit:
+        console.print(f"… {len(changes) - limit} more (--limit)")
 
 
 @registry_app.command("archive")
@@ -1006,9 +1014,11 @@ def registry_archive(
                   f"排污许可证 {len(archive.permits)} 张，排放限值 {len(archive.limits)} 项，"
                   f"变更记录 {len(archive.history)} 条", markup=False)
     for name, frame in archive_frames(archive).items():
-        if name != "企业" and frame.height:
+        if name not in ("企业", "变更记录") and frame.height:
             console.print(to_rich_table(frame.head(20), f"{name} {frame.height}",
                                         max_rows=20))
+    console.print("最近变更：")
+    print_history(list(archive.history[:10]))
     if out is not None:
         try:
             write_archive(archive, out)

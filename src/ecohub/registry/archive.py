@@ -27,8 +27,8 @@ from ecohub.store import (
 )
 from ecohub.vocabulary import CHINA_TZ, OBJECT_TYPES
 
-__all__ = ["ACTION_NAMES", "ENTITY_NAMES", "FIELD_NAMES", "archive_frames", "describe_changes",
-           "history_frame", "record_value", "write_archive"]
+__all__ = ["ACTION_NAMES", "ENTITY_NAMES", "FIELD_NAMES", "archive_frames", "china_time",
+           "describe_changes", "history_frame", "record_value", "write_archive"]
 
 ACTION_NAMES: Mapping[str, str] = {"create": "新增", "update": "修改", "retire": "停用",
                                    "reinstate": "恢复"}
