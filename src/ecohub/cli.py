@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from ecohub.store import Store, StoreSettings
+    from ecohub.store import RegistryChange, Store, StoreSettings
 
 from ecohub.vocabulary import CHINA_TZ
 
@@ -436,7 +436,8 @@ def quality_report(
 
 
 registry_app = typer.Typer(
-    help="The registry kept by people: monitored objects and data loggers from Excel/CSV.",
+    help="The registry kept by people (一源一档): objects, data loggers, permits and limits, "
+    "from Excel/CSV or one at a time, with their history.",
     no_args_is_help=True)
 app.add_typer(registry_app, name="registry")
 
@@ -608,7 +609,7 @@ def object_type_key(value: str) -> str:
     return key
 
 
-def print_change_result(entity: str, key: str, changes: list) -> None:
+def print_change_result(entity: str, key: str, changes: list[RegistryChange]) -> None:
     """Say what a write did: the change(s) written, or that nothing changed."""
     from ecohub.registry.archive import ACTION_NAMES, ENTITY_NAMES, describe_changes
 
@@ -620,7 +621,7 @@ def print_change_result(entity: str, key: str, changes: list) -> None:
                       soft_wrap=True, markup=False)
 
 
-def print_history(changes: list) -> None:
+def print_history(changes: list[RegistryChange]) -> None:
     """One line per change: time (China Standard Time), who, what, old → new, why."""
     from ecohub.registry.archive import ACTION_NAMES, ENTITY_NAMES, china_time, describe_changes
 
@@ -680,8 +681,10 @@ CreditCode = Annotated[str | None, typer.Option(
     "--credit-code", help="统一社会信用代码 (GB 32100-2015).")]
 
 
-def object_fields(name, object_type, lon, lat, city, city_code, county, department, parent,
-                  credit_code) -> dict[str, object]:
+def object_fields(name: str | None, object_type: str | None, lon: float | None,
+                  lat: float | None, city: str | None, city_code: str | None,
+                  county: str | None, department: str | None, parent: str | None,
+                  credit_code: str | None) -> dict[str, object]:
     """The options given, as fields of an object; an empty text clears the field."""
     from ecohub.registry import credit_code_error, division_code_error
 
@@ -826,8 +829,9 @@ PasswordStdin = Annotated[bool, typer.Option(
     "--password-stdin", help="Read the password from one line of standard input.")]
 
 
-def device_fields(object_code, factors, protocol, interval, profile, accept,
-                  utc_offset) -> dict[str, object]:
+def device_fields(object_code: str | None, factors: str | None, protocol: str | None,
+                  interval: int | None, profile: str | None, accept: str | None,
+                  utc_offset: str | None) -> dict[str, object]:
     """The options given, as fields of a device (checked by the registry)."""
     from ecohub.registry import parse_utc_offset
     from ecohub.vocabulary import FACTORS
