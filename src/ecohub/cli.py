@@ -309,7 +309,7 @@ def store_export(
     code and QC flags.
     """
     with open_existing_store(database_url, data_dir) as store:
-        codes = {o.id: o.code for o in store.registry.objects()}
+        codes = {o.id: o.code for o in store.registry.objects(include_retired=True)}
         try:
             rows = store.measurements.export_parquet(out, codes, kind)
         except ValueError as error:
