@@ -14,7 +14,7 @@ from rich.table import Table
 
 if TYPE_CHECKING:
     from ecohub.ingest.status import StatusReport
-    from ecohub.store import Store, StoreSettings
+    from ecohub.store import RegistryChange, Store, StoreSettings
 
 from ecohub.vocabulary import CHINA_TZ
 
@@ -34,6 +34,14 @@ DatabaseUrl = Annotated[
     typer.Option("--database-url", envvar="ECOHUB_DATABASE_URL",
                  help="Server store, e.g. postgresql+psycopg://user@host/db (else embedded)."),
 ]
+
+
+Actor = Annotated[str | None, typer.Option(
+    "--by", help="Who makes the change (required; kept in the history).")]
+Reason = Annotated[str, typer.Option("--reason", help="Why (kept in the history).")]
+AsOf = Annotated[str | None, typer.Option(
+    "--as-of", help="The record as it stood then: YYYY-MM-DD (the end of that day) or "
+    "YYYY-MM-DDTHH:MM, China Standard Time unless a zone is given.")]
 
 
 def open_existing_store(database_url: str | None, data_dir: Path, *,
@@ -66,7 +74,7 @@ def migrate_store(database_url: str | None, data_dir: Path) -> StoreSettings:
     return settings
 
 
-def fail(error: Exception) -> NoReturn:
+def fail(error: Exception | str) -> NoReturn:
     """End the command with a one-line message instead of a traceback."""
     typer.echo(f"ecohub: {error}", err=True)
     raise typer.Exit(1)
@@ -309,7 +317,7 @@ def store_export(
     code and QC flags.
     """
     with open_existing_store(database_url, data_dir) as store:
-        codes = {o.id: o.code for o in store.registry.objects()}
+        codes = {o.id: o.code for o in store.registry.objects(include_retired=True)}
         try:
             rows = store.measurements.export_parquet(out, codes, kind)
         except ValueError as error:
@@ -436,7 +444,8 @@ def quality_report(
 
 
 registry_app = typer.Typer(
-    help="The registry kept by people: monitored objects and data loggers from Excel/CSV.",
+    help="The registry kept by people (一源一档): objects, data loggers, permits and limits, "
+    "from Excel/CSV or one at a time, with their history.",
     no_args_is_help=True)
 app.add_typer(registry_app, name="registry")
 
@@ -458,8 +467,8 @@ def registry_template(
 @registry_app.command("import")
 def registry_import(
     file: Annotated[Path, typer.Argument(help="Registry workbook (.xlsx) or one sheet (.csv).")],
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check only; change nothing.")]
-    = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check only and show what would "
+                                          "change; change nothing.")] = False,
     errors: Annotated[Path | None, typer.Option(
         "--errors", help="Workbook for the rows not applied (default: FILE_errors.xlsx; "
         "on a dry run only if given).")] = None,
@@ -467,11 +476,22 @@ def registry_import(
         "--region-bbox", envvar="ECOHUB_REGION_BBOX",
         help="lon_min,lat_min,lon_max,lat_max coordinates must lie in (default: China, "
         "73,3,136,54).")] = None,
+    by: Actor = None,
+    reason: Reason = "",
     data_dir: DataDir = Path("ecohub-data"),
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Check every row and register the good ones; rows with errors go to a workbook."""
-    from ecohub.registry import CHINA_BBOX, BoundingBox, RegistryFileError, import_file
+    """Check every row; register new records, apply changed ones with history; errors to a file.
+
+    A file that changes registered records needs --by (who makes the change).
+    """
+    from ecohub.registry import (
+        CHINA_BBOX,
+        ActorRequired,
+        BoundingBox,
+        RegistryFileError,
+        import_file,
+    )
 
     try:
         region = CHINA_BBOX if region_bbox is None else BoundingBox.parse(region_bbox)
@@ -479,22 +499,31 @@ def registry_import(
         raise typer.BadParameter(str(error), param_hint="--region-bbox") from None
     if errors is None and not dry_run:
         errors = file.with_name(f"{file.stem}_errors.xlsx")
-    with open_existing_store(database_url, data_dir) as store:
+    with open_existing_store(database_url, data_dir, registry_only=True) as store:
         try:
             report = import_file(store.registry, file, region=region, dry_run=dry_run,
-                                 errors_path=errors)
-        except (RegistryFileError, OSError) as error:
+                                 errors_path=errors, actor=by, reason=reason)
+        except ActorRequired as error:
+            fail(f"{file}: {error.updates} row(s) change registered records; --by NAME is "
+                 "required (who makes the change); --dry-run shows the changes")
+        except (RegistryFileError, OSError, ValueError) as error:
             fail(error)
     for problem in report.problems[:20]:
         console.print(f"{problem.sheet} 第 {problem.row} 行：{problem.reason}", soft_wrap=True,
                       markup=False)
     if len(report.problems) > 20:
         console.print(f"… {len(report.problems) - 20} more rows with errors")
-    verb = "可新增" if dry_run else "新增"
+    for update in report.updates[:50]:
+        console.print(f"{update.sheet} 第 {update.row} 行 修改 {update.key}：{update.summary}",
+                      soft_wrap=True, markup=False)
+    if len(report.updates) > 50:
+        console.print(f"… {len(report.updates) - 50} more rows with changes")
+    added, updated = ("可新增", "可修改") if dry_run else ("新增", "修改")
     console.print(
-        f"{verb} {report.added}（监测对象 {report.added_objects}，数采仪 {report.added_devices}）"
-        f" / 未变 {report.unchanged} / 错误 {report.errors}（其中冲突 {report.conflicts}）"
-        + ("；演练，未写入" if dry_run else ""))
+        f"{added} {report.added}（监测对象 {report.added_objects}，数采仪 {report.added_devices}，"
+        f"许可证 {report.added_permits}，排放限值 {report.added_limits}） / {updated} "
+        f"{report.updated} / 未变 {report.unchanged} / 错误 {report.errors}"
+        + ("；演练，未写入" if dry_run else ""), markup=False, soft_wrap=True)
     if report.errors_file is not None:
         console.print(f"rows not applied written to {report.errors_file}: fix and import again")
 
@@ -508,12 +537,13 @@ def registry_export(
     """Write the registry in the template layout (passwords are not exported)."""
     from ecohub.registry import export_registry
 
-    with open_existing_store(database_url, data_dir) as store:
+    with open_existing_store(database_url, data_dir, registry_only=True) as store:
         try:
-            objects, devices = export_registry(store.registry, out)
+            counts = export_registry(store.registry, out)
         except OSError as error:
             fail(error)
-    console.print(f"{objects} objects and {devices} devices written to {out}")
+    console.print("，".join(f"{sheet} {rows}" for sheet, rows in counts.items())
+                  + f" written to {out}")
 
 
 @registry_app.command("list")
@@ -534,7 +564,7 @@ def registry_list(
     if key is not None and key not in OBJECT_TYPES:
         raise typer.BadParameter(f"{object_type!r}; expected one of "
                                  f"{', '.join(OBJECT_TYPES.values())}", param_hint="--type")
-    with open_existing_store(database_url, data_dir) as store:
+    with open_existing_store(database_url, data_dir, registry_only=True) as store:
         frame = objects_frame(store.registry, key, city).select(
             "编码", "名称", "类型", "城市", "区县", "所属部门", "上级编码")
     table = to_rich_table(frame, f"监测对象 {frame.height} 个", max_rows=max(frame.height, 1))
@@ -549,11 +579,464 @@ def registry_devices(data_dir: DataDir = Path("ecohub-data"),
     from ecohub.registry import devices_frame
     from ecohub.reports.tables import to_rich_table
 
-    with open_existing_store(database_url, data_dir) as store:
+    with open_existing_store(database_url, data_dir, registry_only=True) as store:
         frame = devices_frame(store.registry).drop("密码")
     table = to_rich_table(frame, f"数采仪 {frame.height} 台", max_rows=max(frame.height, 1))
     table.columns[0].no_wrap = True  # MNs are copied from here
     console.print(table)
+
+
+def require_actor(by: str | None) -> str:
+    """The ``--by`` name, or end the command: people's changes name who made them."""
+    if by is None or not by.strip():
+        fail("--by NAME is required: who makes the change (kept in the history)")
+    return by.strip()
+
+
+def parse_as_of(value: str) -> datetime:
+    """``--as-of``: a date means the end of that day, a date-time that moment."""
+    moment = parse_day(value, "--as-of")
+    return moment + timedelta(days=1, microseconds=-1) if len(value) == 10 else moment
+
+
+def read_password() -> str:
+    """One line of standard input: the password (never an argument, never printed)."""
+    password = typer.get_text_stream("stdin").readline().rstrip("\r\n")
+    if not password:
+        fail("--password-stdin: standard input gave no password")
+    return password
+
+
+def object_type_key(value: str) -> str:
+    """An object type by its Chinese name or key, or end the command."""
+    from ecohub.vocabulary import OBJECT_TYPES
+
+    key = {name: key for key, name in OBJECT_TYPES.items()}.get(value, value)
+    if key not in OBJECT_TYPES:
+        fail(f"--type {value!r}: expected one of {', '.join(OBJECT_TYPES.values())}")
+    return key
+
+
+def print_change_result(entity: str, key: str, changes: list[RegistryChange]) -> None:
+    """Say what a write did: the change(s) written, or that nothing changed."""
+    from ecohub.registry.archive import ACTION_NAMES, ENTITY_NAMES, describe_changes
+
+    if not changes:
+        console.print(f"{ENTITY_NAMES[entity]} {key}：无变化，未写入", markup=False)
+    for change in changes:
+        console.print(f"{ENTITY_NAMES[change.entity]} {change.key} "
+                      f"{ACTION_NAMES[change.action]}：{describe_changes(change)}",
+                      soft_wrap=True, markup=False)
+
+
+def print_history(changes: list[RegistryChange]) -> None:
+    """One line per change: time (China Standard Time), who, what, old → new, why."""
+    from ecohub.registry.archive import ACTION_NAMES, ENTITY_NAMES, china_time, describe_changes
+
+    for change in changes:
+        why = f"（原因：{change.reason}）" if change.reason else ""
+        console.print(f"{china_time(change.changed_at)}  {change.actor}  "
+                      f"{ACTION_NAMES[change.action]}{ENTITY_NAMES[change.entity]} {change.key}："
+                      f"{describe_changes(change)}{why}", soft_wrap=True, markup=False)
+
+
+def show_record(entity: str | None, key: str, as_of: str | None, database_url: str | None,
+                data_dir: Path) -> None:
+    """Print a record now or as of a moment, and its last changes (``show`` commands)."""
+    from ecohub.registry.archive import ENTITY_NAMES, FIELD_NAMES, record_value
+    from ecohub.store import ENTITIES
+
+    moment = None if as_of is None else parse_as_of(as_of)
+    with open_existing_store(database_url, data_dir, registry_only=True) as store:
+        found = [e for e in ([entity] if entity else ENTITIES)
+                 if store.registry.record(e, key) is not None]
+        if not found:
+            what = ENTITY_NAMES[entity] if entity else "record"
+            fail(f"{what} {key}: not registered")
+        entity = found[0]
+        record = (store.registry.record(entity, key) if moment is None
+                  else store.registry.as_of(entity, key, moment))
+        history = store.registry.history(entity, key)
+    when = "" if moment is None else f"（截至 {moment.astimezone(CHINA_TZ):%Y-%m-%d %H:%M}）"
+    if record is None:
+        console.print(f"{ENTITY_NAMES[entity]} {key}{when}：当时尚未登记", markup=False)
+        return
+    console.print(f"{ENTITY_NAMES[entity]} {key}{when}", markup=False)
+    for name, value in record.items():
+        console.print(f"  {FIELD_NAMES.get(name, name)}：{record_value(name, value)}",
+                      soft_wrap=True, markup=False)
+    if history:
+        console.print("最近变更：")
+        print_history(history[:5])
+
+
+object_app = typer.Typer(help="Monitored objects, one at a time: add, set, retire, reinstate, "
+                         "show (history kept).", no_args_is_help=True)
+registry_app.add_typer(object_app, name="object")
+
+ObjectName = Annotated[str | None, typer.Option("--name", help="名称.")]
+ObjectType = Annotated[str | None, typer.Option(
+    "--type", help="空气站, 水质站, 污染源, 排放口, 噪声站 (or air_station, …).")]
+Longitude = Annotated[float | None, typer.Option("--lon", help="Longitude (WGS 84).")]
+Latitude = Annotated[float | None, typer.Option("--lat", help="Latitude (WGS 84).")]
+City = Annotated[str | None, typer.Option("--city", help="城市.")]
+CityCode = Annotated[str | None, typer.Option("--city-code", help="GB/T 2260 division code.")]
+County = Annotated[str | None, typer.Option("--county", help="区县.")]
+Department = Annotated[str | None, typer.Option("--department", help="所属部门.")]
+Parent = Annotated[str | None, typer.Option(
+    "--parent", help="An outlet's pollution source (code).")]
+CreditCode = Annotated[str | None, typer.Option(
+    "--credit-code", help="统一社会信用代码 (GB 32100-2015).")]
+
+
+def object_fields(name: str | None, object_type: str | None, lon: float | None,
+                  lat: float | None, city: str | None, city_code: str | None,
+                  county: str | None, department: str | None, parent: str | None,
+                  credit_code: str | None) -> dict[str, object]:
+    """The options given, as fields of an object; an empty text clears the field."""
+    from ecohub.registry import credit_code_error, division_code_error
+
+    if city_code and (why := division_code_error(city_code)):
+        fail(f"--city-code {city_code!r}: {why}")
+    if credit_code and (why := credit_code_error(credit_code)):
+        fail(f"--credit-code {credit_code!r}: {why}")
+    fields: dict[str, object] = {
+        "name": name, "object_type": None if object_type is None else object_type_key(object_type),
+        "longitude": lon, "latitude": lat, "city": city, "city_code": city_code,
+        "county": county, "department": department, "parent_code": parent,
+    }
+    return {field: (value or None) if isinstance(value, str) else value
+            for field, value in fields.items() if value is not None}
+
+
+@object_app.command("add")
+def object_add(
+    code: Annotated[str, typer.Argument(help="The object's code.")],
+    name: ObjectName = None, object_type: ObjectType = None, lon: Longitude = None,
+    lat: Latitude = None, city: City = None, city_code: CityCode = None, county: County = None,
+    department: Department = None, parent: Parent = None, credit_code: CreditCode = None,
+    by: Actor = None, reason: Reason = "",
+    data_dir: DataDir = Path("ecohub-data"), database_url: DatabaseUrl = None,
+) -> None:
+    """Register a monitored object (--name and --type required; an outlet needs --parent)."""
+    from ecohub.store import ObjectSpec
+
+    actor = require_actor(by)
+    if not name or not object_type:
+        fail("--name and --type are required to add an object")
+    fields = object_fields(name, object_type, lon, lat, city, city_code, county, department,
+                           parent, credit_code)
+    if fields["object_type"] == "outlet" and not parent:
+        fail("--parent: an outlet needs the code of its pollution source")
+    if parent and fields["object_type"] != "outlet":
+        fail("--parent: only an outlet has a parent")
+    with open_existing_store(database_url, data_dir, registry_only=True) as store:
+        try:
+            spec = ObjectSpec(code, attributes={"credit_code": credit_code} if credit_code
+                              else {}, **fields)
+            store.registry.add_objects([spec], actor=actor, reason=reason)
+        except ValueError as error:
+            fail(error)
+        print_change_result("object", code, store.registry.history("object", code)[:1])
+
+
+@object_app.command("set")
+def object_set(
+    code: Annotated[str, typer.Argument(help="The object's code.")],
+    name: ObjectName = None, object_type: ObjectType = None, lon: Longitude = None,
+    lat: Latitude = None, city: City = None, city_code: CityCode = None, county: County = None,
+    department: Department = None, parent: Parent = None, credit_code: CreditCode = None,
+    by: Actor = None, reason: Reason = "",
+    data_dir: DataDir = Path("ecohub-data"), database_url: DatabaseUrl = None,
+) -> None:
+    """Change fields of an object (an empty value clears a field); history is kept."""
+    actor = require_actor(by)
+    changes = object_fields(name, object_type, lon, lat, city, city_code, county, department,
+                            parent, credit_code)
+    with open_existing_store(database_url, data_dir, registry_only=True) as store:
+        try:
+            current = store.registry.object_by_code(code)
+            if current is None:
+                fail(f"object {code}: not registered")
+            if credit_code is not None:
+                attributes = {k: v for k, v in current.attributes.items() if k != "credit_code"}
+                changes["attributes"] = {**attributes,
+                                         **({"credit_code": credit_code} if credit_code else {})}
+            if not changes:
+                fail("nothing to change: give --name, --type, --lon/--lat, --city, --city-code, "
+                     "--county, --department, --parent or --credit-code")
+            change = store.registry.update_object(code, changes, actor=actor, reason=reason)
+        except ValueError as error:
+            fail(error)
+    print_change_result("object", code, [] if change is None else [change])
+
+
+@object_app.command("retire")
+def object_retire(
+    code: Annotated[str, typer.Argument(help="The object's code.")],
+    cascade: Annotated[bool, typer.Option(
+        "--cascade", help="Retire its devices (and a source's outlets) with it.")] = False,
+    by: Actor = None, reason: Reason = "",
+    data_dir: DataDir = Path("ecohub-data"), database_url: DatabaseUrl = None,
+) -> None:
+    """Retire an object: nothing is deleted, it is out of service from now on."""
+    actor = require_actor(by)
+    with open_existing_store(database_url, data_dir, registry_only=True) as store:
+        try:
+            changes = store.registry.retire("object", code, actor=actor, reason=reason,
+                                            cascade=cascade)
+        except ValueError as error:
+            fail(error)
+    print_change_result("object", code, changes)
+
+
+@object_app.command("reinstate")
+def object_reinstate(
+    code: Annotated[str, typer.Argument(help="The object's code.")],
+    by: Actor = None, reason: Reason = "",
+    data_dir: DataDir = Path("ecohub-data"), database_url: DatabaseUrl = None,
+) -> None:
+    """Put a retired object back in service."""
+    actor = require_actor(by)
+    with open_existing_store(database_url, data_dir, registry_only=True) as store:
+        try:
+            change = store.registry.reinstate("object", code, actor=actor, reason=reason)
+        except ValueError as error:
+            fail(error)
+    print_change_result("object", code, [change])
+
+
+@object_app.command("show")
+def object_show(
+    code: Annotated[str, typer.Argument(help="The object's code.")],
+    as_of: AsOf = None,
+    data_dir: DataDir = Path("ecohub-data"), database_url: DatabaseUrl = None,
+) -> None:
+    """An object now (or as it stood then) and its last changes."""
+    show_record("object", code, as_of, database_url, data_dir)
+
+
+device_app = typer.Typer(help="Data loggers, one at a time: add, set, retire, reinstate, show "
+                         "(history kept; passwords never shown).", no_args_is_help=True)
+registry_app.add_typer(device_app, name="device")
+
+DeviceObject = Annotated[str | None, typer.Option("--object", help="The object's code.")]
+Factors = Annotated[str | None, typer.Option(
+    "--factors", help="HJ 212-2017 factor codes, comma separated (a34004,a34002).")]
+Protocol = Annotated[str | None, typer.Option("--protocol", help="2017 or 2005.")]
+Interval = Annotated[int | None, typer.Option(
+    "--interval", help="Minutes between minute-data uploads (divides 60).")]
+Profile = Annotated[str | None, typer.Option(
+    "--profile", help="How its packets are read: default, standard or modbus.")]
+Accept = Annotated[str | None, typer.Option(
+    "--accept", help="Deviation kinds accepted beyond the profile, comma separated "
+    "(crc.modbus); \"\" for none.")]
+UtcOffset = Annotated[str | None, typer.Option(
+    "--utc-offset", help="The zone of its clock: hours or UTC+8 (HJ 212: UTC+8), UTC, 0.")]
+PasswordStdin = Annotated[bool, typer.Option(
+    "--password-stdin", help="Read the password from one line of standard input.")]
+
+
+def device_fields(object_code: str | None, factors: str | None, protocol: str | None,
+                  interval: int | None, profile: str | None, accept: str | None,
+                  utc_offset: str | None) -> dict[str, object]:
+    """The options given, as fields of a device (checked by the registry)."""
+    from ecohub.registry import parse_utc_offset
+    from ecohub.vocabulary import FACTORS
+
+    fields: dict[str, object] = {}
+    if object_code is not None:
+        fields["object_code"] = object_code
+    if factors is not None:
+        fields["factors"] = [f.strip() for f in factors.split(",") if f.strip()]
+        unknown = [f for f in fields["factors"] if f not in FACTORS]
+        if unknown:
+            fail(f"--factors: {', '.join(unknown)} not HJ 212-2017 Appendix B factor codes")
+    if accept is not None:
+        fields["accept"] = [k.strip() for k in accept.split(",") if k.strip()]
+    if utc_offset is not None:
+        try:
+            fields["utc_offset_minutes"] = parse_utc_offset(utc_offset)
+        except ValueError:
+            fail(f"--utc-offset {utc_offset!r}: expected hours or UTC+8, UTC, UTC-5:30 "
+                 "(UTC-12 to UTC+14)")
+    fields.update({name: value for name, value in (
+        ("protocol", protocol), ("minute_interval", interval), ("profile", profile))
+        if value is not None})
+    return fields
+
+
+@device_app.command("add")
+def device_add(
+    mn: Annotated[str, typer.Argument(help="The logger's HJ 212 MN.")],
+    object_code: DeviceObject = None, factors: Factors = None, protocol: Protocol = None,
+    interval: Interval = None, profile: Profile = None, accept: Accept = None,
+    utc_offset: UtcOffset = None, password_stdin: PasswordStdin = False,
+    by: Actor = None, reason: Reason = "",
+    data_dir: DataDir = Path("ecohub-data"), database_url: DatabaseUrl = None,
+) -> None:
+    """Register a data logger (--object, --factors and --password-stdin required)."""
+    from ecohub.store import DeviceSpec
+
+    actor = require_actor(by)
+    if object_code is None or factors is None:
+        fail("--object and --factors are required to add a device")
+    if not password_stdin:
+        fail("a new device needs its password: --password-stdin (one line on standard input)")
+    fields = device_fields(object_code, factors, protocol, interval, profile, accept,
+                           utc_offset)
+    password = read_password()
+    with open_existing_store(database_url, data_dir, registry_only=True) as store:
+        try:
+            target = store.registry.object_by_code(object_code)
+            if target is None:
+                fail(f"object {object_code}: not registered")
+            if target.retired_at is not None:
+                fail(f"object {object_code}: retired")
+            fields.pop("object_code")
+            fields["factors"] = tuple(fields["factors"])
+            fields["accept"] = tuple(fields.get("accept", ()))
+            store.registry.add_devices([DeviceSpec(mn, target.id, password, **fields)],
+                                       actor=actor, reason=reason)
+        except ValueError as error:
+            fail(error)
+        print_change_result("device", mn, store.registry.history("device", mn)[:1])
+
+
+@device_app.command("set")
+def device_set(
+    mn: Annotated[str, typer.Argument(help="The logger's HJ 212 MN.")],
+    object_code: DeviceObject = None, factors: Factors = None, protocol: Protocol = None,
+    interval: Interval = None, profile: Profile = None, accept: Accept = None,
+    utc_offset: UtcOffset = None, password_stdin: PasswordStdin = False,
+    by: Actor = None, reason: Reason = "",
+    data_dir: DataDir = Path("ecohub-data"), database_url: DatabaseUrl = None,
+) -> None:
+    """Change a data logger's fields (the gateway picks them up live); history is kept."""
+    actor = require_actor(by)
+    changes = device_fields(object_code, factors, protocol, interval, profile, accept,
+                            utc_offset)
+    if password_stdin:
+        changes["password"] = read_password()
+    if not changes:
+        fail("nothing to change: give --object, --factors, --protocol, --interval, --profile, "
+             "--accept, --utc-offset or --password-stdin")
+    with open_existing_store(database_url, data_dir, registry_only=True) as store:
+        try:
+            change = store.registry.update_device(mn, changes, actor=actor, reason=reason)
+        except ValueError as error:
+            fail(error)
+    print_change_result("device", mn, [] if change is None else [change])
+
+
+@device_app.command("retire")
+def device_retire(
+    mn: Annotated[str, typer.Argument(help="The logger's HJ 212 MN.")],
+    by: Actor = None, reason: Reason = "",
+    data_dir: DataDir = Path("ecohub-data"), database_url: DatabaseUrl = None,
+) -> None:
+    """Retire a data logger: the gateway rejects its packets from now on (reason retired)."""
+    actor = require_actor(by)
+    with open_existing_store(database_url, data_dir, registry_only=True) as store:
+        try:
+            changes = store.registry.retire("device", mn, actor=actor, reason=reason)
+        except ValueError as error:
+            fail(error)
+    print_change_result("device", mn, changes)
+
+
+@device_app.command("reinstate")
+def device_reinstate(
+    mn: Annotated[str, typer.Argument(help="The logger's HJ 212 MN.")],
+    by: Actor = None, reason: Reason = "",
+    data_dir: DataDir = Path("ecohub-data"), database_url: DatabaseUrl = None,
+) -> None:
+    """Put a retired data logger back in service."""
+    actor = require_actor(by)
+    with open_existing_store(database_url, data_dir, registry_only=True) as store:
+        try:
+            change = store.registry.reinstate("device", mn, actor=actor, reason=reason)
+        except ValueError as error:
+            fail(error)
+    print_change_result("device", mn, [change])
+
+
+@device_app.command("show")
+def device_show(
+    mn: Annotated[str, typer.Argument(help="The logger's HJ 212 MN.")],
+    as_of: AsOf = None,
+    data_dir: DataDir = Path("ecohub-data"), database_url: DatabaseUrl = None,
+) -> None:
+    """A data logger now (or as it stood then) and its last changes; never its password."""
+    show_record("device", mn, as_of, database_url, data_dir)
+
+
+@registry_app.command("show")
+def registry_show(
+    key: Annotated[str, typer.Argument(
+        help="Object code, MN, permit number or limit (outlet/factor/statistic).")],
+    as_of: AsOf = None,
+    data_dir: DataDir = Path("ecohub-data"), database_url: DatabaseUrl = None,
+) -> None:
+    """A record now, or as it stood on a date (--as-of), and its last changes."""
+    show_record(None, key, as_of, database_url, data_dir)
+
+
+@registry_app.command("history")
+def registry_history(
+    code: Annotated[str | None, typer.Option(
+        "--code", help="Of one object code, permit number or limit key.")] = None,
+    mn: Annotated[str | None, typer.Option("--mn", help="Of one data logger.")] = None,
+    since: Annotated[str | None, typer.Option(
+        "--since", help="From this date (YYYY-MM-DD, China Standard Time) on.")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many, newest first.")]
+    = 50,
+    data_dir: DataDir = Path("ecohub-data"), database_url: DatabaseUrl = None,
+) -> None:
+    """Who changed what in the registry, when and why (old → new), newest first."""
+    if code is not None and mn is not None:
+        fail("give --code or --mn, not both")
+    moment = None if since is None else parse_day(since, "--since")
+    with open_existing_store(database_url, data_dir, registry_only=True) as store:
+        changes = store.registry.history("device" if mn else None, mn or code, moment)
+    console.print(f"变更记录 {len(changes)} 条（北京时间）", markup=False)
+    print_history(changes[:limit])
+    if len(changes) > limit:
+        console.print(f"… {len(changes) - limit} more (--limit)")
+
+
+@registry_app.command("archive")
+def registry_archive(
+    code: Annotated[str, typer.Argument(help="The pollution source's code.")],
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Also write the archive as a workbook (.xlsx).")] = None,
+    data_dir: DataDir = Path("ecohub-data"), database_url: DatabaseUrl = None,
+) -> None:
+    """One enterprise's archive (一源一档): outlets, devices, permits, limits and history."""
+    from ecohub.registry import archive_frames, write_archive
+    from ecohub.reports.tables import to_rich_table
+
+    with open_existing_store(database_url, data_dir, registry_only=True) as store:
+        try:
+            archive = store.registry.archive(code)
+        except ValueError as error:
+            fail(error)
+    console.print(f"企业 {archive.source.code} {archive.source.name}："
+                  f"排放口 {len(archive.outlets)} 个，数采仪 {len(archive.devices)} 台，"
+                  f"排污许可证 {len(archive.permits)} 张，排放限值 {len(archive.limits)} 项，"
+                  f"变更记录 {len(archive.history)} 条", markup=False)
+    for name, frame in archive_frames(archive).items():
+        if name not in ("企业", "变更记录") and frame.height:
+            console.print(to_rich_table(frame.head(20), f"{name} {frame.height}",
+                                        max_rows=20))
+    console.print("最近变更：")
+    print_history(list(archive.history[:10]))
+    if out is not None:
+        try:
+            write_archive(archive, out)
+        except OSError as error:
+            fail(error)
+        console.print(f"archive written: {out}")
 
 
 import_app = typer.Typer(help="Import data that did not come over HJ 212 (CSV, Excel).",
@@ -640,7 +1123,7 @@ def ingest_rejected(
         raise typer.BadParameter(f"{disposition!r}; expected one of {', '.join(DISPOSITIONS)}",
                                  param_hint="--disposition")
     moment = None if since is None else parse_day(since, "--since")
-    with open_existing_store(database_url, data_dir) as store:
+    with open_existing_store(database_url, data_dir, registry_only=True) as store:
         packets = store.registry.rejected(limit, disposition, mn=mn, since=moment)
     where = "".join([f" of {mn}" if mn else "", f" since {moment:%Y-%m-%d %H:%M} CST"
                      if moment else ""])

@@ -27,15 +27,18 @@ def test_template_import_list_export(data_dir, tmp_path) -> None:
     file = fill(tmp_path / "in.xlsx", [*OBJECTS, ["B1", "", "空气站", *[""] * 8]], DEVICES)
     dry = run("registry", "import", file, "--dry-run", *ANHUI, "--data-dir", data_dir)
     assert dry.exit_code == 0, dry.output
-    assert "可新增 5（监测对象 3，数采仪 2） / 未变 0 / 错误 1" in dry.output
+    assert ("可新增 5（监测对象 3，数采仪 2，许可证 0，排放限值 0） / 可修改 0 / 未变 0 / 错误 1"
+            in dry.output)
     assert "演练，未写入" in dry.output and not (tmp_path / "in_errors.xlsx").exists()
 
     result = run("registry", "import", file, *ANHUI, "--data-dir", data_dir)
     assert "监测对象 第 5 行：名称：必填" in result.output
-    assert "新增 5（监测对象 3，数采仪 2） / 未变 0 / 错误 1" in result.output
+    assert "新增 5（监测对象 3，数采仪 2，许可证 0，排放限值 0） / 修改 0 / 未变 0 / 错误 1" in (
+        result.output)
     assert (tmp_path / "in_errors.xlsx").exists() and "in_errors.xlsx" in result.output
     again = run("registry", "import", file, *ANHUI, "--data-dir", data_dir)
-    assert "新增 0（监测对象 0，数采仪 0） / 未变 5 / 错误 1" in again.output
+    assert "新增 0（监测对象 0，数采仪 0，许可证 0，排放限值 0） / 修改 0 / 未变 5 / 错误 1" in (
+        again.output)
 
     listed = run("registry", "list", "--type", "排放口", "--data-dir", data_dir)
     assert "S001-1" in listed.output and "A001" not in listed.output
@@ -46,9 +49,10 @@ def test_template_import_list_export(data_dir, tmp_path) -> None:
     assert "密码" not in devices.output
 
     out = run("registry", "export", tmp_path / "out.xlsx", "--data-dir", data_dir)
-    assert "3 objects and 2 devices written" in out.output
+    assert "监测对象 3，数采仪 2，排污许可证 0，排放限值 0 written" in out.output
     back = run("registry", "import", tmp_path / "out.xlsx", *ANHUI, "--data-dir", data_dir)
-    assert "新增 0（监测对象 0，数采仪 0） / 未变 5 / 错误 0" in back.output
+    assert "新增 0（监测对象 0，数采仪 0，许可证 0，排放限值 0） / 修改 0 / 未变 5 / 错误 0" in (
+        back.output)
 
 
 def test_china_is_the_default_region(data_dir, tmp_path) -> None:

@@ -10,7 +10,10 @@ import pytest
 from ecohub.region import anhui_region, register
 from ecohub.registry import (
     DEVICES_SHEET,
+    LIMITS_SHEET,
     OBJECTS_SHEET,
+    PERMITS_SHEET,
+    ActorRequired,
     BoundingBox,
     RegistryFileError,
     credit_code_check_character,
@@ -19,7 +22,12 @@ from ecohub.registry import (
     read_registry_file,
     write_template,
 )
-from ecohub.registry.layout import DEVICE_COLUMNS, OBJECT_COLUMNS
+from ecohub.registry.layout import (
+    DEVICE_COLUMNS,
+    LIMIT_COLUMNS,
+    OBJECT_COLUMNS,
+    PERMIT_COLUMNS,
+)
 from ecohub.store import ObjectSpec, Store
 
 ANHUI = BoundingBox.parse("114.8,29.3,119.7,34.7")
@@ -57,10 +65,13 @@ def rows_of(path: Path, sheet: str) -> list[tuple]:
 def test_template_has_the_layout(tmp_path) -> None:
     write_template(tmp_path / "t.xlsx")
     book = openpyxl.load_workbook(tmp_path / "t.xlsx")
-    assert book.sheetnames == [OBJECTS_SHEET, DEVICES_SHEET, "填写说明"]
+    assert book.sheetnames == [
+        OBJECTS_SHEET, DEVICES_SHEET, PERMITS_SHEET, LIMITS_SHEET, "填写说明"]
     sheet = book[OBJECTS_SHEET]
     assert [c.value for c in sheet[1]] == list(OBJECT_COLUMNS)
     assert [c.value for c in book[DEVICES_SHEET][1]] == list(DEVICE_COLUMNS)
+    assert [c.value for c in book[PERMITS_SHEET][1]] == list(PERMIT_COLUMNS)
+    assert [c.value for c in book[LIMITS_SHEET][1]] == list(LIMIT_COLUMNS)
     assert sheet.freeze_panes == "A2"
     assert sheet["A1"].font.bold and sheet["A1"].fill.fgColor.rgb.endswith("DDEBF7")
     assert "空气站" in "".join(str(c.value) for c in book["填写说明"]["A"])
@@ -81,7 +92,8 @@ def test_fill_import_export_round_trip(store: Store, tmp_path) -> None:
     assert devices["Y80110010000010"].minute_interval == 5
 
     out = tmp_path / "out.xlsx"
-    assert export_registry(store.registry, out) == (3, 2)
+    assert export_registry(store.registry, out) == {
+        OBJECTS_SHEET: 3, DEVICES_SHEET: 2, PERMITS_SHEET: 0, LIMITS_SHEET: 0}
     assert [list(r) for r in rows_of(out, OBJECTS_SHEET)[1:]] == [
         [c or None for c in row] for row in OBJECTS]
     again = import_file(store.registry, out, region=ANHUI)
@@ -111,9 +123,10 @@ def test_demo_region_exports_and_imports_as_a_no_op(store: Store, tmp_path) -> N
     register(store, anhui_region(air_per_city=1, water_per_city=1, sources_per_city=1,
                                  noise_per_city=1))
     out = tmp_path / "registry.xlsx"
-    objects, devices = export_registry(store.registry, out)
+    written = export_registry(store.registry, out)
     report = import_file(store.registry, out, region=ANHUI)
-    assert (report.added, report.unchanged, report.errors) == (0, objects + devices, 0)
+    assert (report.added, report.updated, report.errors) == (0, 0, 0)
+    assert report.unchanged == sum(written.values())
 
 
 BAD_OBJECTS = [
@@ -159,7 +172,10 @@ def test_every_rule_on_a_mixed_file(store: Store, tmp_path) -> None:
                 [["R001", "已登记站", "空气站", "117.0", "31.0", "", "", "", "", "", ""],  # 2
                  *BAD_OBJECTS], BAD_DEVICES)
     errors = tmp_path / "errors.xlsx"
-    report = import_file(store.registry, file, region=ANHUI, errors_path=errors)
+    with pytest.raises(ActorRequired, match="1 row"):  # R1's new password changes R1
+        import_file(store.registry, file, region=ANHUI, errors_path=errors)
+    assert {o.code for o in store.registry.objects()} == {"R001"} and not errors.exists()
+    report = import_file(store.registry, file, region=ANHUI, errors_path=errors, actor="张工")
     why = {(p.sheet, p.row): p.reason for p in report.problems}
     objects = {row: why.get((OBJECTS_SHEET, row), "") for row in range(2, 20)}
     assert objects[2] == ""  # registered and equal: unchanged
@@ -187,9 +203,12 @@ def test_every_rule_on_a_mixed_file(store: Store, tmp_path) -> None:
     assert "密码：新登记的数采仪必填" in devices[7]
     assert "协议版本：'2020'" in devices[8] and "分钟数据间隔：'7'" in devices[8]
     assert "MN：必填" in devices[9] and "对象编码：必填" in devices[9]
-    assert "R1 已登记" in devices[10] and "因子" not in devices[10] and "密码" in devices[10]
-    assert "下一步" in devices[10]
-    assert report.conflicts == 1
+    assert devices[10] == ""  # registered: it moves to G001, its password changes
+    (update,) = report.updates
+    assert (update.entity, update.key, update.row, update.summary) == (
+        "device", "R1", 10, "对象编码：R001 → G001；密码：*** → ***")
+    assert store.registry.devices()["R1"].verify_password("pw")
+    assert store.registry.devices()["R1"].object_code == "G001"
     assert (report.added_objects, report.added_devices, report.unchanged) == (3, 2, 1)
     assert {o.code for o in store.registry.objects()} == {"R001", "G001", "G002", "G003"}
     assert set(store.registry.devices()) == {"R1", "M1", "M7"}
@@ -208,13 +227,135 @@ def test_every_rule_on_a_mixed_file(store: Store, tmp_path) -> None:
     assert retry.added_devices == 1 and "M5" in store.registry.devices()
 
 
-def test_a_changed_object_is_a_conflict(store: Store, tmp_path) -> None:
-    import_file(store.registry, fill(tmp_path / "a.xlsx", OBJECTS, []), region=ANHUI)
-    changed = [["A001", "合肥市监测站（新）", *OBJECTS[0][2:]]]
-    report = import_file(store.registry, fill(tmp_path / "b.xlsx", changed, []), region=ANHUI)
-    (problem,) = report.problems
-    assert problem.conflict and "名称与登记内容不同" in problem.reason
+def test_a_changed_row_is_an_update_with_history(store: Store, tmp_path) -> None:
+    import_file(store.registry, fill(tmp_path / "a.xlsx", OBJECTS, DEVICES), region=ANHUI)
+    changed = fill(tmp_path / "b.xlsx", [["A001", "合肥市监测站（新）", *OBJECTS[0][2:]]],
+                   [[MN, "A001", "", "a34004", "2017", "10", "modbus", "crc.modbus", "UTC"]])
+    version = store.registry.version()
+
+    dry = import_file(store.registry, changed, region=ANHUI, dry_run=True)
+    assert [(u.key, u.summary) for u in dry.updates] == [
+        ("A001", "名称：合肥市监测站 → 合肥市监测站（新）"),
+        (MN, "因子：a34004,a34002 → a34004；协议配置：default → modbus；"
+             "接受偏差：（空） → crc.modbus；时区：UTC+8 → UTC"),
+    ]
+    assert store.registry.version() == version  # a dry run writes nothing
     assert store.registry.objects()[0].name == "合肥市监测站"
+
+    with pytest.raises(ActorRequired):
+        import_file(store.registry, changed, region=ANHUI)
+    assert store.registry.version() == version
+    report = import_file(store.registry, changed, region=ANHUI, actor="张工", reason="站名变更")
+    assert (report.updated, report.added, report.unchanged, report.errors) == (2, 0, 0, 0)
+    assert store.registry.objects()[0].name == "合肥市监测站（新）"
+    device = store.registry.devices()[MN]
+    assert (device.factors, device.profile, device.accept, device.utc_offset_minutes) == (
+        ("a34004",), "modbus", ("crc.modbus",), 0)
+    (change, _) = store.registry.history("object", "A001")
+    assert (change.action, change.actor, change.reason) == ("update", "张工", "站名变更")
+    assert change.changes == {"name": ("合肥市监测站", "合肥市监测站（新）")}
+    assert store.registry.history("device", MN)[0].changes["profile"] == ("default", "modbus")
+
+    again = import_file(store.registry, changed, region=ANHUI)  # no --by needed: no change
+    assert (again.updated, again.unchanged) == (0, 2)
+    assert store.registry.version() == version + 2
+
+
+def test_empty_optional_device_cells_keep_the_registered_values(store: Store, tmp_path) -> None:
+    import_file(store.registry, fill(tmp_path / "a.xlsx", OBJECTS, DEVICES), region=ANHUI)
+    # 协议版本 2005 and 5 minutes registered; the row leaves them (and the new columns) empty
+    row = ["Y80110010000010", "S001-1", "", "a21026,a21002", "", "", "", "", ""]
+    report = import_file(store.registry, fill(tmp_path / "b.xlsx", [], [row]), region=ANHUI)
+    assert (report.updated, report.unchanged) == (0, 1)
+
+
+def test_retired_records_are_not_registered_again(store: Store, tmp_path) -> None:
+    import_file(store.registry, fill(tmp_path / "a.xlsx", OBJECTS, DEVICES), region=ANHUI)
+    store.registry.retire("object", "A001", actor="张工", cascade=True)
+    report = import_file(store.registry, fill(tmp_path / "a.xlsx", OBJECTS, DEVICES),
+                         region=ANHUI)
+    why = {p.row: p.reason for p in report.problems}
+    assert "编码：A001 已停用" in why[2] and f"MN：{MN} 已停用" in why[2]
+    assert "对象编码：A001 已停用" in why[2]
+    assert report.added == 0 and report.unchanged == 3
+
+
+PERMITS = [
+    ["91340100MA2N0X1B0X001P", "S001", "合肥市生态环境局", "2025-01-01", "2029-12-31"],
+    ["P-BAD-1", "A001", "", "", ""],                                   # 3 not a source
+    ["P-BAD-2", "NOPE", "", "2025-13-01", ""],                         # 4 unknown, bad date
+    ["P-BAD-3", "S001", "", "2026-01-02", "2026-01-01"],               # 5 ends before start
+    ["", "", "", "", ""],                                              # blank
+    ["91340100MA2N0X1B0X001P", "S001", "", "", ""],                    # 7 repeated
+]
+LIMITS = [
+    ["S001-1", "a21026", "ZsAvg", "35", "mg/m³", "GB 13223-2011", "91340100MA2N0X1B0X001P"],
+    ["S001-1", "a21002", "", "50", "mg/m³", "", ""],                   # 3 good, statistic Avg
+    ["S001-1", "a21026", "Max", "35", "mg/m³", "", ""],                # 4 statistic
+    ["S001-1", "x99999", "Avg", "-1", "", "", ""],                     # 5 factor, value, unit
+    ["A001", "a34004", "Avg", "75", "µg/m³", "", ""],                  # 6 not an outlet
+    ["S001-1", "a21003", "Avg", "100", "mg/m³", "", "P-BAD-1"],        # 7 permit with errors
+    ["S001-1", "a21026", "ZsAvg", "30", "mg/m³", "", ""],              # 8 repeated
+]
+
+
+def fill_all(path: Path, permits: list[list[str]], limits: list[list[str]]) -> Path:
+    fill(path, OBJECTS, DEVICES)
+    book = openpyxl.load_workbook(path)
+    for name, rows in ((PERMITS_SHEET, permits), (LIMITS_SHEET, limits)):
+        for row in rows:
+            book[name].append(row)
+    book.save(path)
+    return path
+
+
+def test_permits_and_limits_sheets(store: Store, tmp_path) -> None:
+    file = fill_all(tmp_path / "all.xlsx", PERMITS, LIMITS)
+    report = import_file(store.registry, file, region=ANHUI, errors_path=tmp_path / "e.xlsx")
+    assert (report.added_permits, report.added_limits) == (1, 2)
+    why = {(p.sheet, p.row): p.reason for p in report.problems}
+    assert "企业编码：A001 是空气站，应为污染源" in why[(PERMITS_SHEET, 3)]
+    assert "企业编码：NOPE 未登记" in why[(PERMITS_SHEET, 4)]
+    assert "有效期起：'2025-13-01' 应为日期 YYYY-MM-DD" in why[(PERMITS_SHEET, 4)]
+    assert "有效期止：2026-01-01 早于有效期起 2026-01-02" in why[(PERMITS_SHEET, 5)]
+    assert why[(PERMITS_SHEET, 7)] == "许可证编号：与第 2 行重复，内容不同"
+    assert "统计量：'Max' 应为 Avg（实测）或 ZsAvg（折算）" in why[(LIMITS_SHEET, 4)]
+    assert "因子：x99999" in why[(LIMITS_SHEET, 5)]
+    assert "限值：-1 应大于 0" in why[(LIMITS_SHEET, 5)]
+    assert "单位：必填" in why[(LIMITS_SHEET, 5)]
+    assert "排放口编码：A001 是空气站，应为排放口" in why[(LIMITS_SHEET, 6)]
+    assert "许可证编号：P-BAD-1 未登记" in why[(LIMITS_SHEET, 7)]
+    assert why[(LIMITS_SHEET, 8)] == "排放口编码、因子、统计量：与第 2 行重复，内容不同"
+    assert [p.number for p in store.registry.permits()] == ["91340100MA2N0X1B0X001P"]
+    assert [(lim.key, lim.value, lim.permit_number) for lim in store.registry.limits()] == [
+        ("S001-1/a21026/ZsAvg", 35.0, "91340100MA2N0X1B0X001P"),
+        ("S001-1/a21002/Avg", 50.0, None)]
+    errors = openpyxl.load_workbook(tmp_path / "e.xlsx")
+    assert [c.value for c in errors[LIMITS_SHEET][1]] == [*LIMIT_COLUMNS, "错误原因"]
+    assert errors[PERMITS_SHEET].max_row == 5
+
+    # export → import is a no-op, the permit's dates included; a changed limit is an update
+    out = tmp_path / "out.xlsx"
+    assert export_registry(store.registry, out)[LIMITS_SHEET] == 2
+    assert rows_of(out, PERMITS_SHEET)[1] == tuple(PERMITS[0])
+    again = import_file(store.registry, out, region=ANHUI)
+    assert (again.added, again.updated, again.unchanged, again.errors) == (0, 0, 8, 0)
+    book = openpyxl.load_workbook(out)
+    book[LIMITS_SHEET]["D2"] = "30"
+    book.save(out)
+    changed = import_file(store.registry, out, region=ANHUI, actor="张工")
+    assert [u.summary for u in changed.updates] == ["限值：35 → 30"]
+    assert store.registry.history("limit", "S001-1/a21026/ZsAvg")[0].changes == {
+        "value": (35.0, 30.0)}
+
+
+def test_bad_device_columns(store: Store, tmp_path) -> None:
+    rows = [["M1", "A001", "pw", "a34004", "", "", "lenient", "crc.nope", "UTC+20"]]
+    report = import_file(store.registry, fill(tmp_path / "d.xlsx", OBJECTS, rows), region=ANHUI)
+    (problem,) = report.problems
+    assert "协议配置：'lenient' 应为 standard、default、modbus" in problem.reason
+    assert "接受偏差：crc.nope 不是已知的偏差类型" in problem.reason
+    assert "时区：'UTC+20' 不在 UTC-12 至 UTC+14 之间" in problem.reason
 
 
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "gb18030"])
@@ -234,7 +375,7 @@ def test_csv_import(store: Store, tmp_path, encoding: str) -> None:
     ("missing.xlsx", None, "no such file"),
     ("notes.txt", b"x", "expected .xlsx or .csv"),
     ("broken.xlsx", b"not a zip", "not an Excel workbook"),
-    ("other.csv", b"a,b\n1,2\n", "neither objects"),
+    ("other.csv", b"a,b\n1,2\n", "names no objects"),
     ("short.csv", "编码,名称\nA,B\n".encode(), "lacks column(s) 类型"),
 ])
 def test_unreadable_files(tmp_path, name: str, content: bytes | None, message: str) -> None:
@@ -249,5 +390,5 @@ def test_workbook_without_record_sheets(tmp_path) -> None:
     book = openpyxl.Workbook()
     book.active.title = "Sheet1"
     book.save(tmp_path / "wrong.xlsx")
-    with pytest.raises(RegistryFileError, match="no sheet 监测对象 or 数采仪"):
+    with pytest.raises(RegistryFileError, match="no sheet 监测对象, 数采仪, 排污许可证, 排放限值"):
         read_registry_file(tmp_path / "wrong.xlsx")

@@ -92,7 +92,8 @@ class ObjectTypes:
         Raises ``ValueError`` for ids the registry does not know either.
         """
         if not set(object_ids) <= self._types.keys():
-            self._types = {o.id: o.object_type for o in self._store.registry.objects()}
+            self._types = {o.id: o.object_type
+                           for o in self._store.registry.objects(include_retired=True)}
             unknown = sorted(set(object_ids) - self._types.keys())
             if unknown:
                 raise ValueError(f"readings of object_id(s) {unknown[:10]} that the registry "

@@ -7,6 +7,8 @@
   province part can be checked: ``340100`` passes, ``349999`` passes too although no such
   city exists.
 * Coordinates inside the configured region: a longitude/latitude bounding box.
+* The zone of a data logger's clock as people write it: ``UTC+8`` (China Standard Time, what
+  HJ 212 says), ``UTC``, ``UTC+5:30``.
 
 References
 ----------
@@ -27,10 +29,13 @@ True
 True
 >>> division_code_error("990100")
 '省级代码 99 不是 GB/T 2260 的省级行政区划代码'
+>>> parse_utc_offset("UTC+8"), format_utc_offset(-330)
+(480, 'UTC-5:30')
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 __all__ = [
@@ -41,6 +46,8 @@ __all__ = [
     "credit_code_check_character",
     "credit_code_error",
     "division_code_error",
+    "format_utc_offset",
+    "parse_utc_offset",
 ]
 
 CREDIT_CODE_CHARACTERS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -175,3 +182,33 @@ class BoundingBox:
 
 CHINA_BBOX = BoundingBox(73.0, 3.0, 136.0, 54.0)
 """The default region: China's extent, rounded out (73–136 °E, 3–54 °N)."""
+
+
+_UTC_OFFSET = re.compile(r"(?:UTC|GMT)?\s*(?:([+-]?)(\d{1,2})(?::?(\d{2}))?)?", re.IGNORECASE)
+
+
+def parse_utc_offset(text: str) -> int:
+    """Minutes east of UTC from ``UTC+8``, ``UTC-5:30``, ``UTC``, ``+8`` or ``0``.
+
+    Raises
+    ------
+    ValueError
+        Not of that form, or outside UTC-12 to UTC+14.
+    """
+    match = _UTC_OFFSET.fullmatch(text.strip())
+    if not text.strip() or match is None:
+        raise ValueError(f"{text!r} 应如 UTC+8、UTC、UTC-5:30")
+    sign, hours, minutes = match.groups()
+    offset = int(hours or 0) * 60 + int(minutes or 0)
+    offset = -offset if sign == "-" else offset
+    if not -720 <= offset <= 840 or int(minutes or 0) >= 60:
+        raise ValueError(f"{text!r} 不在 UTC-12 至 UTC+14 之间")
+    return offset
+
+
+def format_utc_offset(minutes: int) -> str:
+    """``UTC+8`` for 480, ``UTC`` for 0, ``UTC-5:30`` for -330 (see :func:`parse_utc_offset`)."""
+    if minutes == 0:
+        return "UTC"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{'+' if minutes > 0 else '-'}{hours}" + (f":{rest:02d}" if rest else "")

@@ -1,5 +1,8 @@
 """The registry file layout: one sheet per record type, Chinese headers, one row per record.
 
+Objects (监测对象) and devices (数采仪), and optionally the pollutant discharge permits
+(排污许可证) and the outlets' discharge limits (排放限值).
+
 The template (:func:`write_template`), the export (:func:`export_registry`) and the error
 workbook of an import share this layout, so each can be filled in, fixed and imported again.
 A CSV file holds one record type: its header row says which.
@@ -12,11 +15,14 @@ import io
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, time
 from pathlib import Path
 
 import polars as pl
 from xlsxwriter import Workbook
 
+from ecohub.protocols.hj212 import PROFILES
+from ecohub.registry.codes import format_utc_offset
 from ecohub.reports.tables import add_sheet, excel_workbook
 from ecohub.store import Registry
 from ecohub.vocabulary import OBJECT_TYPES
@@ -25,13 +31,19 @@ __all__ = [
     "DEVICES_SHEET",
     "DEVICE_COLUMNS",
     "ERROR_COLUMN",
+    "LIMITS_SHEET",
+    "LIMIT_COLUMNS",
     "OBJECTS_SHEET",
     "OBJECT_COLUMNS",
+    "PERMITS_SHEET",
+    "PERMIT_COLUMNS",
     "RegistryFileError",
     "SheetRows",
     "devices_frame",
     "export_registry",
+    "limits_frame",
     "objects_frame",
+    "permits_frame",
     "read_registry_file",
     "write_registry_workbook",
     "write_template",
@@ -39,6 +51,8 @@ __all__ = [
 
 OBJECTS_SHEET = "监测对象"
 DEVICES_SHEET = "数采仪"
+PERMITS_SHEET = "排污许可证"
+LIMITS_SHEET = "排放限值"
 INSTRUCTIONS_SHEET = "填写说明"
 ERROR_COLUMN = "错误原因"
 
@@ -51,18 +65,34 @@ OBJECT_COLUMNS: Mapping[str, str] = {
 
 DEVICE_COLUMNS: Mapping[str, str] = {
     "MN": "mn", "对象编码": "object_code", "密码": "password", "因子": "factors",
-    "协议版本": "protocol", "分钟数据间隔": "minute_interval",
+    "协议版本": "protocol", "分钟数据间隔": "minute_interval", "协议配置": "profile",
+    "接受偏差": "accept", "时区": "utc_offset_minutes",
 }
 """Header of the devices sheet → field name."""
 
-SHEETS: Mapping[str, Mapping[str, str]] = {OBJECTS_SHEET: OBJECT_COLUMNS,
-                                           DEVICES_SHEET: DEVICE_COLUMNS}
+PERMIT_COLUMNS: Mapping[str, str] = {
+    "许可证编号": "number", "企业编码": "source_code", "发证机关": "issued_by",
+    "有效期起": "valid_from", "有效期止": "valid_to",
+}
+"""Header of the permits sheet → field name."""
+
+LIMIT_COLUMNS: Mapping[str, str] = {
+    "排放口编码": "outlet_code", "因子": "factor", "统计量": "statistic", "限值": "value",
+    "单位": "unit", "标准依据": "standard", "许可证编号": "permit_number",
+}
+"""Header of the limits sheet → field name."""
+
+SHEETS: Mapping[str, Mapping[str, str]] = {
+    OBJECTS_SHEET: OBJECT_COLUMNS, DEVICES_SHEET: DEVICE_COLUMNS,
+    PERMITS_SHEET: PERMIT_COLUMNS, LIMITS_SHEET: LIMIT_COLUMNS,
+}
 REQUIRED_COLUMNS: Mapping[str, tuple[str, ...]] = {
     OBJECTS_SHEET: ("编码", "名称", "类型"), DEVICES_SHEET: ("MN", "对象编码", "因子"),
+    PERMITS_SHEET: ("许可证编号", "企业编码"), LIMITS_SHEET: ("排放口编码", "因子", "限值", "单位"),
 }
 """Columns a file must have; the others may be left out."""
 
-_NUMBER_COLUMNS = {"经度", "纬度", "分钟数据间隔"}
+_NUMBER_COLUMNS = {"经度", "纬度", "分钟数据间隔", "限值"}
 
 INSTRUCTIONS = (
     "ecohub 登记表：一行一条记录，第一行为表头，请勿修改表头。",
@@ -75,8 +105,16 @@ INSTRUCTIONS = (
     f"「{DEVICES_SHEET}」：MN、对象编码、因子必填；新登记的数采仪须填密码（导出时不含密码）。",
     "因子为 HJ 212-2017 附录 B 编码，用逗号分隔，如 a34004,a34002。",
     "协议版本：2017（默认）或 2005；分钟数据间隔：能整除 60 的分钟数（默认 10）。",
-    "导入：ecohub registry import 文件 [--dry-run] [--errors 错误.xlsx]；"
+    f"协议配置：{'、'.join(PROFILES)}（默认 default）；接受偏差：偏差类型，用逗号分隔，"
+    "如 crc.modbus；时区：如 UTC+8（默认，HJ 212 规定北京时间）、UTC。",
+    "已登记数采仪的协议版本、分钟数据间隔、协议配置、时区留空时保持不变。",
+    f"「{PERMITS_SHEET}」（可选）：许可证编号、企业编码（污染源）必填；有效期为 YYYY-MM-DD。",
+    f"「{LIMITS_SHEET}」（可选）：排放口编码、因子、限值（大于 0）、单位必填；"
+    "统计量 Avg（实测，默认）或 ZsAvg（折算）；许可证编号须为该排放口所属企业的许可证。",
+    "导入：ecohub registry import 文件 [--dry-run] [--errors 错误.xlsx] [--by 姓名 --reason 原因]；"
     "有错的行写入错误工作簿（多一列「错误原因」），改正后可再次导入。",
+    "与已登记记录不同的行是修改：须用 --by 写明修改人，修改保留历史（谁、何时、为何、原值→新值）；"
+    "--dry-run 列出将要修改的内容。",
     "重复导入同一文件不会改变登记内容：与已登记记录相同的行计为「未变」。",
 )
 
@@ -110,7 +148,7 @@ def write_registry_workbook(
     path : str or path-like
         Target ``.xlsx``.
     sheets : mapping of sheet name → polars.DataFrame
-        String columns, headers as in :data:`OBJECT_COLUMNS` / :data:`DEVICE_COLUMNS`.
+        String columns, headers as in :data:`SHEETS`.
     instructions : bool
         Add the short instructions sheet.
     """
@@ -172,26 +210,53 @@ def devices_frame(registry: Registry) -> pl.DataFrame:
     """
     rows = [
         {"MN": d.mn, "对象编码": d.object_code, "密码": "", "因子": ",".join(d.factors),
-         "协议版本": d.protocol, "分钟数据间隔": str(d.minute_interval)}
+         "协议版本": d.protocol, "分钟数据间隔": str(d.minute_interval), "协议配置": d.profile,
+         "接受偏差": ",".join(d.accept), "时区": format_utc_offset(d.utc_offset_minutes)}
         for d in sorted(registry.devices().values(), key=lambda d: (d.object_code, d.mn))
     ]
     return pl.DataFrame(rows, schema=_empty_frame(DEVICE_COLUMNS).schema)
 
 
-def export_registry(registry: Registry, path: str | os.PathLike[str]) -> tuple[int, int]:
-    """Write the registry in the template layout; return (objects, devices) written.
+def permits_frame(registry: Registry) -> pl.DataFrame:
+    """Registered (active) discharge permits in the template layout."""
+    rows = [
+        {"许可证编号": p.number, "企业编码": p.source_code, "发证机关": p.issued_by or "",
+         "有效期起": _text(p.valid_from), "有效期止": _text(p.valid_to)}
+        for p in registry.permits()
+    ]
+    return pl.DataFrame(rows, schema=_empty_frame(PERMIT_COLUMNS).schema)
 
-    Importing the workbook again changes nothing.
+
+def limits_frame(registry: Registry) -> pl.DataFrame:
+    """Registered (active) discharge limits in the template layout."""
+    rows = [
+        {"排放口编码": lim.outlet_code, "因子": lim.factor, "统计量": lim.statistic,
+         "限值": _text(lim.value), "单位": lim.unit, "标准依据": lim.standard or "",
+         "许可证编号": lim.permit_number or ""}
+        for lim in registry.limits()
+    ]
+    return pl.DataFrame(rows, schema=_empty_frame(LIMIT_COLUMNS).schema)
+
+
+def export_registry(registry: Registry, path: str | os.PathLike[str]) -> dict[str, int]:
+    """Write the registry (records in service) in the template layout.
+
+    Returns the rows written per sheet. Importing the workbook again changes nothing.
     """
-    objects, devices = objects_frame(registry), devices_frame(registry)
-    write_registry_workbook(path, {OBJECTS_SHEET: objects, DEVICES_SHEET: devices})
-    return objects.height, devices.height
+    sheets = {OBJECTS_SHEET: objects_frame(registry), DEVICES_SHEET: devices_frame(registry),
+              PERMITS_SHEET: permits_frame(registry), LIMITS_SHEET: limits_frame(registry)}
+    write_registry_workbook(path, sheets)
+    return {name: frame.height for name, frame in sheets.items()}
 
 
 def _text(value: object) -> str:
     """A cell as the text a person typed: integral numbers without ``.0``, nothing as ""."""
     if value is None:
         return ""
+    if isinstance(value, datetime) and value.time() == time():
+        return value.date().isoformat()  # a date cell of Excel
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
@@ -203,7 +268,7 @@ def read_registry_file(path: str | os.PathLike[str]) -> list[SheetRows]:
     Raises
     ------
     RegistryFileError
-        The file is missing or not ``.xlsx`` / ``.csv``, has neither record sheet, or lacks a
+        The file is missing or not ``.xlsx`` / ``.csv``, has no record sheet, or lacks a
         required column.
     """
     source = Path(path)
@@ -232,7 +297,7 @@ def _read_xlsx(source: Path) -> list[SheetRows]:
         found = [name for name in SHEETS if name in book.sheetnames]
         if not found:
             raise RegistryFileError(
-                f"{source}: no sheet {OBJECTS_SHEET} or {DEVICES_SHEET} "
+                f"{source}: no sheet {', '.join(SHEETS)} "
                 f"(sheets: {', '.join(book.sheetnames)}); start from `ecohub registry template`"
             )
         return [_sheet_rows(source, name, book[name].iter_rows(values_only=True))
@@ -249,12 +314,14 @@ def _read_csv(source: Path) -> SheetRows:
         text = data.decode("gb18030", errors="replace")  # as Excel saves on Chinese Windows
     lines = list(csv.reader(io.StringIO(text)))
     header = {_text(c) for c in lines[0]} if lines else set()
-    for name in (DEVICES_SHEET, OBJECTS_SHEET):  # a devices file has 对象编码, not 编码
+    # a devices file has 对象编码 but not 编码; a limits file has 许可证编号 too
+    for name in (DEVICES_SHEET, LIMITS_SHEET, PERMITS_SHEET, OBJECTS_SHEET):
         if REQUIRED_COLUMNS[name][0] in header:
             return _sheet_rows(source, name, iter(lines))
     raise RegistryFileError(
-        f"{source}: the header names neither objects (编码, 名称, 类型, …) nor devices "
-        "(MN, 对象编码, 因子, …); start from `ecohub registry template`"
+        f"{source}: the header names no objects (编码, 名称, 类型, …), devices "
+        "(MN, 对象编码, 因子, …), permits (许可证编号, 企业编码, …) or limits (排放口编码, 因子, "
+        "限值, 单位, …); start from `ecohub registry template`"
     )
 
 

@@ -24,23 +24,36 @@ from ecohub.store.measurements import (
     ReadTimeout,
 )
 from ecohub.store.registry import (
+    ENTITIES,
+    SECRET,
+    STATISTICS,
     Device,
     DeviceSpec,
+    DischargeLimit,
+    EnterpriseArchive,
+    LimitSpec,
     MonitoredObject,
     ObjectSpec,
+    Permit,
+    PermitSpec,
     Registry,
+    RegistryChange,
+    RegistryError,
     RejectedByLogger,
     RejectedCount,
     RejectedPacket,
+    limit_key,
 )
 from ecohub.store.schema import Migration, StoreNotFound, StoreNotMigrated, migrate
 from ecohub.store.settings import StoreSettings, resolve
 
 __all__ = [
-    "KINDS", "PACKET_SCHEMA", "QC_FLAG_SCHEMA", "READING_SCHEMA", "Device", "DeviceSpec",
-    "MeasurementStore", "Migration", "MonitoredObject", "ObjectSpec", "ReadTimeout", "Registry",
-    "RejectedByLogger", "RejectedCount", "RejectedPacket", "Store", "StoreNotFound",
-    "StoreNotMigrated", "StoreSettings", "migrate", "open_store",
+    "ENTITIES", "KINDS", "PACKET_SCHEMA", "QC_FLAG_SCHEMA", "READING_SCHEMA", "SECRET",
+    "STATISTICS", "Device", "DeviceSpec", "DischargeLimit", "EnterpriseArchive", "LimitSpec",
+    "MeasurementStore", "Migration", "MonitoredObject", "ObjectSpec", "Permit", "PermitSpec",
+    "ReadTimeout", "Registry", "RegistryChange", "RegistryError", "RejectedByLogger",
+    "RejectedCount", "RejectedPacket", "Store", "StoreNotFound", "StoreNotMigrated",
+    "StoreSettings", "limit_key", "migrate", "open_store",
 ]
 
 
