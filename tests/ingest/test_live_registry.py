@@ -219,3 +219,37 @@ def test_ingest_status_sees_who_is_connected_now_and_from_where(store: Store) ->
     (logger,) = report.loggers
     assert logger.connected and list(logger.peers) == [local]
     assert live_connections(store.settings.data_dir) == {}  # the file goes with the gateway
+
+
+def test_retired_password_and_profile_changes_apply_to_the_next_packet(store: Store) -> None:
+    def modbus_packet(n: int) -> bytes:
+        seg = packet(OLD, n)[6:-6]  # the data segment of a good packet
+        return b"##%04d" % len(seg) + seg + hj212.crc_modbus(seg).encode() + b"\r\n"
+
+    async def changed(change, *args, **kwargs) -> None:
+        await in_thread(lambda: change(*args, **kwargs))
+        await asyncio.sleep(0.3)  # three polls of the gateway
+
+    async def body(gateway: Gateway) -> list[int]:
+        answered = [await send_and_count_answers(gateway, [packet(OLD, 1)], wait=1)]
+        await changed(store.registry.update_device, OLD, {"password": "654321"}, actor="张工")
+        answered.append(await send_and_count_answers(gateway, [packet(OLD, 2)], wait=0.5))
+        answered.append(await send_and_count_answers(gateway, [packet(OLD, 3, pw="654321")],
+                                                     wait=1))
+        answered.append(await send_and_count_answers(gateway, [modbus_packet(4)], wait=0.5))
+        await changed(store.registry.update_device, OLD, {"profile": "modbus",
+                                                          "password": PW}, actor="张工")
+        answered.append(await send_and_count_answers(gateway, [modbus_packet(5)], wait=1))
+        await changed(store.registry.retire, "device", OLD, actor="张工", reason="拆除")
+        answered.append(await send_and_count_answers(gateway, [packet(OLD, 6)], wait=0.5))
+        await gateway.flush()
+        return answered
+
+    answered, _ = run(store, body)
+    assert answered == [1, 0, 1, 0, 1, 0]
+    stored = store.measurements.readings(kind="realtime")["value"].to_list()
+    assert sorted(stored) == [1.5, 3.5, 5.5]
+    reasons = {r.raw[-40:]: r.kind for r in store.registry.rejected()}
+    assert sorted(reasons.values()) == ["password", "profile", "retired"]
+    (retired,) = [r for r in store.registry.rejected() if r.kind == "retired"]
+    assert f"MN '{OLD}' was retired on " in retired.reason
