@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 import socket
 import subprocess
@@ -43,3 +44,40 @@ def test_serve_answers_stores_and_stops_cleanly(logger_site) -> None:
     with open_store(data_dir=data) as store:
         assert store.measurements.count() == 1
     assert not list((data / "journal").glob("*.wal"))  # applied, then removed
+
+
+def test_a_logger_registered_from_another_terminal_is_served_without_restart(logger_site) -> None:
+    """The embedded store: `ecohub registry device add` works beside `ecohub serve`."""
+    data = logger_site.data_dir
+    ecohub = Path(sys.executable).with_name("ecohub")
+    new = dataclasses.replace(logger_site, mn="Y80110010000010", password="654321")
+    process = subprocess.Popen([str(ecohub), "serve", "--host", "127.0.0.1",
+                                "--port", str(logger_site.port), "--data-dir", str(data),
+                                "--unknown-mn", "quarantine"],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for _ in range(200):
+            try:
+                link = socket.create_connection(("127.0.0.1", logger_site.port), timeout=5)
+                break
+            except OSError:
+                time.sleep(0.05)
+        with link:
+            quarantined = new.exchange(link, new.upload(0))  # answered: held for registration
+            added = subprocess.run(
+                [str(ecohub), "registry", "device", "add", new.mn, "--object", "A1",
+                 "--factors", "a34004", "--password-stdin", "--by", "张工",
+                 "--data-dir", str(data)],
+                input=f"{new.password}\n", capture_output=True, text=True, timeout=60)
+            time.sleep(2.5)  # the gateway polls the registry every 2 s
+            stored = new.exchange(link, new.upload(1))
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert added.returncode == 0, added.stdout + added.stderr
+    assert (quarantined.qn, stored.qn) == (new.qn(0), new.qn(1))
+    assert process.returncode == 0, output
+    with open_store(data_dir=data) as store:
+        assert store.measurements.readings().filter(mn=new.mn).height == 2  # released + new
+        assert [r.disposition for r in store.registry.rejected()] == ["released"]
