@@ -91,10 +91,12 @@ def by_design(test: str, x: np.ndarray, ours: np.ndarray, ref: np.ndarray) -> np
         explained[after] = ref[after] == 1
     if test == "flat_line":
         count = int(PARAMS["flat_line"]["fail_threshold"] // H)
-        # first window not filled: NOT_EVALUATED (ioos: PASS)
+        # first window not filled: NOT_EVALUATED while the values so far are within the
+        # tolerance (ioos: PASS); once they differ both pass
         explained[:count] = True
-        # ioos counts NaN rows inside its window (shrinking it); ecohub skips them and
-        # reaches back to the last valid value at or before t - threshold
+        # ioos counts NaN rows inside its window (shrinking it); ecohub skips them, reaches
+        # back to the last valid value at or before t - threshold and asks for >= 75 % of the
+        # threshold / step readings in it
         nan = ~np.isfinite(x)
         c = np.r_[0, np.cumsum(nan)]
         lo = np.clip(np.arange(n) - count, 0, None)

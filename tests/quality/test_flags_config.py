@@ -111,3 +111,19 @@ def test_good_toml(tmp_path: Path) -> None:
                  encoding="utf-8")
     cfg = load_config(p)
     assert cfg.object_types["air_station"].factors["a34004"].gross_range.suspect_span == (0, 600)  # type: ignore[union-attr]
+
+
+def test_none_threshold_in_config_is_an_error_none_test_is_off() -> None:
+    """A None threshold is refused naming the field; a None test means "not run" (the config
+    layer's only use of None, with the optional rate-of-change fail threshold)."""
+    from ecohub.quality import load_config
+    from ecohub.quality.config import QCConfigError
+
+    with pytest.raises(QCConfigError, match=r"a34004\.flat_line\.tolerance"):
+        load_config({"extends": "default", "object_types": {"air_station": {"factors": {
+            "a34004": {"flat_line": {"tolerance": None, "suspect_threshold": 3600,
+                                     "fail_threshold": 7200}}}}}})
+    off = load_config({"extends": "default", "object_types": {"air_station": {"factors": {
+        "a34004": {"flat_line": None}}}}})
+    factor = off.object_types["air_station"].factor("a34004", "hour")
+    assert factor is not None and factor.flat_line is None and factor.spike is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -95,13 +96,102 @@ def test_flat_line_constant_series() -> None:
 def test_flat_line_gap_and_nan() -> None:
     t = np.array([0, 1, 2, 3, 10, 11, 12]) * H  # 7-hour gap between 3 h and 10 h
     x = np.array([1.0, 2.0, 3.0, 5.0, 5.0, 5.0, 5.0])
-    # at 10 h the window reaches back to 3 h (last value <= 10-3 = 7 h): {5, 5} flat -> 3;
-    # at 11 h the 8-hour window reaches back to 3 h as well: flat for 8 h across the gap -> 4
-    # (an outage does not reset a stuck sensor); at 3 h, {1, 2, 3, 5}... window from 0 h -> 1
-    assert flat_line(x, t, 0.1, 3 * H, 8 * H).tolist() == [2, 2, 2, 1, 3, 4, 4]
-    # a NaN inside a flat run neither breaks it nor is flagged other than missing
+    # step 1 h: a 3-hour window stands for 3 previous readings, at least ceil(0.75 * 3) = 3
+    # are needed; an 8-hour one needs ceil(0.75 * 8) = 6.
+    # 1 h, 2 h: not a full window yet, but the values already differ -> pass.
+    # 10 h, 11 h: the window reaches back to 3 h across the gap and holds 1 and 2 earlier
+    # readings, all 5: too few to be a run of repeated observations, not provably varying -> 2.
+    # 12 h: {5 @ 3 h, 10 h, 11 h, 12 h} = 3 previous readings, flat -> suspect; the 8-hour
+    # window holds 3 < 6 -> not fail.
+    assert flat_line(x, t, 0.1, 3 * H, 8 * H).tolist() == [2, 1, 1, 1, 2, 2, 3]
+    # a NaN inside a flat run is skipped, flagged missing only, and delays the verdict only
+    # while the window is short of readings (3-hour windows: one NaN is a third of them)
     y = np.array([4.0, 4.0, np.nan, 4.0, 4.0, 4.0, 4.0])
-    assert flat_line(y, np.arange(7) * H, 0.1, 3 * H, 5 * H).tolist() == [2, 2, 9, 3, 3, 4, 4]
+    assert flat_line(y, np.arange(7) * H, 0.1, 3 * H, 5 * H).tolist() == [2, 2, 9, 2, 2, 4, 4]
+    # with the PM2.5 windows (6 h / 12 h) one NaN changes nothing but its own flag
+    z = np.full(20, 30.0)
+    with_nan = z.copy()
+    with_nan[3] = np.nan
+    plain = flat_line(z, np.arange(20) * H, 0.5, 6 * H, 12 * H)
+    holed = flat_line(with_nan, np.arange(20) * H, 0.5, 6 * H, 12 * H)
+    assert plain.tolist() == [2] * 6 + [3] * 6 + [4] * 8
+    assert np.delete(holed, 3).tolist() == np.delete(plain, 3).tolist() and holed[3] == 9
+
+
+def test_flat_line_first_points_pass_once_values_differ() -> None:
+    """Before the first window fills, a point whose values so far differ is provably not flat."""
+    t = np.arange(6) * H
+    assert flat_line([1.0, 5.0, 1.0, 1.0, 1.0, 1.0], t, 0.5, 6 * H, 12 * H).tolist() == [
+        2, 1, 1, 1, 1, 1]
+    # values so far within the tolerance: nothing is known yet
+    assert flat_line([7.0, 7.2, 7.1, 8.0], t[:4], 0.5, 6 * H, 12 * H).tolist() == [2, 2, 2, 1]
+
+
+def _pm25_flat_line(x: np.ndarray, t: np.ndarray) -> np.ndarray:
+    from ecohub.quality import default_config
+
+    cfg = default_config().object_types["air_station"].factor("a34004", "hour")
+    assert cfg is not None and cfg.flat_line is not None
+    fl = cfg.flat_line
+    assert (fl.tolerance, fl.suspect_threshold, fl.fail_threshold) == (0.5, 6 * H, 12 * H)
+    return flat_line(x, t, fl.tolerance, fl.suspect_threshold, fl.fail_threshold)
+
+
+def test_flat_line_outage_then_one_repeated_reading_is_not_failed() -> None:
+    """PM2.5 defaults: the first reading after a 12-hour outage repeats the last value."""
+    before = 40.0 + np.arange(20)  # varying hourly data, last value 59
+    t = np.r_[np.arange(20), 19 + 13 + np.arange(3)] * H  # 12 hours without data
+    x = np.r_[before, 59.0, 61.0, 58.0]
+    f = _pm25_flat_line(x, t)
+    assert f[20] == 2  # two readings are not a run of 12 hours: not evaluated, never 3 or 4
+    assert f[21:].tolist() == [1, 1]  # the values differ again: pass
+    assert (f[1:20] == 1).all()
+
+
+def test_flat_line_stuck_sensor_still_fails() -> None:
+    # a sensor stuck at 59 for 20 hours: suspect from 6 h, fail from 12 h, as ioos_qc
+    t = np.arange(20) * H
+    f = _pm25_flat_line(np.full(20, 59.0), t)
+    assert f.tolist() == [2] * 6 + [3] * 6 + [4] * 8
+    # stuck before and after a 12-hour outage: flagged again once enough readings arrived
+    # (6 h window: 5 of 6 readings; 12 h window: 9 of 12, the last one before the outage
+    # included), never on the lone first reading
+    x = np.r_[40.0 + np.arange(20), np.full(12, 59.0)]
+    t = np.r_[np.arange(20), 19 + 13 + np.arange(12)] * H
+    f = _pm25_flat_line(x, t)
+    assert f[20:].tolist() == [2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4]
+    # an hourly series with 1 reading in 4 missing that is stuck: still fails
+    y = np.full(48, 59.0)
+    y[::4] = np.nan
+    g = _pm25_flat_line(y, np.arange(48) * H)
+    assert (g[24:][np.isfinite(y[24:])] == 4).all()
+
+
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        (lambda: spike([1.0, 2.0, 3.0], None, 5), "suspect_threshold"),
+        (lambda: spike([1.0, 2.0, 3.0], 2, None), "fail_threshold"),
+        (lambda: rate_of_change([1.0, 2.0], [0.0, 60.0], None), "threshold"),
+        (lambda: flat_line([1.0, 2.0], [0.0, 60.0], None, 60, 120), "tolerance"),
+        (lambda: flat_line([1.0, 2.0], [0.0, 60.0], 0.1, None, 120), "suspect_threshold"),
+        (lambda: flat_line([1.0, 2.0], [0.0, 60.0], 0.1, 60, None), "fail_threshold"),
+        (lambda: flat_line([1.0, 2.0], [0.0, 60.0], 0.1, 60, 120, step=None,
+                           min_fraction=None), "min_fraction"),
+        (lambda: spike([1.0, 2.0, 3.0], "abc", 5), "suspect_threshold"),
+        (lambda: gross_range([1.0], None), "fail_span"),
+        (lambda: gross_range([1.0], (0, None)), "fail_span"),
+    ],
+)
+def test_none_threshold_is_a_clear_value_error(call, name: str) -> None:
+    """ioos_qc ends in a raw TypeError; here the parameter and what is expected are named."""
+    with pytest.raises(ValueError, match=rf"^{name}\b.*(number|pair)"):
+        call()
+
+
+def test_optional_fail_threshold_none_means_suspect_only() -> None:
+    # the one None the API (and config.RateOfChangeConfig) accepts, as in ioos_qc
+    assert rate_of_change([0.0, 10.0], [0.0, 1.0], 1.0, None).tolist() == [2, 3]
 
 
 def test_flat_line_window_at_series_boundary() -> None:
@@ -167,12 +257,15 @@ def test_equivalent_to_ioos_qc(seed: int) -> None:
     assert (ref[after_gap] == 1).all()
 
     # flat line without NaN on a regular grid, thresholds multiples of the step: identical
-    # except the not-yet-filled first window (ours NOT_EVALUATED, ioos_qc PASS)
+    # except the not-yet-filled first window while its values are within the tolerance (ours
+    # NOT_EVALUATED, ioos_qc PASS); once they differ both pass
     y = np.where(np.isfinite(x), x, 50.0)
     ours = flat_line(y, t, 0.05, 3 * H, 6 * H)
     ref = _ioos(ioos.flat_line_test, y, t, 3 * H, 6 * H, 0.05)
     assert (ours[3:] == ref[3:]).all()
-    assert (ours[:3] == 2).all() and (ref[:3] == 1).all()
+    so_far = np.maximum.accumulate(y[:3]) - np.minimum.accumulate(y[:3])
+    assert ours[:3].tolist() == np.where(so_far < 0.05, 2, 1).tolist()
+    assert (ref[:3] == 1).all()
 
 
 def test_ioos_flat_line_window_shrinks_on_nan() -> None:
@@ -203,21 +296,24 @@ def test_flat_line_brute_force(values: list[float]) -> None:
     x = np.array(values)
     t = np.arange(x.size) * 60.0 + np.cumsum(np.arange(x.size) % 3) * 7.0  # irregular steps
     got = flat_line(x, t, 0.15, 150, 400)
+    ok = np.isfinite(x)
+    step = np.median(np.diff(t[ok])) if ok.sum() > 1 else np.nan
     for n in range(x.size):
         if np.isnan(x[n]):
             assert got[n] == 9
             continue
-        expect = 2
-        for thr, flag in ((150, 3), (400, 4)):
-            prior = [j for j in range(n) if np.isfinite(x[j]) and t[j] <= t[n] - thr]
-            if not prior:
-                continue
-            w = x[prior[-1]:n + 1]
-            w = w[np.isfinite(w)]
-            if flag == 3:
-                expect = 1
-            if w.max() - w.min() < 0.15:
-                expect = flag
+        verdict = {}
+        for thr in (150, 400):
+            before = [j for j in range(n) if ok[j]]
+            reach = [j for j in before if t[j] <= t[n] - thr]
+            start = reach[-1] if reach else (before[0] if before else n)
+            w = [j for j in range(start, n + 1) if ok[j]]
+            need = max(1, math.ceil(0.75 * thr / step - 1e-9)) if step > 0 else 1
+            full = bool(reach) and len(w) - 1 >= need
+            verdict[thr] = (full, np.ptp(x[w]) < 0.15)
+        (full_s, flat_s), (full_f, flat_f) = verdict[150], verdict[400]
+        expect = (4 if full_f and flat_f else 3 if full_s and flat_s
+                  else 1 if full_s or not flat_s else 2)
         assert got[n] == expect, (n, got, x)
 
 

@@ -205,3 +205,17 @@ def test_lateness_marks_delivery_not_the_value() -> None:
     early.append(reading("a34004", 5, 35.0, delay_min=-70))
     out = flags_of(run_qc(frame(early), default_config(), object_types=OT), "a34004")
     assert out["timeliness"].to_list()[-1] == 4 and out["qc_flag"].to_list()[-1] == 4
+
+
+def test_flat_line_after_an_outage_in_run_qc() -> None:
+    """PM2.5 defaults (6 h / 12 h, tolerance 0.5): a lone repeat after a 12-hour outage is not
+    failed; a sensor stuck for 12 hours still is (QARTOD test 8, ecohub.quality.qartod)."""
+    rows = [reading("a34004", h, 40.0 + h) for h in range(20)]
+    rows.append(reading("a34004", 19 + 13, 59.0))          # first reading after 12 h: repeat
+    rows += [reading("a34004", 100 + h, 35.0) for h in range(14)]  # stuck for 13 hours
+    t = flags_of(run_qc(frame(rows), default_config(), object_types=OT), "a34004")
+    flat = t["flat_line"].to_list()
+    assert flat[20] == 2 and t["qc_flag"][20] != 4
+    # after a 68-hour gap the window reaches back to the 59 before it: varying -> pass, until
+    # 6 (then 12) hours of the stuck value fill the windows
+    assert flat[21:] == [1] * 6 + [3] * 6 + [4] * 2

@@ -182,3 +182,88 @@ def test_daily_levels_put_the_night_under_its_evening() -> None:
 def test_levels_and_timestamps_must_pair() -> None:
     with pytest.raises(ValueError, match="levels"):
         noise.day_night_levels([50.0, 51.0], [dt.datetime(2024, 5, 1, 6)])
+
+
+# --------------------------------------------------------------------------- nights across midnight
+
+
+def test_night_spanning_midnight_by_hand() -> None:
+    # 22:00 1 May → 06:00 2 May is the night of 1 May (GB 3096-2008 clause 3: 22:00–06:00).
+    # 22:00, 23:00, 00:00, 01:00 at 60 dB; 02:00 … 05:00 at 50 dB. By hand:
+    # 10·lg((4·10^6 + 4·10^5) / 8) = 10·lg(550 000) = 57.4036 dB — not 60 dB, the level of
+    # 22:00–24:00 alone.
+    ts = hours(dt.datetime(2024, 5, 1, 22), 8)
+    out = noise.daily_day_night_levels([60.0] * 4 + [50.0] * 4, ts)
+    assert out.height == 1
+    row = out.row(0, named=True)
+    assert row["date"] == dt.date(2024, 5, 1)
+    assert row["ln"] == pytest.approx(57.4036, abs=1e-4)
+    assert row["ln"] == pytest.approx(10 * math.log10(550_000))
+    assert (row["n_night"], row["night_valid"]) == (8, True)
+    assert row["ld"] is None and row["n_day"] == 0 and row["day_valid"] is False
+
+
+def test_boundary_hours_0600_is_day_2200_is_night() -> None:
+    # the hours starting 05:00 and 06:00 on 2 May, 21:00 and 22:00 on 2 May
+    ts = [dt.datetime(2024, 5, 2, h) for h in (5, 6, 21, 22)]
+    out = noise.daily_day_night_levels([41.0, 66.0, 64.0, 43.0], ts)
+    first, second = out.row(0, named=True), out.row(1, named=True)
+    # 05:00 is the last hour of the night of 1 May; 22:00 the first of the night of 2 May
+    assert (first["date"], first["n_night"]) == (dt.date(2024, 5, 1), 1)
+    assert first["ln"] == pytest.approx(41.0)
+    assert (second["date"], second["n_day"], second["n_night"]) == (dt.date(2024, 5, 2), 2, 1)
+    assert second["ld"] == pytest.approx(energy_mean([66.0, 64.0]))
+    assert second["ln"] == pytest.approx(43.0)
+    # published labels (end of hour): "06:00" is 05:00–06:00, night; "22:00" is 21–22, day
+    ends = [dt.datetime(2024, 5, 2, h) for h in (6, 7, 22, 23)]
+    labelled = noise.daily_day_night_levels([41.0, 66.0, 64.0, 43.0], ends, label="end")
+    assert labelled["n_night"].to_list() == [1, 1] and labelled["n_day"].to_list() == [0, 2]
+
+
+def test_incomplete_night_is_flagged() -> None:
+    ts = hours(dt.datetime(2024, 5, 1, 6), 18)  # a full day and 22:00, 23:00 of the night
+    out = noise.daily_day_night_levels([55.0] * 16 + [48.0, 48.0], ts)
+    row = out.row(0, named=True)
+    assert (row["n_day"], row["day_valid"]) == (16, True)
+    assert (row["n_night"], row["night_valid"]) == (2, False)  # 2 of 8 hours: < 6
+    assert row["ln"] == pytest.approx(48.0)  # the level is still reported
+    # exactly the minimum is valid; one missing hour below it is not
+    six = noise.daily_day_night_levels([45.0] * 6, hours(dt.datetime(2024, 5, 1, 22), 6))
+    assert six["night_valid"].to_list() == [True]
+    gappy = [45.0] * 6
+    gappy[2] = float("nan")
+    five = noise.daily_day_night_levels(gappy, hours(dt.datetime(2024, 5, 1, 22), 6))
+    assert (five["n_night"][0], five["night_valid"][0]) == (5, False)
+
+
+def test_validity_is_a_parameter() -> None:
+    assert noise.Validity().required() == (12.0, 6.0)
+    assert noise.DEFAULT_PERIODS.hours() == (16.0, 8.0)
+    ts = hours(dt.datetime(2024, 5, 1, 22), 2)
+    strict = noise.daily_day_night_levels([48.0, 48.0], ts)
+    lenient = noise.daily_day_night_levels(
+        [48.0, 48.0], ts, validity=noise.Validity(min_night_hours=2))
+    assert strict["night_valid"].to_list() == [False]
+    assert lenient["night_valid"].to_list() == [True]
+    with pytest.raises(ValueError, match="min_day_hours"):
+        noise.Validity(min_day_hours=-1)
+
+
+def test_moved_boundary_moves_the_night_and_its_date() -> None:
+    periods = noise.Periods(day_start=dt.time(7), night_start=dt.time(23))
+    assert periods.hours() == (16.0, 8.0)
+    # 06:00 on 2 May is still night (of 1 May) when the night runs 23:00–07:00
+    ts = [dt.datetime(2024, 5, 1, 22), dt.datetime(2024, 5, 1, 23), dt.datetime(2024, 5, 2, 6),
+          dt.datetime(2024, 5, 2, 7)]
+    out = noise.daily_day_night_levels([60.0, 50.0, 40.0, 70.0], ts, periods=periods)
+    first, second = out.row(0, named=True), out.row(1, named=True)
+    assert first["date"] == dt.date(2024, 5, 1)
+    assert first["n_day"] == 1 and first["ld"] == pytest.approx(60.0)  # 22:00 is day now
+    assert first["n_night"] == 2
+    assert first["ln"] == pytest.approx(energy_mean([50.0, 40.0]))
+    assert (second["date"], second["n_day"]) == (dt.date(2024, 5, 2), 1)
+    assert second["ld"] == pytest.approx(70.0)
+    # a shorter night: 00:00–06:00 is 6 hours, 75 % of it rounded up is 5
+    short = noise.Periods(day_start=dt.time(6), night_start=dt.time(0))
+    assert short.hours() == (18.0, 6.0)
+    assert noise.Validity().required(short) == (14.0, 5.0)

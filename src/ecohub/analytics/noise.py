@@ -24,7 +24,8 @@ NOISE_FACTOR = "Leq"
 
 _DAILY_SCHEMA = {
     "object_id": pl.Int64, "date": pl.Date, "Ld_dB": pl.Float64, "Ln_dB": pl.Float64,
-    "n_day_hours": pl.Int64, "n_night_hours": pl.Int64,
+    "n_day_hours": pl.Int64, "n_night_hours": pl.Int64, "day_valid": pl.Boolean,
+    "night_valid": pl.Boolean,
 }
 
 
@@ -34,18 +35,24 @@ class NoiseAssessment:
 
     ``daily``: one row per station and day — ``code, name, city, city_code, zone_class, date,
     Ld_dB, Ln_dB`` (energy means, dB(A); null when the period had no valid hour),
-    ``n_day_hours, n_night_hours`` (valid hours averaged), ``complete`` (every hour of both
-    periods present), ``day_limit_dB, night_limit_dB`` (GB 3096-2008 Table 1),
+    ``n_day_hours, n_night_hours`` (valid hours averaged), ``day_valid, night_valid`` (enough
+    hours for a verdict, :class:`ecohub.standards.noise.Validity`), ``complete`` (every hour
+    of both periods present), ``day_limit_dB, night_limit_dB`` (GB 3096-2008 Table 1),
     ``day_exceedance_dB, night_exceedance_dB`` (level − limit; positive = over) and
-    ``day_complies, night_complies`` (null when the level or the zone class is missing).
+    ``day_complies, night_complies``. Exceedance and verdict are null when the level or the
+    zone class is missing **or the period is not valid**: a night with 2 of 8 hours shows its
+    level and ``n_night_hours = 2``, ``night_valid = false``, and is judged neither compliant
+    nor exceeding.
 
-    ``cities``: per city — stations, station-days with a level and the share of them within
-    the limit, for day and night.
+    ``cities``: per city — stations, station-days with a verdict and the share of them within
+    the limit, for day and night, and the station-days with a level that were not judged
+    because the period was incomplete (``day_not_judged``, ``night_not_judged``).
     """
 
     daily: pl.DataFrame
     cities: pl.DataFrame
     periods: noise.Periods
+    validity: noise.Validity = noise.DEFAULT_VALIDITY
 
     def tables(self) -> dict[str, pl.DataFrame]:
         """``{"noise_daily": …, "noise_cities": …}`` (main table first)."""
@@ -65,14 +72,18 @@ def assess_noise(
     *,
     city: str | None = None,
     periods: noise.Periods = noise.DEFAULT_PERIODS,
+    validity: noise.Validity = noise.DEFAULT_VALIDITY,
 ) -> NoiseAssessment:
     """Day and night levels of every noise station and day, against its zone's limits.
 
     GB 3096-2008: L_d and L_n are the energy means 10·lg(mean 10^(0.1·L)) of the hourly L_Aeq in
-    the day (06:00–22:00 local time by default) and the night (22:00–06:00); the night that
-    starts on the evening of day D is reported under D (⚑, as
+    the day (06:00–22:00 local time by default) and the night (22:00–06:00, GB 3096-2008
+    clause 3 ✔); the night that starts on the evening of day D — all 8 hours, those after
+    midnight on D + 1 included — is reported under D (⚑, as
     :func:`~ecohub.standards.noise.daily_day_night_levels`). Only valid readings count
-    (``quality.stored.read_for_statistics``).
+    (``quality.stored.read_for_statistics``). A period with fewer valid hours than
+    ``validity`` requires (default 12 of 16 day hours, 6 of 8 night hours, ⚑) is reported
+    but not judged.
 
     Parameters
     ----------
@@ -84,6 +95,8 @@ def assess_noise(
         City name or code; default every city.
     periods : ecohub.standards.noise.Periods
         Day/night boundaries, a local setting (default 06:00 / 22:00 China Standard Time).
+    validity : ecohub.standards.noise.Validity
+        Minimum valid hours for L_d and L_n to be judged (a local setting).
 
     Returns
     -------
@@ -103,7 +116,8 @@ def assess_noise(
     readings = valid_readings(store, shifted, stations["object_id"].to_list(), [NOISE_FACTOR])
     levels = [
         noise.daily_day_night_levels(
-            part["value"], part["period_start"], periods=periods, label="start",
+            part["value"], part["period_start"], periods=periods, validity=validity,
+            label="start",
             interval=dt.timedelta(seconds=int(part["period_s"][0])),
         ).with_columns(pl.lit(object_id, pl.Int64).alias("object_id"))
         for (object_id,), part in readings.partition_by("object_id", as_dict=True).items()
@@ -112,8 +126,10 @@ def assess_noise(
         pl.concat(levels, how="diagonal_relaxed") if levels else pl.DataFrame(schema=_DAILY_SCHEMA)
     ).rename({"ld": "Ld_dB", "ln": "Ln_dB", "n_day": "n_day_hours", "n_night": "n_night_hours"},
              strict=False)
+    # the hourly series may mix interval lengths only across stations: each station's hours
+    # are counted by daily_day_night_levels with that station's interval
     daily = daily.filter(pl.col("date").is_between(period.first_day, period.last_day))
-    day_hours, night_hours = _period_hours(periods)
+    day_hours, night_hours = (round(h) for h in periods.hours())
     daily = (
         stations.join(daily, on="object_id", how="inner")
         .with_columns(
@@ -124,26 +140,19 @@ def assess_noise(
         .sort("city_code", "code", "date")
         .select(
             "code", "name", "city", "city_code", "zone_class", "date", "Ld_dB", "Ln_dB",
-            "n_day_hours", "n_night_hours", "complete", "day_limit_dB", "night_limit_dB",
+            "n_day_hours", "n_night_hours", "day_valid", "night_valid", "complete",
+            "day_limit_dB", "night_limit_dB",
             "day_exceedance_dB", "night_exceedance_dB", "day_complies", "night_complies",
         )
     )
-    return NoiseAssessment(daily, _city_summary(stations, daily), periods)
-
-
-def _period_hours(periods: noise.Periods) -> tuple[int, int]:
-    """Whole hours in the day and the night period."""
-    def seconds(t: dt.time) -> int:
-        return t.hour * 3600 + t.minute * 60 + t.second
-
-    day = (seconds(periods.night_start) - seconds(periods.day_start)) % 86400 // 3600
-    return day, 24 - day
+    return NoiseAssessment(daily, _city_summary(stations, daily), periods, validity)
 
 
 def _with_limits(daily: pl.DataFrame) -> pl.DataFrame:
     """Add the GB 3096-2008 Table 1 limits, the exceedances and the verdicts.
 
-    The verdicts are null without a zone class or a level.
+    Exceedance and verdict are null without a zone class, without a level, or when the
+    period is not valid (too few hours, :class:`ecohub.standards.noise.Validity`).
     """
     zoned = daily.filter(pl.col("zone_class").is_not_null())
     unzoned = daily.filter(pl.col("zone_class").is_null())
@@ -166,20 +175,30 @@ def _with_limits(daily: pl.DataFrame) -> pl.DataFrame:
     zoned = zoned.with_columns(
         pl.Series(name, values, dtype=pl.Float64).fill_nan(None) for name, values in columns.items()
     )
-    return pl.concat([zoned, unzoned], how="diagonal_relaxed").with_columns(
+    judged = pl.concat([zoned, unzoned], how="diagonal_relaxed").with_columns(
+        pl.when(pl.col(f"{part}_valid")).then(pl.col(f"{part}_exceedance_dB"))
+        .alias(f"{part}_exceedance_dB")
+        for part in ("day", "night")
+    )
+    return judged.with_columns(
         (pl.col("day_exceedance_dB") <= 0).alias("day_complies"),
         (pl.col("night_exceedance_dB") <= 0).alias("night_complies"),
     )
 
 
 def _city_summary(stations: pl.DataFrame, daily: pl.DataFrame) -> pl.DataFrame:
-    """Per city: station-days with a verdict and the share within the limit (day and night)."""
+    """Per city: verdicts and the share within the limit, day and night.
+
+    Also the station-days with a level left unjudged because the period was incomplete.
+    """
     def share(part: str) -> list[pl.Expr]:
         verdict = pl.col(f"{part}_complies")
+        level = pl.col("Ld_dB" if part == "day" else "Ln_dB")
         return [
             verdict.is_not_null().sum().alias(f"{part}_station_days"),
             verdict.sum().alias(f"{part}_compliant"),
             verdict.mean().alias(f"{part}_compliance"),
+            (level.is_not_null() & ~pl.col(f"{part}_valid")).sum().alias(f"{part}_not_judged"),
         ]
 
     counts = stations.group_by("city", "city_code").agg(pl.len().alias("stations"))
@@ -192,5 +211,6 @@ def _city_summary(stations: pl.DataFrame, daily: pl.DataFrame) -> pl.DataFrame:
         .select(
             "city", "city_code", "stations", "day_station_days", "day_compliant",
             "day_compliance", "night_station_days", "night_compliant", "night_compliance",
+            "day_not_judged", "night_not_judged",
         )
     )

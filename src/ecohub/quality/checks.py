@@ -12,7 +12,8 @@ gross_range     :func:`ecohub.quality.qartod.gross_range`
 spike           :func:`ecohub.quality.qartod.spike`; a gap in a regular series (period_s > 0)
                 also counts as a missing neighbour, so an absent row and a NaN row agree
 rate_of_change  :func:`ecohub.quality.qartod.rate_of_change`
-flat_line       :func:`ecohub.quality.qartod.flat_line`
+flat_line       :func:`ecohub.quality.qartod.flat_line`; the nominal step is ``period_s``
+                (real-time rows: none, the window is by time only)
 climatology     value outside the seasonal envelope of the series' own history → SUSPECT
                 (QARTOD climatology test); NOT_EVALUATED without enough history
 consistency     configured pairs, e.g. PM2.5 ≤ PM10, NH3-N ≤ TN (QARTOD multi-variate idea)
@@ -143,9 +144,12 @@ def _series_tests(df: pl.DataFrame, cfg: FactorConfig) -> dict[str, np.ndarray]:
             x, missing, t_us, cfg.rate_of_change.threshold, cfg.rate_of_change.fail_threshold,
             new_series)
     if cfg.flat_line is not None:
+        # the nominal step of regular data is its period; real-time data (period 0) have
+        # none, so their windows need only reach back in time (streaming equals batch)
         out["flat_line"] = flat_line_core(
             x, missing, t_us, cfg.flat_line.tolerance, cfg.flat_line.suspect_threshold,
-            cfg.flat_line.fail_threshold, new_series)
+            cfg.flat_line.fail_threshold, new_series,
+            step_us=df["period_s"].to_numpy().astype(np.float64) * 1e6)
     return {k: v.astype(np.uint8) for k, v in out.items() if n}
 
 

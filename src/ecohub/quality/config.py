@@ -128,7 +128,9 @@ class RateOfChangeConfig(_Strict):
 class FlatLineConfig(_Strict):
     """Flat-line test parameters (:func:`ecohub.quality.qartod.flat_line`).
 
-    ``tolerance`` is in the stored unit, the thresholds in seconds.
+    ``tolerance`` is in the stored unit, the thresholds in seconds. In ``run_qc`` a window must
+    also hold at least 75 % of the ``threshold / period_s`` readings it stands for (QARTOD's
+    REP_CNT; real-time data: no count), so one reading after an outage is not a flat run.
     """
 
     tolerance: float = Field(gt=0)

@@ -20,7 +20,11 @@ Edge rules, the same for every test:
   1 µs resolution and must be strictly increasing and not NaT, else ``ValueError`` names the
   first offending index. Duplicates and out-of-order arrivals are the job of
   :func:`ecohub.quality.checks.duplicate_test` / ``order_test`` before series tests run.
-* **Thresholds** must be finite and positive, suspect ≤ fail, else ``ValueError``.
+* **Thresholds** must be finite and positive, suspect ≤ fail, else ``ValueError`` naming the
+  parameter — ``None`` included (ioos_qc: a raw ``TypeError``). A test is switched off by not
+  running it (a ``None`` test in :class:`ecohub.quality.config.FactorConfig`), never by a
+  ``None`` threshold; the optional ``fail_threshold`` of the rate of change is the one
+  exception, as in ioos_qc (None: suspect only).
 
 Where the results deliberately differ from ``ioos_qc`` 3.0 (documented per test and verified
 in ``tests/quality/test_qartod.py``):
@@ -29,11 +33,15 @@ in ``tests/quality/test_qartod.py``):
   a value after missing ones is compared with the last valid value over the real time step
   (ioos_qc: pass without comparison), so a NaN row and an absent row give the same flags;
   time steps are exact (ioos_qc truncates them to whole seconds, so 0.5 s becomes 0 s);
-* flat line: points whose look-back window is not yet filled are NOT_EVALUATED (ioos_qc: pass);
-  the window is "the last ``threshold`` seconds", by time rather than by a count of
-  ``threshold / median step`` readings, so gaps and irregular sampling are handled; missing
-  values are skipped rather than shrinking the window; the window reaches back to the last
-  valid value at or before ``t - threshold``.
+* flat line: points whose look-back window is not yet filled are NOT_EVALUATED while the
+  values seen so far are within the tolerance (ioos_qc: pass); once they differ by the
+  tolerance or more they pass, as in ioos_qc. The window is "the last ``threshold`` seconds",
+  by time rather than by a count of ``threshold / median step`` readings, so irregular
+  sampling is handled; missing values are skipped rather than shrinking the window; the
+  window reaches back to the last valid value at or before ``t - threshold`` and must hold at
+  least 75 % of the ``threshold / step`` readings (QARTOD's REP_CNT), so a window that is
+  mostly an outage is not a flat run (ioos_qc counts rows and has no such case on a regular
+  grid; with NaN rows its window shrinks, ours skips them).
 * spike and rate of change: a threshold of 0 is an error here (ioos_qc silently skips it);
 * gross range: ±inf is MISSING like NaN, as in every other test (ioos_qc masks it as missing
   and then fails it, because its range comparison still sees the infinite value).
@@ -107,11 +115,28 @@ def check_increasing(t_us: np.ndarray, new_segment: np.ndarray | None = None) ->
 
 
 def _positive(name: str, value: float | None, allow_none: bool = False) -> float | None:
+    """``value`` as a finite float > 0, else ValueError naming ``name`` (None only if allowed)."""
     if value is None and allow_none:
         return None
-    v = float(value)  # type: ignore[arg-type]
+    if value is None:
+        raise ValueError(f"{name} is None; expected a finite number > 0 (to switch a test off, "
+                         "leave it out of the configuration rather than give it no threshold)")
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}") from None
     if not np.isfinite(v) or v <= 0:
         raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    return v
+
+
+def _fraction(name: str, value: float) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number in [0, 1], got {value!r}") from None
+    if not 0.0 <= v <= 1.0:
+        raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
     return v
 
 
@@ -298,6 +323,9 @@ def rate_of_change(values: npt.ArrayLike, times: npt.ArrayLike, threshold: float
 
 
 # ----------------------------------------------------------------------------- flat line
+FLAT_LINE_MIN_FRACTION = 0.75
+"""Share of the ``threshold / step`` readings a flat-line window must hold (⚑ ecohub)."""
+
 _SHIFT_MAX = 64  # longest look-back (in readings) answered by shifted passes
 
 
@@ -338,21 +366,39 @@ def _trailing_range(xv: np.ndarray, back: np.ndarray) -> np.ndarray:
     return out
 
 
+def _median_step_us(t_us: np.ndarray, seg: np.ndarray | None) -> float:
+    """Median time step (µs) between consecutive valid readings of the same series; NaN if none."""
+    d = np.diff(t_us)
+    if seg is not None:
+        d = d[seg[1:] == seg[:-1]]
+    return float(np.median(d)) if d.size else float("nan")
+
+
 def flat_line_core(x: np.ndarray, missing: np.ndarray, t_us: np.ndarray, tolerance: float,
                    suspect_threshold: float, fail_threshold: float,
-                   new_segment: np.ndarray | None = None) -> np.ndarray:
-    """Flat-line test over concatenated series (times already checked increasing)."""
+                   new_segment: np.ndarray | None = None, step_us: npt.ArrayLike | None = None,
+                   min_fraction: float = FLAT_LINE_MIN_FRACTION) -> np.ndarray:
+    """Flat-line test over concatenated series (times already checked increasing).
+
+    ``step_us`` is the nominal time step of each reading in µs (an array as long as ``x`` or a
+    scalar; 0 or NaN: unknown, no count requirement); None takes the median step of the valid
+    readings (as ``ioos_qc`` does). The rule is in :func:`flat_line`.
+    """
     n = x.size
     flags = np.full(n, MISSING, dtype=np.uint8)
     idx = np.flatnonzero(~missing)
     if idx.size == 0:
         return flags
     xv, tg = x[idx], t_us[idx]
+    seg = np.cumsum(_segment_starts(n, new_segment))[idx] if new_segment is not None else None
+    if step_us is None:
+        step_v = np.full(idx.size, _median_step_us(tg, seg))
+    else:
+        step_v = np.broadcast_to(np.asarray(step_us, dtype=np.float64), (n,))[idx]
     seg_first = np.zeros(idx.size, dtype=np.int64)
-    if new_segment is not None:
+    if seg is not None:
         # Make the valid times increase across segments too, so one searchsorted serves all
         # series; each window is then clipped to its own segment's first valid value.
-        seg = np.cumsum(_segment_starts(n, new_segment))[idx]
         is_first = np.r_[True, seg[1:] != seg[:-1]]
         first = np.flatnonzero(is_first)
         rank = np.cumsum(is_first) - 1
@@ -360,37 +406,66 @@ def flat_line_core(x: np.ndarray, missing: np.ndarray, t_us: np.ndarray, toleran
         offset = np.r_[0, np.cumsum(span + 1)[:-1]]
         tg = tg - tg[first][rank] + offset[rank]
         seg_first = first[rank]
-    # window start per threshold: the last valid value at or before t - threshold, so the
-    # run must cover >= threshold seconds; both windows are answered by one range query
     pos = np.arange(idx.size)
     verdict = []
     for threshold in (suspect_threshold, fail_threshold):
-        # window start: the last valid value at or before t - threshold, so the run must cover
-        # >= threshold seconds; -1 when the series does not reach back that far
-        lo = np.searchsorted(tg, tg - round(threshold * _US_PER_S), side="right") - 1
-        back = np.where(lo >= seg_first, pos - lo, -1)
-        with np.errstate(invalid="ignore"):
-            verdict.append((back >= 0, _trailing_range(xv, back) < tolerance))
-    (full_s, flat_s), (_, flat_f) = verdict
-    out = np.where(flat_f, FAIL, np.where(flat_s, SUSPECT, np.where(full_s, PASS,
-                                                                     NOT_EVALUATED)))
+        thr_us = round(threshold * _US_PER_S)
+        # window: from the last valid value at or before t - threshold (so a run covers
+        # >= threshold seconds) up to t, clipped to the series' first valid value
+        lo = np.searchsorted(tg, tg - thr_us, side="right") - 1
+        reaches = lo >= seg_first
+        previous = pos - np.maximum(lo, seg_first)  # valid readings before t in the window
+        # enough readings: >= min_fraction of the threshold / step the window stands for
+        with np.errstate(invalid="ignore", divide="ignore"):
+            need = np.where(step_v > 0, np.ceil(min_fraction * thr_us / step_v - 1e-9), 1.0)
+        full = reaches & (previous >= np.maximum(need, 1.0))
+        flat = _trailing_range(xv, previous) < tolerance
+        verdict.append((full, flat))
+    (full_s, flat_s), (full_f, flat_f) = verdict
+    out = np.full(idx.size, NOT_EVALUATED, dtype=np.uint8)
+    out[full_s | ~flat_s] = PASS  # a window that already varies is provably not flat
+    out[full_s & flat_s] = SUSPECT
+    out[full_f & flat_f] = FAIL
     flags[idx] = out
     return flags
 
 
 def flat_line(values: npt.ArrayLike, times: npt.ArrayLike, tolerance: float,
-              suspect_threshold: float, fail_threshold: float) -> np.ndarray:
+              suspect_threshold: float, fail_threshold: float, *,
+              step: float | None = None,
+              min_fraction: float = FLAT_LINE_MIN_FRACTION) -> np.ndarray:
     """QARTOD flat-line test: has the value stayed within ``tolerance`` for too long.
 
-    QARTOD test 8 "flat line" (docs/reference/sources.md; ``ioos_qc.qartod.flat_line_test``):
-    the value at time t is suspect when all valid values in the window from the last valid
-    value at or before ``t - suspect_threshold`` up to t have a range (max - min) strictly
-    below ``tolerance``, and fails under the same rule with ``fail_threshold``. The strict
-    "< tolerance" is the manual's "|x[n] - x[n-k]| < EPS"; set tolerance to about the
-    instrument resolution (e.g. 0.5 µg/m³ for values reported as integers).
+    QARTOD test 8 "flat line" (docs/reference/sources.md; ``ioos_qc.qartod.flat_line_test``).
+    The manuals define it by a count of observations: "This test compares the present
+    observation (n) to a number (REP_CNT_FAIL or REP_CNT_SUSPECT) of previous observations",
+    flagged when ``|x[n] - x[n-i]| < EPS`` for i = 1 … REP_CNT (e.g. IOOS, *Manual for
+    Real-Time Quality Control of Phytoplankton Data* v1.0, 2017, Test 8; the pH and wind
+    manuals word it alike). ``ioos_qc`` states the thresholds in seconds and turns them into
+    REP_CNT = threshold / median step. ecohub keeps the seconds and asks for both:
+
+    * the **window** of the value at time t runs from the last valid value at or before
+      ``t - threshold`` up to t (so a run covers at least ``threshold`` seconds, also on
+      irregular data), clipped to the first value of the series;
+    * the window must hold **enough readings**: at least ``min_fraction`` (default 0.75) of
+      the REP_CNT = ``threshold / step`` previous observations the threshold stands for, and
+      at least one. ⚑ ecohub's choice: a few missing readings (NaN rows are skipped) do not
+      hide a stuck sensor, but a window that is mostly an outage is not a run of repeated
+      observations — after a 12-hour outage, one reading equal to the last one before it is
+      two readings, not REP_CNT + 1, and is not flagged (it is not evaluated while the window
+      stays flat and short). The 75 % echoes the data-capture rules of GB 3095-2026 Table 4
+      (e.g. ≥ 6 hourly values in 8 hours). A sensor stuck across an outage is flagged again
+      once enough readings have arrived (the readings before the outage count too).
+
+    A full window whose range (max - min) is strictly below ``tolerance`` is suspect
+    (``suspect_threshold``) or fails (``fail_threshold``); the strict "< tolerance" is the
+    manual's "< EPS": set tolerance to about the instrument resolution (e.g. 0.5 µg/m³ for
+    values reported as integers). A window that is not full (series start, outage) but whose
+    values already differ by ``tolerance`` or more passes: the point provably is not flat.
 
     On a regular series without missing values and with thresholds that are whole multiples of
-    the step, this is exactly ioos_qc's rule (its window of ``threshold / step + 1`` readings).
+    the step, this is exactly ioos_qc's rule (its window of ``threshold / step + 1`` readings)
+    except at the first points of the series (module docstring).
 
     Parameters
     ----------
@@ -402,12 +477,17 @@ def flat_line(values: npt.ArrayLike, times: npt.ArrayLike, tolerance: float,
         Value units, > 0.
     suspect_threshold, fail_threshold : float
         Seconds, > 0 and suspect <= fail.
+    step : float, optional
+        Nominal time step of the series in seconds (e.g. 3600 for hourly data); default the
+        median step between valid readings.
+    min_fraction : float
+        Share of the ``threshold / step`` previous readings a window must hold, 0 … 1.
 
     Returns
     -------
     numpy.ndarray of uint8
-        1 pass, 2 not evaluated (the series does not yet reach back ``suspect_threshold``
-        seconds), 3 suspect, 4 fail, 9 missing.
+        1 pass, 2 not evaluated (the window is not yet full and its values are within
+        ``tolerance``), 3 suspect, 4 fail, 9 missing.
 
     Notes
     -----
@@ -418,7 +498,10 @@ def flat_line(values: npt.ArrayLike, times: npt.ArrayLike, tolerance: float,
     s = _positive("suspect_threshold", suspect_threshold)
     f = _positive("fail_threshold", fail_threshold)
     _ordered("suspect_threshold", s, "fail_threshold", f)  # type: ignore[arg-type]
+    frac = _fraction("min_fraction", min_fraction)
     x, missing = as_values(values)
     t_us = as_microseconds(times, x.size)
     check_increasing(t_us)
-    return flat_line_core(x, missing, t_us, tol, s, f)  # type: ignore[arg-type]
+    step_us = None if step is None else _positive("step", step) * _US_PER_S  # type: ignore[operator]
+    return flat_line_core(x, missing, t_us, tol, s, f, step_us=step_us,  # type: ignore[arg-type]
+                          min_fraction=frac)
