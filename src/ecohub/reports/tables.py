@@ -276,8 +276,8 @@ def add_sheet(book: Workbook, name: str, frame: pl.DataFrame, *,
                     sheet.write_datetime(i, j, v, cell_format)
         else:
             for i, v in enumerate(values, start=top + 1):
-                if v is None:
-                    continue
+                if v is None or v == "":
+                    continue  # an empty cell, as Excel writes it
                 if isinstance(v, bool):
                     sheet.write_boolean(i, j, v)
                 else:
