@@ -228,7 +228,11 @@ def assess(
         help="Air: 2012 | 2026 for the whole period (default: the edition in force each day)."
     )] = None,
     out: Annotated[Path | None, typer.Option(
-        help="Write every table to .xlsx (one sheet each) or .csv.")] = None,
+        help="Write every table to .xlsx (one sheet each) or .csv, as published: Chinese "
+             "headers with units, values rounded per the standards.")] = None,
+    raw: Annotated[bool, typer.Option(
+        "--raw", help="With --out: the result columns as computed (machine names, full "
+                      "precision) for programs.")] = False,
     map_svg: Annotated[Path | None, typer.Option(
         "--map", help="Air: draw the last day's city AQI as an SVG map.")] = None,
     data_dir: DataDir = Path("ecohub-data"),
@@ -240,7 +244,7 @@ def assess(
     noise: GB 3096.
     """
     from ecohub.analytics import air, noise, water
-    from ecohub.reports import maps, tables
+    from ecohub.reports import maps, summary, tables
 
     if domain not in ASSESSMENTS:
         raise typer.BadParameter(f"{domain!r}; expected one of {', '.join(ASSESSMENTS)}",
@@ -264,21 +268,17 @@ def assess(
                 map_svg.write_text(maps.city_map(result, store), encoding="utf-8")
         except ValueError as error:
             raise typer.BadParameter(str(error)) from None
-    if domain == "air" and result.city_daily.height:
-        daily = result.city_daily.select(
-            "date", "city", "aqi", "category", "primary", "PM2.5_ug_m3", "PM10_ug_m3",
-            "O3_max_8h_ug_m3", "NO2_ug_m3", "edition")
-        console.print(tables.to_rich_table(daily, title="城市日报 city daily AQI",
-                                           max_rows=160))
-    console.print(tables.to_rich_table(result.summary(), title=f"{domain} {first} – {last}"))
+    written = None
     if out is not None:
         try:
-            written = tables.write_tables(result.tables(), out)
+            written = tables.write_tables(result.tables(), out, raw=raw,
+                                          period=f"{first} 至 {last}")
         except ValueError as error:
             raise typer.BadParameter(str(error), param_hint="--out") from None
-        console.print("written: " + ", ".join(str(path) for path in written))
+    for part in summary.terminal_summary(domain, result, written=written):
+        console.print(part)
     if map_svg is not None:
-        console.print(f"map: {map_svg}")
+        console.print(f"地图已写入：{map_svg}")
 
 
 store_app = typer.Typer(help="Create, inspect and export the store.", no_args_is_help=True)

@@ -62,7 +62,9 @@ def test_assess_air_reads_the_demo_store(demo_dir, tmp_path):
     import openpyxl
 
     sheets = openpyxl.load_workbook(out, read_only=True).sheetnames
-    assert "air_city_daily" in sheets
+    assert "城市日报" in sheets
+    assert f"完整表格已写入：{out}" in result.output
+    assert len(result.output.splitlines()) < 60
 
 
 def test_map_of_a_half_day_says_why_it_cannot_be_drawn(demo_dir, tmp_path):

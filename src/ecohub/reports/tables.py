@@ -6,12 +6,20 @@ with the zone in the column name (``period_start`` in China Standard Time become
 ``period_start (Asia/Shanghai)``), since neither Excel nor CSV readers keep a zone.
 
 Every Excel workbook of ecohub is written here (:func:`excel_workbook`, :func:`add_sheet`), so
-the assessment exports and the quality-score workbook share one cell format.
+the assessment exports and the quality-score workbook share one cell format: a bold, filled
+header row, panes frozen below it, an autofilter over the table and columns fitted to their
+text (CJK characters count double).
+
+Assessment exports are published (:func:`ecohub.reports.labels.publish`): Chinese sheet names
+and headers with units, values rounded per GB/T 8170 to the digits the standards publish, a
+title row naming the standards' edition and stage. ``raw=True`` writes the result columns as
+computed (machine names, full precision) for programs.
 """
 
 from __future__ import annotations
 
 import os
+import unicodedata
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,9 +27,12 @@ from pathlib import Path
 import polars as pl
 from rich.table import Table
 from xlsxwriter import Workbook
+from xlsxwriter.worksheet import Worksheet
 
-__all__ = ["EXCEL_MAX_ROWS", "add_sheet", "excel_workbook", "flat", "to_rich_table",
-           "write_tables"]
+from ecohub.reports.labels import edition_text, publish, sheet_name
+
+__all__ = ["EXCEL_MAX_ROWS", "add_sheet", "display_width", "excel_workbook", "flat",
+           "to_rich_table", "write_tables"]
 
 EXCEL_MAX_ROWS = 1_048_576
 """Rows of an Excel worksheet (the header takes one)."""
@@ -77,13 +88,20 @@ def flat(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def write_tables(
-    tables: Mapping[str, pl.DataFrame], path: str | os.PathLike[str]
+    tables: Mapping[str, pl.DataFrame], path: str | os.PathLike[str], *, raw: bool = False,
+    period: str | None = None,
 ) -> list[Path]:
     """Write assessment tables to ``path``; the format follows the extension.
 
-    * ``.xlsx``: one workbook, one worksheet per table, named after it (xlsxwriter).
-    * ``.csv``: the first (main) table to ``path``, each further table to ``<stem>_<name>.csv``
-      beside it (UTF-8 with a byte-order mark, so Excel opens Chinese labels correctly).
+    * ``.xlsx``: one workbook, one worksheet per table, named in Chinese
+      (:data:`ecohub.reports.labels.TABLES`); row 1 is the title (table, period, standards
+      with edition and stage), row 2 the styled header, panes frozen below it, autofilter on.
+    * ``.csv``: the first (main) table to ``path``, each further table to
+      ``<stem>_<sheet name>.csv`` beside it (``air.csv``, ``air_城市时段评价.csv``), UTF-8 with a
+      byte-order mark so Excel on Chinese Windows opens it; the header is the first line.
+
+    Published (default): Chinese headers with units and values rounded per GB/T 8170 to the
+    published digits (:func:`ecohub.reports.labels.publish`).
 
     Parameters
     ----------
@@ -91,6 +109,11 @@ def write_tables(
         In order, the main table first (``Assessment.tables()`` gives them so).
     path : str or path-like
         Target file; its directory must exist.
+    raw : bool, default False
+        Write the result columns as computed instead: machine names, full precision, no title
+        row, sheets and files named after the tables (``air_city_daily``).
+    period : str, optional
+        Text of the assessed period for the title rows, e.g. ``"2026-12-01 至 2026-12-01"``.
 
     Returns
     -------
@@ -108,10 +131,10 @@ def write_tables(
         raise ValueError("tables: nothing to write; expected at least one table")
     suffix = target.suffix.lower()
     if suffix == ".xlsx":
-        _write_xlsx(tables, target)
+        _write_xlsx(tables, target, raw=raw, period=period)
         return [target]
     if suffix == ".csv":
-        return _write_csv(tables, target)
+        return _write_csv(tables, target, raw=raw)
     raise ValueError(
         f"output {str(target)!r}: extension {target.suffix or '(none)'!r} is not supported; "
         "expected .xlsx (one sheet per table) or .csv"
@@ -123,10 +146,15 @@ def _sheet_name(name: str) -> str:
     return clean[:_SHEET_NAME_MAX] or "table"
 
 
-def _write_xlsx(tables: Mapping[str, pl.DataFrame], target: Path) -> None:
+def _display_name(name: str, raw: bool) -> str:
+    return name if raw else sheet_name(name)
+
+
+def _write_xlsx(tables: Mapping[str, pl.DataFrame], target: Path, *, raw: bool,
+                period: str | None) -> None:
     seen: dict[str, str] = {}
     for name in tables:
-        sheet = _sheet_name(name)
+        sheet = _sheet_name(_display_name(name, raw))
         if sheet.lower() in seen:
             raise ValueError(
                 f"tables {seen[sheet.lower()]!r} and {name!r} both become worksheet {sheet!r}; "
@@ -135,7 +163,18 @@ def _write_xlsx(tables: Mapping[str, pl.DataFrame], target: Path) -> None:
         seen[sheet.lower()] = name
     with excel_workbook(target) as book:
         for name, frame in tables.items():
-            add_sheet(book, name, frame)
+            if raw:
+                add_sheet(book, name, frame)
+                continue
+            published, digits = publish(flat(frame))
+            title = "　".join(t for t in (sheet_name(name), period,
+                                         edition_text(frame, name)) if t)
+            add_sheet(book, sheet_name(name), published, title=title,
+                      column_formats={c: _number_format(d) for c, d in digits.items()})
+
+
+def _number_format(decimals: int) -> str:
+    return "0" if decimals <= 0 else "0." + "0" * decimals
 
 
 @contextmanager
@@ -167,11 +206,14 @@ def excel_workbook(path: str | os.PathLike[str]) -> Iterator[Workbook]:
 
 
 def add_sheet(book: Workbook, name: str, frame: pl.DataFrame, *,
-              column_formats: Mapping[str, str] | None = None) -> None:
-    """Write one table as one worksheet: a header row, then the :func:`flat` cells.
+              column_formats: Mapping[str, str] | None = None,
+              title: str | None = None) -> Worksheet:
+    """Write one table as one worksheet: an optional title row, a header row, the cells.
 
-    Dates show as ``yyyy-mm-dd``, datetimes as ``yyyy-mm-dd hh:mm``; columns are fitted to their
-    content on sheets of up to 10 000 rows.
+    The header is bold on a light fill, panes are frozen below it, an autofilter covers the
+    table; dates show as ``yyyy-mm-dd``, datetimes as ``yyyy-mm-dd hh:mm``; columns are as wide
+    as their text (sampled from the first 10 000 rows, CJK characters counted double, at most
+    60 characters).
 
     Parameters
     ----------
@@ -182,32 +224,106 @@ def add_sheet(book: Workbook, name: str, frame: pl.DataFrame, *,
     frame : polars.DataFrame
     column_formats : mapping of column → Excel number format, optional
         E.g. ``{"score": "0.0%"}``; columns are named as in ``frame``.
+    title : str, optional
+        Written bold in row 1 (the header then is row 2).
+
+    Returns
+    -------
+    xlsxwriter.worksheet.Worksheet
 
     Raises
     ------
     ValueError
         The table has more rows than a worksheet holds below its header.
     """
-    if frame.height >= EXCEL_MAX_ROWS:
+    top = 1 if title else 0
+    if frame.height + top >= EXCEL_MAX_ROWS:
         raise ValueError(
             f"table {name!r} has {frame.height} rows: an Excel worksheet holds "
-            f"{EXCEL_MAX_ROWS - 1} below its header; write .csv or narrow the period"
+            f"{EXCEL_MAX_ROWS - 1 - top} below its header; write .csv or narrow the period"
         )
-    flat(frame).write_excel(
-        book, worksheet=_sheet_name(name), autofit=frame.height <= _AUTOFIT_MAX_ROWS,
-        dtype_formats={pl.Date: "yyyy-mm-dd", pl.Datetime: "yyyy-mm-dd hh:mm"},
-        column_formats=dict(column_formats) if column_formats else None,
-    )
+    cells = flat(frame)
+    sheet = book.add_worksheet(_sheet_name(name))
+    header = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1,
+                              "text_wrap": True, "valign": "vcenter"})
+    formats = dict(column_formats or {})
+    if title:
+        sheet.write_string(0, 0, title, book.add_format({"bold": True, "font_size": 13}))
+    widths = []
+    for j, (column, dtype) in enumerate(cells.schema.items()):
+        sheet.write_string(top, j, column, header)
+        if isinstance(dtype, pl.Datetime):
+            number = "yyyy-mm-dd hh:mm"
+        elif dtype == pl.Date:
+            number = "yyyy-mm-dd"
+        else:
+            number = formats.get(column)
+        cell_format = book.add_format({"num_format": number}) if number else None
+        values = cells[column].to_list()
+        sample = values[:_AUTOFIT_MAX_ROWS]
+        width = max([display_width(column)] + [
+            16 if isinstance(dtype, pl.Datetime) else 10 if dtype == pl.Date
+            else display_width(str(v)) for v in sample if v is not None])
+        widths.append(min(width + 2, 60))
+        if dtype.is_numeric():
+            for i, v in enumerate(values, start=top + 1):
+                if v is None:
+                    continue
+                sheet.write_number(i, j, v, cell_format)
+        elif isinstance(dtype, pl.Datetime | pl.Date):
+            for i, v in enumerate(values, start=top + 1):
+                if v is not None:
+                    sheet.write_datetime(i, j, v, cell_format)
+        else:
+            for i, v in enumerate(values, start=top + 1):
+                if v is None or v == "":
+                    continue  # an empty cell, as Excel writes it
+                if isinstance(v, bool):
+                    sheet.write_boolean(i, j, v)
+                else:
+                    sheet.write_string(i, j, str(v))
+    for j, width in enumerate(widths):
+        sheet.set_column(j, j, width)
+    sheet.set_row(top, None, None)
+    sheet.freeze_panes(top + 1, 0)
+    if cells.width:
+        sheet.autofilter(top, 0, top + cells.height, cells.width - 1)
+    return sheet
 
 
-def _write_csv(tables: Mapping[str, pl.DataFrame], target: Path) -> list[Path]:
+def display_width(text: str) -> int:
+    """Terminal / spreadsheet columns of ``text``: East Asian wide characters count two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _write_csv(tables: Mapping[str, pl.DataFrame], target: Path, *, raw: bool) -> list[Path]:
     names = list(tables)
-    paths = [target] + [target.with_name(f"{target.stem}_{n}{target.suffix}") for n in names[1:]]
+    stem = target.stem
+    paths = [target] + [
+        target.with_name(f"{stem}_{_csv_part(_display_name(n, raw), stem)}{target.suffix}")
+        for n in names[1:]
+    ]
     if len(set(paths)) != len(paths):
         raise ValueError(f"tables {names}: two of them map to the same CSV file name")
     for name, file in zip(names, paths, strict=True):
-        flat(tables[name]).write_csv(file, include_bom=True)
+        frame = flat(tables[name])
+        if not raw:
+            published, digits = publish(frame)
+            # Fixed decimals as published (a trailing zero is a published digit: 1.0 mg/m³).
+            frame = published.with_columns(
+                pl.col(c).map_elements(lambda v, d=d: f"{v:.{d}f}", return_dtype=pl.String)
+                for c, d in digits.items() if d > 0 and published[c].dtype.is_float()
+            )
+        frame.write_csv(file, include_bom=True)
     return paths
+
+
+def _csv_part(name: str, stem: str) -> str:
+    """A table's part of a CSV file name, without repeating the stem (``air`` + ``air_x``)."""
+    for prefix in (f"{stem}_", f"{stem.split('_')[0]}_"):
+        if name.lower().startswith(prefix.lower()) and len(name) > len(prefix):
+            return name[len(prefix):]
+    return "".join("_" if c in _SHEET_FORBIDDEN else c for c in name)
 
 
 def to_rich_table(frame: pl.DataFrame, title: str | None = None, *, max_rows: int = 50,
