@@ -9,7 +9,7 @@ Run from the repository root::
     .venv/bin/python bench/hj212_ingest.py --with-readers --reader-nice 0 --skip-crash --skip-codec
 
 Three processes, as in production: this orchestrator, the gateway (``ecohub`` serving a fresh
-embedded store, exactly :func:`ecohub.ingest.hj212_server.serve`) and a load generator holding
+embedded store, exactly :func:`ecohub.server.serve`) and a load generator holding
 one TCP connection per data logger. Every logger behaves as HJ 212 loggers do: it sends a minute
 upload (CN 2051, Flag=5, 6 or 9 factors with Min/Avg/Max/Flag, pre-encoded from the simulator
 before the clock starts) and waits for its 9014 before sending the next ([S17] §6.5.2).
@@ -67,7 +67,8 @@ def device_list(n: int) -> list[tuple[str, str, str]]:
 def gateway_main(data_dir: str, port: int, reader_nice: str | None = None) -> None:
     """Serve the gateway; with ``reader_nice`` also read heavily (``default``: the store's
     ``ECOHUB_READER_NICE``, else that CPU priority for the reader thread)."""
-    from ecohub.ingest.hj212_server import GatewayConfig, serve
+    from ecohub.ingest.hj212_server import GatewayConfig
+    from ecohub.server import serve
     from ecohub.store import open_store
 
     if reader_nice not in (None, "default"):

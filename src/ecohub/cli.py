@@ -184,13 +184,19 @@ def serve(
     log_level: Annotated[str, typer.Option(
         help="debug | info | warning | error (debug: every packet not stored, with MN and "
              "peer).")] = "info",
+    http_port: Annotated[int, typer.Option(min=0, max=65535,
+                                           help="The HTTP service's port.")] = 8000,
+    http_host: Annotated[str, typer.Option(help="The HTTP service's address.")] = "0.0.0.0",
+    gateway: Annotated[bool, typer.Option(help="Run the HJ 212 gateway.")] = True,
+    http: Annotated[bool, typer.Option(help="Run the HTTP service (/api/v1).")] = True,
 ) -> None:
-    """Run the HJ 212 TCP gateway until interrupted."""
+    """Run the HJ 212 gateway and the HTTP service over one store until interrupted."""
     import uvloop
 
     from ecohub.ingest.hj212_server import GatewayConfig
-    from ecohub.ingest.hj212_server import serve as serve_gateway
     from ecohub.quality.streaming import QualityControl
+    from ecohub.server import HttpConfig
+    from ecohub.server import serve as serve_both
     from ecohub.store import Store
 
     levels = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
@@ -206,13 +212,23 @@ def serve(
                                journal_dir=journal_dir, clock_window=clock_window * 3600)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
+    if not (gateway or http):
+        raise typer.BadParameter("--no-gateway and --no-http together leave nothing to run")
     settings = migrate_store(database_url, data_dir)  # several server processes migrate once
     with Store(settings) as store, QualityControl(store, background=True) as quality:
-        console.print(f"HJ 212 gateway on {host}:{port}; {store.settings.describe()}; "
+        parts = ([f"HJ 212 gateway on {host}:{port}"] if gateway else []) + (
+            [f"HTTP on {http_host}:{http_port} (/api/v1/docs)"] if http else [])
+        console.print(f"{'; '.join(parts)}; {store.settings.describe()}; "
                       f"quality control {quality.config.version}")
         # uvloop: the asyncio API on a faster loop for thousands of links (bench/RESULTS.md)
-        counters = uvloop.run(serve_gateway(store, config, on_commit=[quality]))
-    console.print(counters.log_line())
+        try:
+            counters = uvloop.run(serve_both(
+                store, config if gateway else None,
+                HttpConfig(http_host, http_port) if http else None, on_commit=[quality]))
+        except OSError as error:
+            fail(error)
+    if counters is not None:
+        console.print(counters.log_line())
 
 
 ASSESSMENTS = ("air", "water", "noise")

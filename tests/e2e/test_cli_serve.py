@@ -16,7 +16,7 @@ from ecohub.store import open_store
 def test_serve_answers_stores_and_stops_cleanly(logger_site) -> None:
     data = logger_site.data_dir
     ecohub = Path(sys.executable).with_name("ecohub")
-    process = subprocess.Popen([str(ecohub), "serve", "--host", "127.0.0.1",
+    process = subprocess.Popen([str(ecohub), "serve", "--no-http", "--host", "127.0.0.1",
                                 "--port", str(logger_site.port), "--data-dir", str(data),
                                 "--log-level", "debug"],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -51,7 +51,7 @@ def test_a_logger_registered_from_another_terminal_is_served_without_restart(log
     data = logger_site.data_dir
     ecohub = Path(sys.executable).with_name("ecohub")
     new = dataclasses.replace(logger_site, mn="Y80110010000010", password="654321")
-    process = subprocess.Popen([str(ecohub), "serve", "--host", "127.0.0.1",
+    process = subprocess.Popen([str(ecohub), "serve", "--no-http", "--host", "127.0.0.1",
                                 "--port", str(logger_site.port), "--data-dir", str(data),
                                 "--unknown-mn", "quarantine"],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

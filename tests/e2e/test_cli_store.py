@@ -79,7 +79,8 @@ def test_serve_migrates_a_new_data_directory_at_start(tmp_path):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     ecohub = Path(sys.executable).with_name("ecohub")
-    process = subprocess.Popen([str(ecohub), "serve", "--host", "127.0.0.1", "--port", str(port),
+    process = subprocess.Popen([str(ecohub), "serve", "--no-http", "--host", "127.0.0.1",
+                                "--port", str(port),
                                 "--data-dir", str(data)],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

@@ -18,9 +18,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ecohub.ingest.hj212_server import Gateway, GatewayConfig, _numbers, serve
+from ecohub.ingest.hj212_server import Gateway, GatewayConfig, _numbers
 from ecohub.ingest.journal import Journal
 from ecohub.protocols import hj212
+from ecohub.server import serve
 from ecohub.store import ObjectSpec, Store, open_store
 
 MN = "010000A8900016F000169DC0"

@@ -31,7 +31,7 @@ the wire time: [S17] Table 4 and App. C, docs/reference/hj212.md §4.6) to UTC a
 length from the kind (minute data: the device's MinInterval from the registry), as
 :data:`ecohub.store.READING_SCHEMA` requires.
 
-Use :func:`serve` from the command line, or drive a :class:`Gateway` yourself::
+``ecohub serve`` runs it (:func:`ecohub.server.serve`), or drive a :class:`Gateway` yourself::
 
     gateway = Gateway(store, GatewayConfig(port=2756))
     await gateway.start()
@@ -43,13 +43,13 @@ Use :func:`serve` from the command line, or drive a :class:`Gateway` yourself::
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import functools
+import itertools
 import logging
 import math
 import os
-import signal
-import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
@@ -73,7 +73,6 @@ __all__ = [
     "Gateway",
     "GatewayConfig",
     "GatewayCounters",
-    "serve",
 ]
 
 log = logging.getLogger(__name__)
@@ -96,6 +95,9 @@ WRITER_SWITCH_INTERVAL = 0.0005
 without the GIL) to Python several times, and each time the store thread waits until the busy
 event loop hands the GIL over: up to the interval, 5 ms by default. Measured on a 10,000-reading
 commit beside a busy Python thread: 5 ms adds ~60 ms to the commit, 0.5 ms ~25 ms."""
+
+REPLY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+"""Upper bounds (s) of the reply-latency histogram (:meth:`Gateway.reply_histogram`)."""
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -512,6 +514,8 @@ class Gateway:
         )
         self._rejected: dict[str, int] = {}
         self._deviations: dict[str, int] = {}
+        self._reply_histogram = [0] * (len(REPLY_BUCKETS) + 1)
+        self._reply_seconds = 0.0
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -754,6 +758,16 @@ class Gateway:
     def _reply_sent(self, latency: float) -> None:
         self._n["replies_sent"] += 1
         self._reply_latency.append(latency)
+        self._reply_histogram[bisect.bisect_left(REPLY_BUCKETS, latency)] += 1
+        self._reply_seconds += latency
+
+    def reply_histogram(self) -> tuple[list[tuple[float, int]], float]:
+        """Receive-to-answer latencies since start, as a Prometheus histogram.
+
+        Cumulative counts per upper bound (s; the last is ``inf``), and their sum (s).
+        """
+        counts = list(itertools.accumulate(self._reply_histogram))
+        return list(zip([*REPLY_BUCKETS, math.inf], counts, strict=True)), self._reply_seconds
 
     async def _sweeper(self) -> None:
         """Close links silent for longer than ``idle_timeout``; keep expired split transfers."""
@@ -1143,38 +1157,3 @@ def _error_kind(error: hj212.HJ212Error) -> str:
     """
     field_name = error.field.lower()
     return field_name if field_name.replace(" ", "").replace("/", "").isalpha() else "cp"
-
-
-# --------------------------------------------------------------------------- entry point
-
-
-async def serve(store: Store, config: GatewayConfig | None = None, *,
-                stop: asyncio.Event | None = None, log_every: float = 60.0,
-                on_commit: Iterable[Callable[[pa.Table], Any]] = ()) -> GatewayCounters:
-    """Run the gateway until SIGINT/SIGTERM (or ``stop`` is set); log counters periodically.
-
-    ``on_commit`` hooks (e.g. quality control) receive every readings table applied to the store.
-    Returns the final counters after a graceful shutdown.
-
-    While it runs, the interpreter's GIL switch interval is lowered to
-    :data:`WRITER_SWITCH_INTERVAL`: see there why.
-    """
-    gateway = Gateway(store, config)
-    gateway.on_commit.extend(on_commit)
-    stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):  # before listening: a stop is never lost
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
-    await gateway.start()
-    switch_interval = sys.getswitchinterval()
-    sys.setswitchinterval(WRITER_SWITCH_INTERVAL)
-    try:
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=log_every)
-            log.info("HJ 212 gateway: %s", gateway.counters().log_line())
-    finally:
-        await gateway.stop()
-        sys.setswitchinterval(switch_interval)
-    return gateway.counters()

@@ -1,0 +1,87 @@
+"""The HTTP service: :func:`create_app` over one store (and the gateway when it runs beside).
+
+Thin by design (docs/architecture): a router parses the request, checks the caller
+(:mod:`ecohub.api.security`), calls a domain function and formats the answer
+(:mod:`ecohub.api.formats`). Around every request one middleware counts it for ``/metrics`` and
+puts every ``/api/v1`` access on the audit record: who, when, from where, what (route,
+parameters, object ids, row count) and the outcome.
+"""
+
+from __future__ import annotations
+
+import time
+from importlib.metadata import version
+
+import anyio
+from fastapi import FastAPI, Request, Response
+
+from ecohub.api.metrics import ServiceMetrics
+from ecohub.api.problems import install_problem_handlers
+from ecohub.api.routers import assessments, auth, health, ingest, objects, readings
+from ecohub.api.routers import audit as audit_router
+from ecohub.ingest.hj212_server import Gateway
+from ecohub.store import Store
+
+__all__ = ["API_PREFIX", "create_app"]
+
+API_PREFIX = "/api/v1"
+_NOT_AUDITED = ("/api/v1/openapi.json", "/api/v1/docs", "/api/v1/auth/")
+"""The interface's own description, and sign-in/out, which audit themselves."""
+
+_DESCRIPTION = """\
+ecohub 生态环境数据平台 HTTP 接口。
+
+* 认证：程序使用 `Authorization: Bearer <令牌>`（`ecohub admin token create`）；浏览器登录后携带
+  会话 Cookie，修改类请求须带 `X-CSRF-Token` 头。未登录只能访问标记为公开（public）的接口。
+* 时间：ISO 8601；未写时区的按北京时间（UTC+8）理解；输出一律带时区。
+* 错误：RFC 9457 `application/problem+json`，指明参数、取值与期望。
+* 格式：`format=json|csv|xlsx|parquet` 或 `Accept` 头；CSV 为带 BOM 的 UTF-8。
+* 分页：键集分页，响应中的 `next` 作为下一页的 `after` 参数。
+"""
+
+
+def create_app(store: Store, *, gateway: Gateway | None = None) -> FastAPI:
+    """The FastAPI application serving ``store`` (OpenAPI at ``/api/v1/openapi.json``)."""
+    app = FastAPI(title="ecohub", version=version("ecohub"), description=_DESCRIPTION,
+                  openapi_url=f"{API_PREFIX}/openapi.json", docs_url=f"{API_PREFIX}/docs",
+                  redoc_url=None)
+    app.state.store = store
+    app.state.gateway = gateway
+    app.state.metrics = metrics = ServiceMetrics(gateway)
+    install_problem_handlers(app)
+    app.include_router(health.router)
+    for module in (auth, objects, readings, assessments, ingest, audit_router):
+        app.include_router(module.router, prefix=API_PREFIX)
+
+    @app.middleware("http")
+    async def count_and_audit(request: Request, call_next) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        metrics.requests.labels(request.method, route, str(response.status_code)).inc()
+        metrics.latency.labels(request.method, route).observe(time.perf_counter() - started)
+        path = request.url.path
+        if path.startswith(API_PREFIX) and not path.startswith(_NOT_AUDITED):
+            await anyio.to_thread.run_sync(_audit, store, request, route,
+                                           response.status_code)
+        return response
+
+    return app
+
+
+def _audit(store: Store, request: Request, route: str, status: int) -> None:
+    from ecohub.identity import audit
+
+    principal = getattr(request.state, "principal", None)
+    export = request.query_params.get("format", "json") != "json" or any(
+        media in request.headers.get("accept", "") for media in ("csv", "spreadsheet",
+                                                                  "parquet"))
+    action = ("read" if not export else "export") if request.method in ("GET", "HEAD") \
+        else "change"
+    outcome = ("ok" if status < 400 else "denied" if status in (401, 403)
+               else "error" if status >= 500 else "failed")
+    audit.record(store, actor=principal, action=action, target=route, method=request.method,
+                 parameters=dict(request.query_params),
+                 object_ids=getattr(request.state, "object_ids", ()),
+                 row_count=getattr(request.state, "row_count", None), outcome=outcome,
+                 status=status, ip=request.client.host if request.client else None)

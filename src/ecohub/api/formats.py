@@ -1,0 +1,105 @@
+"""Tables out as JSON, CSV, XLSX or Parquet, and times in as people write them.
+
+The format is ``format=`` if given, else the ``Accept`` header, else JSON. CSV is UTF-8 with a
+byte-order mark, so that Excel on Chinese Windows opens it as UTF-8. Times go out as ISO 8601
+with their zone, in China Standard Time; times coming in without a zone are China Standard Time.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import polars as pl
+from fastapi import Request
+from fastapi.responses import JSONResponse, Response
+
+from ecohub.api.problems import Problem
+from ecohub.vocabulary import CHINA_TZ
+
+__all__ = ["FORMATS", "moment", "table_response"]
+
+FORMATS = {
+    "json": "application/json",
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "parquet": "application/vnd.apache.parquet",
+}
+"""Output format → media type."""
+
+_BY_MEDIA = {media.split(";")[0]: name for name, media in FORMATS.items()}
+
+
+def moment(value: str | None, name: str, *, end_of_day: bool = False) -> datetime | None:
+    """A query parameter as an aware datetime; China Standard Time when no zone is given.
+
+    ISO 8601; a date alone means its start (with ``end_of_day``, the next day's start).
+    """
+    if value is None:
+        return None
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            start = datetime.combine(day, time(), CHINA_TZ)
+            return start + timedelta(days=1 if end_of_day else 0)
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise Problem(422, f"{name}={value!r}: expected an ISO 8601 date or date-time, e.g. "
+                           "2026-12-02 or 2026-12-02T08:00 (China Standard Time unless a zone "
+                           "is given)", errors=[{"parameter": name, "value": value}]) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=CHINA_TZ)
+
+
+def chosen_format(request: Request, format: str | None) -> str:
+    """The output format asked for (``format=`` first, then ``Accept``)."""
+    if format is not None:
+        if format not in FORMATS:
+            raise Problem(422, f"format={format!r}: expected one of {', '.join(FORMATS)}",
+                          errors=[{"parameter": "format", "value": format}])
+        return format
+    for item in request.headers.get("accept", "").split(","):
+        media = item.split(";")[0].strip()
+        if media in _BY_MEDIA:
+            return _BY_MEDIA[media]
+    return "json"
+
+
+def table_response(frame: pl.DataFrame, request: Request, format: str | None, *,
+                   name: str, meta: dict[str, Any] | None = None) -> Response:
+    """``frame`` in the format asked for; JSON carries ``meta`` (edition, next cursor …)."""
+    chosen = chosen_format(request, format)
+    request.state.row_count = frame.height
+    shown = _in_china_time(frame)
+    if chosen == "json":
+        return JSONResponse({**(meta or {}), "count": frame.height,
+                             "items": shown.to_dicts()}, media_type="application/json")
+    if chosen == "csv":
+        body = "\ufeff" + shown.write_csv()
+        return _download(body.encode("utf-8"), chosen, f"{name}.csv")
+    if chosen == "xlsx":
+        buffer = io.BytesIO()
+        shown.write_excel(buffer, worksheet=name[:31], autofit=True, freeze_panes=(1, 0))
+        return _download(buffer.getvalue(), chosen, f"{name}.xlsx")
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer)  # machine-readable: UTC instants, typed
+    return _download(buffer.getvalue(), chosen, f"{name}.parquet")
+
+
+def _download(body: bytes, chosen: str, filename: str) -> Response:
+    return Response(body, media_type=FORMATS[chosen],
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _in_china_time(frame: pl.DataFrame) -> pl.DataFrame:
+    """Datetime columns as ISO 8601 text in China Standard Time (``…+08:00``)."""
+    zoned = [name for name, dtype in frame.schema.items() if isinstance(dtype, pl.Datetime)]
+    if not zoned:
+        return frame
+    return frame.with_columns(
+        pl.col(name).dt.replace_time_zone("UTC") if frame.schema[name].time_zone is None  # type: ignore[union-attr]
+        else pl.col(name) for name in zoned
+    ).with_columns(
+        pl.col(name).dt.convert_time_zone("Asia/Shanghai").dt.strftime("%Y-%m-%dT%H:%M:%S%:z")
+        for name in zoned)
+

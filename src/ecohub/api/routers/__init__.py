@@ -1,0 +1,1 @@
+"""One router per domain; each is thin: parse, authorise, call the domain, format."""

@@ -1,0 +1,132 @@
+"""Assessments to the national standards, the edition and stage named in every answer.
+
+Air AQI (HJ 633) and evaluation (HJ 663, GB 3095), water (GB 3838-2002), noise (GB 3096-2008).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from ecohub.api.formats import table_response
+from ecohub.api.problems import Problem
+from ecohub.api.security import get_store, public, require
+from ecohub.identity import Principal
+from ecohub.store import Store
+
+router = APIRouter(prefix="/assessments", tags=["评价 assessments"])
+
+AirTable = Literal["city_daily", "station_daily", "city_hourly", "station_hourly",
+                   "evaluation", "city_periods", "ranking"]
+_MAX_DAYS = 366
+
+
+def _days(from_: date, to: date) -> None:
+    if to < from_:
+        raise Problem(422, f"to={to}: not before from={from_}",
+                      errors=[{"parameter": "to", "value": str(to)}])
+    if (to - from_).days >= _MAX_DAYS:
+        raise Problem(422, f"from={from_} to={to}: at most {_MAX_DAYS} days per request",
+                      errors=[{"parameter": "to", "value": str(to)}])
+
+
+def _editions(frame) -> list[str]:
+    return sorted(set(frame["edition"].drop_nulls().to_list())) if "edition" in frame.columns \
+        else []
+
+
+@router.get("/air", summary="空气质量评价 air (HJ 633 / HJ 663 / GB 3095)")
+def air(
+    request: Request,
+    from_: Annotated[date, Query(alias="from", description="首日（北京时间自然日）")],
+    to: Annotated[date, Query(description="末日（含）")],
+    table: Annotated[AirTable, Query(description="返回的表")] = "city_daily",
+    city: Annotated[str | None, Query(description="城市名称或代码")] = None,
+    edition: Annotated[Literal["2026", "2012"] | None,
+                       Query(description="标准版本；缺省为各日施行的版本")] = None,
+    stage: Annotated[Literal["transition", "final"] | None,
+                     Query(description="GB 3095-2026 的阶段")] = None,
+    format: Annotated[str | None, Query(description="json | csv | xlsx | parquet")] = None,
+    principal: Principal = Depends(require("data.read")),  # noqa: B008
+    store: Store = Depends(get_store),  # noqa: B008
+) -> Response:
+    """Hourly and daily AQI per station and city, period evaluation, and the city ranking."""
+    from ecohub.analytics.air import assess_air
+
+    _days(from_, to)
+    result = assess_air(store, from_, to, city=city, edition=edition, stage=stage)
+    frame = getattr(result, table)
+    return table_response(frame, request, format, name=f"air_{table}", meta={
+        "table": table, "from": from_, "to": to, "editions": _editions(frame),
+        "stage": stage, "standards": "HJ 633 / GB 3095 / HJ 663"})
+
+
+@router.get("/public/air/city-daily", summary="公开：城市日报 public city daily AQI")
+def public_city_daily(
+    request: Request,
+    day: Annotated[date, Query(description="日期（北京时间）")],
+    format: Annotated[str | None, Query(description="json | csv | xlsx | parquet")] = None,
+    principal: Principal = Depends(public),  # noqa: B008
+    store: Store = Depends(get_store),  # noqa: B008
+) -> Response:
+    """Each city's daily AQI, category and primary pollutant, as published (no sign-in)."""
+    from ecohub.analytics.air import assess_air
+
+    frame = assess_air(store, day, day).city_daily
+    keep = [c for c in ("date", "city", "aqi", "category", "primary", "edition")
+            if c in frame.columns]
+    return table_response(frame.select(keep), request, format, name="city_daily",
+                          meta={"day": day, "editions": _editions(frame)})
+
+
+@router.get("/water", summary="水质评价 water (GB 3838-2002)")
+def water(
+    request: Request,
+    from_: Annotated[date, Query(alias="from")],
+    to: Annotated[date, Query()],
+    table: Annotated[str | None, Query(description="表名，缺省为第一张")] = None,
+    city: Annotated[str | None, Query()] = None,
+    format: Annotated[str | None, Query()] = None,
+    principal: Principal = Depends(require("data.read")),  # noqa: B008
+    store: Store = Depends(get_store),  # noqa: B008
+) -> Response:
+    """Section classes and their determining factors per GB 3838-2002."""
+    from ecohub.analytics.water import assess_water
+
+    _days(from_, to)
+    tables = assess_water(store, from_, to, city=city).tables()
+    return _one_of(tables, table, request, format, {"standard": "GB 3838-2002",
+                                                    "from": from_, "to": to})
+
+
+@router.get("/noise", summary="声环境评价 noise (GB 3096-2008)")
+def noise(
+    request: Request,
+    from_: Annotated[date, Query(alias="from")],
+    to: Annotated[date, Query()],
+    table: Annotated[str | None, Query(description="表名，缺省为第一张")] = None,
+    city: Annotated[str | None, Query()] = None,
+    format: Annotated[str | None, Query()] = None,
+    principal: Principal = Depends(require("data.read")),  # noqa: B008
+    store: Store = Depends(get_store),  # noqa: B008
+) -> Response:
+    """Day and night levels (Ld, Ln) and compliance per GB 3096-2008."""
+    from ecohub.analytics.noise import assess_noise
+
+    _days(from_, to)
+    tables = assess_noise(store, from_, to, city=city).tables()
+    return _one_of(tables, table, request, format, {"standard": "GB 3096-2008",
+                                                    "from": from_, "to": to})
+
+
+def _one_of(tables: dict, table: str | None, request: Request, format: str | None,
+            meta: dict) -> Response:
+    name = table or next(iter(tables))
+    if name not in tables:
+        raise Problem(422, f"table={name!r}: expected one of {', '.join(tables)}",
+                      errors=[{"parameter": "table", "value": name}])
+    return table_response(tables[name], request, format, name=name,
+                          meta={"table": name, **meta})

@@ -1,0 +1,152 @@
+"""Readings: by object or logger, factor, kind and period; and the latest per object (the map)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+from typing import Annotated
+
+import polars as pl
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from ecohub.api.formats import chosen_format, moment, table_response
+from ecohub.api.problems import Problem
+from ecohub.api.routers.objects import object_type, visible_objects
+from ecohub.api.security import get_store, require
+from ecohub.identity import Principal
+from ecohub.store import KINDS, MonitoredObject, Store
+from ecohub.store.measurements import ReadingCursor
+from ecohub.vocabulary import FACTORS, wire_unit
+
+router = APIRouter(tags=["监测数据 readings"])
+
+_READING_COLUMNS = ("object_code", "mn", "factor", "kind", "statistic", "period_start",
+                    "period_s", "value", "unit", "device_flag", "qc_flag", "qc_valid",
+                    "review", "received_at")
+
+
+def _check(kind: str | None, factors: list[str] | None) -> None:
+    if kind is not None and kind not in KINDS:
+        raise Problem(422, f"kind={kind!r}: expected one of {', '.join(KINDS)}",
+                      errors=[{"parameter": "kind", "value": kind}])
+    for factor in factors or ():
+        if factor not in FACTORS:
+            raise Problem(422, f"factor={factor!r}: not an HJ 212-2017 factor code "
+                               "(e.g. a34004 for PM2.5)",
+                          errors=[{"parameter": "factor", "value": factor}])
+
+
+def _cursor(value: str | None) -> ReadingCursor | None:
+    if value is None:
+        return None
+    try:
+        mn, factor, kind, statistic, start = json.loads(base64.urlsafe_b64decode(value))
+        return ReadingCursor(mn, factor, kind, statistic, datetime.fromisoformat(start))
+    except (ValueError, TypeError):
+        raise Problem(422, f"after={value!r}: not a cursor this API gave out (use the "
+                           "response's `next`)",
+                      errors=[{"parameter": "after", "value": value}]) from None
+
+
+def _encode(cursor: ReadingCursor) -> str:
+    mn, factor, kind, statistic, start = cursor
+    text = json.dumps([mn, factor, kind, statistic, start.isoformat()])
+    return base64.urlsafe_b64encode(text.encode()).decode()
+
+
+def _with_units(frame: pl.DataFrame, objects: dict[int, MonitoredObject]) -> pl.DataFrame:
+    """Add each reading's object code and unit.
+
+    The unit is the wire unit of its factor and object type (:func:`ecohub.vocabulary.wire_unit`),
+    which the store keeps.
+    """
+    frame = frame.with_columns(
+        object_code=pl.col("object_id").replace_strict(
+            {i: o.code for i, o in objects.items()}, default=None, return_dtype=pl.String),
+        object_type=pl.col("object_id").replace_strict(
+            {i: o.object_type for i, o in objects.items()}, default=None,
+            return_dtype=pl.String))
+    pairs = frame.select("factor", "object_type").unique().drop_nulls()
+    units = pairs.with_columns(unit=pl.Series(
+        [wire_unit(f, t) if f in FACTORS else None for f, t in pairs.iter_rows()],
+        dtype=pl.String))
+    return frame.join(units, on=["factor", "object_type"], how="left", maintain_order="left")
+
+
+@router.get("/readings", summary="监测数据 readings")
+def readings(
+    request: Request,
+    object: Annotated[list[str] | None, Query(description="对象编码，可重复")] = None,
+    mn: Annotated[str | None, Query(description="数采仪 MN")] = None,
+    factor: Annotated[list[str] | None, Query(description="因子编码，如 a34004，可重复")] = None,
+    kind: Annotated[str | None, Query(description="realtime | minute | hour | day")] = None,
+    statistic: Annotated[str | None, Query(description="Avg / Rtd / Min / Max …")] = None,
+    from_: Annotated[str | None, Query(alias="from", description="起（含），北京时间")] = None,
+    to: Annotated[str | None, Query(description="止（不含）；只写日期时含当天")] = None,
+    after: Annotated[str | None, Query(description="上一页 next 的值")] = None,
+    limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
+    format: Annotated[str | None, Query(description="json | csv | xlsx | parquet")] = None,
+    principal: Principal = Depends(require("data.read")),  # noqa: B008
+    store: Store = Depends(get_store),  # noqa: B008
+) -> Response:
+    """Stored readings with the device flag, the QC flag, validity and the operator review.
+
+    Ordered by logger, factor, kind, statistic and period; keyset pages of ``limit``. Period
+    starts are China Standard Time in the answer; an hour's reading is labelled by its start.
+    """
+    if chosen_format(request, format) != "json" and not principal.can("data.export"):
+        raise Problem(403, f"role {principal.role!r} does not grant data.export (bulk "
+                           "downloads); ask for format=json")
+    _check(kind, factor)
+    objects = {o.id: o for o in visible_objects(store, principal)}
+    visible = {o.code: i for i, o in objects.items()}
+    object_ids: list[int] | None = None
+    if object is not None:
+        unknown = [code for code in object if code not in visible]
+        if unknown:
+            raise Problem(404, f"object {unknown[0]!r} is not registered (or not yours to see)")
+        object_ids = [visible[code] for code in object]
+    if mn is not None:
+        device = store.registry.device(mn)
+        if device is None or device.object_id not in visible.values():
+            raise Problem(404, f"MN {mn!r} is not registered (or not yours to see)")
+        object_ids = [i for i in (object_ids or [device.object_id]) if i == device.object_id]
+    if object_ids is None and principal.role == "enterprise":
+        object_ids = list(visible.values())
+    start = moment(from_, "from")
+    end = moment(to, "to", end_of_day=True)
+    page = store.measurements.readings(kind, start, end, object_ids, factor, statistic,
+                                       with_qc=True, after=_cursor(after), limit=limit + 1)
+    if mn is not None:
+        page = page.filter(pl.col("mn") == mn)
+    more = page.height > limit
+    page = page.head(limit)
+    next_cursor = ReadingCursor.after_last(page) if more else None
+    request.state.object_ids = sorted(set(page["object_id"].to_list()))
+    shown = _with_units(page, objects).select(_READING_COLUMNS)
+    return table_response(shown, request, format, name="readings",
+                          meta={"next": None if next_cursor is None else _encode(next_cursor)})
+
+
+@router.get("/latest", summary="各对象最新值 latest per object (the map)")
+def latest(
+    request: Request,
+    type: Annotated[str, Query(description="空气站 / air_station …")],
+    factor: Annotated[list[str] | None, Query(description="因子编码，可重复")] = None,
+    kind: Annotated[str, Query(description="realtime | minute | hour | day")] = "hour",
+    statistic: Annotated[str | None, Query(description="Avg / Rtd …")] = None,
+    format: Annotated[str | None, Query(description="json | csv | xlsx | parquet")] = None,
+    principal: Principal = Depends(require("data.read")),  # noqa: B008
+    store: Store = Depends(get_store),  # noqa: B008
+) -> Response:
+    """The latest reading per object and factor, for every object of one type, in one call."""
+    _check(kind, factor)
+    objects = {o.id: o for o in visible_objects(store, principal, object_type(type))}
+    frame = store.measurements.latest(kind, list(objects), factor, statistic)
+    request.state.object_ids = sorted(objects)
+    shown = _with_units(frame, objects).select(
+        "object_code", "mn", "factor", "kind", "statistic", "period_start", "period_s",
+        "value", "unit", "device_flag", "received_at")
+    return table_response(shown, request, format, name="latest")

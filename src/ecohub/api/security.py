@@ -1,0 +1,88 @@
+"""Who is asking, and may they: the dependencies every router uses.
+
+Programs send ``Authorization: Bearer <token>`` (:mod:`ecohub.identity.tokens`); browsers carry
+the session cookie set at sign-in (HttpOnly, SameSite=Strict) and send its CSRF token in the
+``X-CSRF-Token`` header with every request that changes something. Nobody else gets more than
+what is marked public (:data:`ecohub.identity.PUBLIC`). The permission table is
+:mod:`ecohub.identity.roles`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import Depends, Request
+
+from ecohub.api.problems import Problem
+from ecohub.identity import Principal
+from ecohub.store import Store
+
+__all__ = ["CSRF_HEADER", "SESSION_COOKIE", "caller", "get_store", "public", "require"]
+
+SESSION_COOKIE = "ecohub_session"
+CSRF_HEADER = "X-CSRF-Token"
+_ANONYMOUS = Principal(kind="anonymous")
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_store(request: Request) -> Store:
+    """The store the server was started over."""
+    return request.app.state.store
+
+
+def caller(request: Request) -> Principal:
+    """The principal of the request: bearer token, else session cookie, else anonymous.
+
+    A bearer token that is unknown, expired or revoked is a 401 (a program should learn that
+    its credential is bad, not silently see public data). A session cookie that no longer
+    holds is treated as no sign-in. Changing requests of a session need its CSRF token.
+    """
+    from ecohub.identity import tokens, users
+
+    cached = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    store = get_store(request)
+    principal = _ANONYMOUS
+    authorization = request.headers.get("authorization", "")
+    if authorization:
+        scheme, _, credential = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not credential.strip():
+            raise Problem(401, "Authorization: expected 'Bearer <token>'",
+                          headers={"WWW-Authenticate": "Bearer"})
+        found = tokens.authenticate_token(store, credential.strip())
+        if found is None:
+            raise Problem(401, "the bearer token is unknown, expired or revoked",
+                          headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        principal = found
+    elif cookie := request.cookies.get(SESSION_COOKIE):
+        found = users.authenticate_session(store, cookie)
+        if found is not None:
+            if request.method not in _SAFE_METHODS and not users.check_csrf(
+                    store, cookie, request.headers.get(CSRF_HEADER, "")):
+                raise Problem(403, f"{CSRF_HEADER}: missing or not this session's CSRF token")
+            principal = found
+    request.state.principal = principal
+    return principal
+
+
+def require(permission: str) -> Callable[[Request], Principal]:
+    """A dependency: the caller, who must hold ``permission`` (401 anonymous, 403 without)."""
+
+    def dependency(principal: Principal = Depends(caller)) -> Principal:  # noqa: B008
+        if principal.anonymous:
+            raise Problem(401, f"sign in or send a bearer token: this needs {permission}",
+                          headers={"WWW-Authenticate": "Bearer"})
+        if not principal.can(permission):
+            raise Problem(403, f"role {principal.role!r} does not grant {permission}"
+                          + ("" if principal.scopes is None else
+                             " within this token's scopes"))
+        return principal
+
+    dependency.__name__ = f"require_{permission.replace('.', '_')}"
+    return dependency
+
+
+def public(principal: Principal = Depends(caller)) -> Principal:  # noqa: B008
+    """A dependency of public endpoints: anyone; the caller is still known for the audit."""
+    return principal

@@ -1,0 +1,126 @@
+"""One server process: the HJ 212 gateway and the HTTP service over one store (``ecohub serve``).
+
+Both run on one event loop (uvloop): the gateway's TCP server (:mod:`ecohub.ingest.hj212_server`)
+and uvicorn serving :func:`ecohub.api.create_app`, which sees the gateway (its status, its
+metrics, releases through it). SIGINT or SIGTERM stops both cleanly: the HTTP server finishes
+its requests, the gateway answers everything it received and applies its journal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from ecohub.ingest.hj212_server import (
+    WRITER_SWITCH_INTERVAL,
+    Gateway,
+    GatewayConfig,
+    GatewayCounters,
+)
+from ecohub.store import Store
+
+__all__ = ["HttpConfig", "serve"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class HttpConfig:
+    """Where the HTTP service listens."""
+
+    host: str = "0.0.0.0"
+    port: int = 8000
+
+
+def bind(host: str, port: int, what: str) -> socket.socket:
+    """A listening TCP socket, or ``OSError`` saying which address could not be taken."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _, address = infos[0]
+        sock = socket.socket(family, kind, proto)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as error:
+        raise OSError(f"{what} cannot listen on {host}:{port}: {error.strerror or error}"
+                      ) from None
+    sock.setblocking(False)
+    return sock
+
+
+async def serve(store: Store, gateway: GatewayConfig | None = None,
+                http: HttpConfig | None = None, *, stop: asyncio.Event | None = None,
+                log_every: float = 60.0,
+                on_commit: Iterable[Callable[[pa.Table], Any]] = ()) -> GatewayCounters | None:
+    """Run the gateway and/or the HTTP service until SIGINT/SIGTERM (or ``stop`` is set).
+
+    ``on_commit`` hooks (e.g. quality control) receive every readings table the gateway applies.
+    Returns the gateway's final counters (None without a gateway). While the gateway runs, the
+    interpreter's GIL switch interval is lowered to
+    :data:`ecohub.ingest.hj212_server.WRITER_SWITCH_INTERVAL`: see there why.
+    """
+    if gateway is None and http is None:
+        raise ValueError("serve: neither the gateway nor the HTTP service is asked for")
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):  # before listening: a stop is never lost
+        # (not in a thread other than the main one: a test's server is stopped by ``stop``)
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+    http_socket = None if http is None else bind(http.host, http.port, "the HTTP service")
+    running = None
+    if gateway is not None:
+        running = Gateway(store, gateway)
+        running.on_commit.extend(on_commit)
+        await running.start()
+    web = None
+    switch_interval = sys.getswitchinterval()
+    if running is not None:
+        sys.setswitchinterval(WRITER_SWITCH_INTERVAL)
+    try:
+        if http_socket is not None:
+            web = _start_http(store, running, http_socket)
+            log.info("HTTP service listening on %s:%s", *http_socket.getsockname()[:2])
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=log_every)
+            if running is not None:
+                log.info("HJ 212 gateway: %s", running.counters().log_line())
+    finally:
+        if web is not None:
+            server, task = web
+            server.should_exit = True
+            await task
+        if running is not None:
+            await running.stop()
+        sys.setswitchinterval(switch_interval)
+    return None if running is None else running.counters()
+
+
+def _start_http(store: Store, gateway: Gateway | None, sock: socket.socket):
+    import uvicorn
+
+    from ecohub.api import create_app
+
+    class EmbeddedServer(uvicorn.Server):
+        """uvicorn inside ecohub's loop: the process's stop signal ends it (see :func:`serve`)."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
+
+    config = uvicorn.Config(create_app(store, gateway=gateway), log_config=None,
+                            access_log=False, lifespan="off", server_header=False)
+    server = EmbeddedServer(config)
+    task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]),
+                                                  name="http")
+    return server, task
