@@ -27,6 +27,7 @@ from ecohub.ingest.hj212_server import (
     GatewayCounters,
 )
 from ecohub.store import Store
+from ecohub.store.remote import remove_server_file, write_server_file
 
 __all__ = ["HttpConfig", "serve"]
 
@@ -88,8 +89,13 @@ async def serve(store: Store, gateway: GatewayConfig | None = None,
         sys.setswitchinterval(WRITER_SWITCH_INTERVAL)
     try:
         if http_socket is not None:
-            web = _start_http(store, running, http_socket)
-            log.info("HTTP service listening on %s:%s", *http_socket.getsockname()[:2])
+            host, port = http_socket.getsockname()[:2]
+            local = None
+            if store.settings.is_embedded:  # commands beside the server read through it
+                local = write_server_file(store.settings.data_dir,
+                                          f"http://{_loopback(host)}:{port}")
+            web = _start_http(store, running, http_socket, local)
+            log.info("HTTP service listening on %s:%s", host, port)
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=log_every)
@@ -100,13 +106,21 @@ async def serve(store: Store, gateway: GatewayConfig | None = None,
             server, task = web
             server.should_exit = True
             await task
+            if store.settings.is_embedded:
+                remove_server_file(store.settings.data_dir)
         if running is not None:
             await running.stop()
         sys.setswitchinterval(switch_interval)
     return None if running is None else running.counters()
 
 
-def _start_http(store: Store, gateway: Gateway | None, sock: socket.socket):
+def _loopback(host: str) -> str:
+    """The address a command on this machine reaches a server listening on ``host`` at."""
+    return {"0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(host, host)
+
+
+def _start_http(store: Store, gateway: Gateway | None, sock: socket.socket,
+                local_secret: str | None):
     import uvicorn
 
     from ecohub.api import create_app
@@ -118,7 +132,8 @@ def _start_http(store: Store, gateway: Gateway | None, sock: socket.socket):
         def capture_signals(self) -> Iterator[None]:
             yield
 
-    config = uvicorn.Config(create_app(store, gateway=gateway), log_config=None,
+    config = uvicorn.Config(create_app(store, gateway=gateway, local_secret=local_secret),
+                            log_config=None,
                             access_log=False, lifespan="off", server_header=False)
     server = EmbeddedServer(config)
     task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]),

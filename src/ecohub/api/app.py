@@ -17,7 +17,7 @@ from fastapi import FastAPI, Request, Response
 
 from ecohub.api.metrics import ServiceMetrics
 from ecohub.api.problems import install_problem_handlers
-from ecohub.api.routers import assessments, auth, health, ingest, objects, readings
+from ecohub.api.routers import assessments, auth, health, ingest, internal, objects, readings
 from ecohub.api.routers import audit as audit_router
 from ecohub.ingest.hj212_server import Gateway
 from ecohub.store import Store
@@ -40,17 +40,23 @@ ecohub 生态环境数据平台 HTTP 接口。
 """
 
 
-def create_app(store: Store, *, gateway: Gateway | None = None) -> FastAPI:
-    """The FastAPI application serving ``store`` (OpenAPI at ``/api/v1/openapi.json``)."""
+def create_app(store: Store, *, gateway: Gateway | None = None,
+               local_secret: str | None = None) -> FastAPI:
+    """The FastAPI application serving ``store`` (OpenAPI at ``/api/v1/openapi.json``).
+
+    ``local_secret`` opens the reads of commands beside the server
+    (:mod:`ecohub.api.routers.internal`).
+    """
     app = FastAPI(title="ecohub", version=version("ecohub"), description=_DESCRIPTION,
                   openapi_url=f"{API_PREFIX}/openapi.json", docs_url=f"{API_PREFIX}/docs",
                   redoc_url=None)
     app.state.store = store
     app.state.gateway = gateway
+    app.state.local_secret = local_secret
     app.state.metrics = metrics = ServiceMetrics(gateway)
     install_problem_handlers(app)
     app.include_router(health.router)
-    for module in (auth, objects, readings, assessments, ingest, audit_router):
+    for module in (auth, objects, readings, assessments, ingest, audit_router, internal):
         app.include_router(module.router, prefix=API_PREFIX)
 
     @app.middleware("http")

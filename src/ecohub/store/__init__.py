@@ -44,6 +44,7 @@ from ecohub.store.registry import (
     RejectedPacket,
     limit_key,
 )
+from ecohub.store.remote import RemoteMeasurements, read_server_file
 from ecohub.store.schema import Migration, StoreNotFound, StoreNotMigrated, migrate
 from ecohub.store.settings import StoreSettings, resolve
 
@@ -80,8 +81,14 @@ class Store:
     def _open_measurements(self) -> MeasurementStore:
         settings = self.settings
         if settings.is_embedded:
-            return DuckDBMeasurements(settings.measurement_path, settings.read_timeout_s,
-                                      settings.duckdb_threads, settings.reader_nice)
+            try:
+                return DuckDBMeasurements(settings.measurement_path, settings.read_timeout_s,
+                                          settings.duckdb_threads, settings.reader_nice)
+            except schema.MeasurementsInUse:
+                server = read_server_file(settings.data_dir)
+                if server is None:
+                    raise
+                return RemoteMeasurements(server, settings.read_timeout_s)
         return PostgresMeasurements(self.engine, settings.read_timeout_s,
                                     reader_nice=settings.reader_nice)
 

@@ -662,6 +662,16 @@ class DuckDBMeasurements(MeasurementStore):
         return cursor
 
     def _query(self, query: Query, params: Sequence[object] = ()) -> pl.DataFrame:
+        frame = pl.from_arrow(self.read_arrow(query, params))
+        assert isinstance(frame, pl.DataFrame)
+        return _typed(frame, query.schema)
+
+    def read_arrow(self, query: Query, params: Sequence[object] = ()) -> pa.Table:
+        """Run a named read of :mod:`ecohub.store.queries` and return its rows as Arrow.
+
+        What :meth:`_query` runs; the server also runs it for a command of another process
+        (:class:`ecohub.store.remote.RemoteMeasurements`), which holds no lock on the file.
+        """
         cursor = self._reader()
         with _Deadline(cursor.interrupt, self.read_timeout_s) as deadline:
             try:
@@ -672,9 +682,7 @@ class DuckDBMeasurements(MeasurementStore):
                 raise
         if deadline.fired:  # the limit passed while DuckDB was still binding: no interrupt
             raise ReadTimeout(query.name, self.read_timeout_s)
-        frame = pl.from_arrow(table)
-        assert isinstance(frame, pl.DataFrame)
-        return _typed(frame, query.schema)
+        return table
 
     def write(self, readings: pa.Table, packets: pa.Table | None = None, *,
               journal: tuple[str, int] | None = None) -> int:

@@ -225,11 +225,15 @@ def _engine(settings: StoreSettings) -> Engine:
     return engine
 
 
+class MeasurementsInUse(RuntimeError):
+    """The embedded measurement store is open in another process (one writer per file)."""
+
+
 def _connect_duckdb(path: Path) -> duckdb.DuckDBPyConnection:
     try:
         connection = duckdb.connect(str(path))
     except duckdb.IOException as error:
-        raise RuntimeError(
+        raise MeasurementsInUse(
             f"measurement store {path} is in use by another ecohub process "
             f"(the embedded store has one writer; stop it or use PostgreSQL): {error}"
         ) from error
