@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
+from typer.core import TyperGroup
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -16,15 +17,82 @@ if TYPE_CHECKING:
     from ecohub.ingest.status import StatusReport
     from ecohub.store import Store, StoreSettings
 
+from ecohub.errors import NoData, check_writable
 from ecohub.vocabulary import CHINA_TZ
 
+
+class _Commands(TyperGroup):
+    """The command group that turns known errors into one line (``--debug``: the traceback).
+
+    Every command runs through :meth:`invoke`, so the mapping is in one place
+    (:func:`ecohub.errors.describe`) whether ``ecohub`` runs as a program or in a test.
+    """
+
+    def invoke(self, ctx: typer.Context) -> object:
+        from ecohub.errors import describe
+
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as error:
+            usage = hasattr(error, "show") and hasattr(error, "exit_code")  # a click exception
+            if usage or ctx.params.get("debug"):
+                raise
+            message = describe(error)
+            if message is None:  # not a user error: a bug, shown whole
+                raise
+            typer.echo(f"ecohub: {message}", err=True)
+            raise typer.Exit(1) from None
+
+
 app = typer.Typer(
+    cls=_Commands,
     help="ecohub — eco-environment data platform: collect, govern, share and use "
     "environmental data.",
     no_args_is_help=True,
     add_completion=False,
+    pretty_exceptions_show_locals=False,
 )
 console = Console()
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("ecohub")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            number = "(not installed)"
+        typer.echo(f"ecohub {number}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    debug: Annotated[bool, typer.Option(
+        "--debug", envvar="ECOHUB_DEBUG",
+        help="Show the traceback of an error, and the migrations' log.")] = False,
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print the version and exit.")]
+    = False,
+) -> None:
+    """ecohub — eco-environment data platform: collect, govern, share and use environmental
+    data.
+
+    An error ends the command with one line saying what was wrong and what is expected
+    (exit status 1); --debug also shows the traceback.
+    """
+    # Alembic logs each revision at INFO: noise for people, useful when debugging.
+    logging.getLogger("alembic").setLevel(logging.INFO if debug else logging.WARNING)
+    if debug:
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
+
+
+def main() -> None:
+    """The ``ecohub`` program."""
+    app()
 
 DataDir = Annotated[
     Path, typer.Option("--data-dir", help="Embedded store directory (SQLite + DuckDB).")
@@ -70,6 +138,22 @@ def fail(error: Exception) -> NoReturn:
     """End the command with a one-line message instead of a traceback."""
     typer.echo(f"ecohub: {error}", err=True)
     raise typer.Exit(1)
+
+
+def parse_date(value: str, option: str) -> date:
+    """A date YYYY-MM-DD, a natural day in China; a time of day is refused, not dropped."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        pass
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date; expected YYYY-MM-DD",
+                                 param_hint=option) from None
+    raise typer.BadParameter(
+        f"{value!r} has a time of day; assessments cover whole natural days (CST): "
+        "expected YYYY-MM-DD", param_hint=option)
 
 
 def parse_day(value: str, option: str) -> datetime:
@@ -232,6 +316,7 @@ def assess(
     noise: GB 3096.
     """
     from ecohub.analytics import air, noise, water
+    from ecohub.analytics._common import has_data
     from ecohub.reports import maps, tables
 
     if domain not in ASSESSMENTS:
@@ -242,10 +327,16 @@ def assess(
     if edition is not None and domain != "air":
         raise typer.BadParameter("editions apply to the air standards only",
                                  param_hint="--edition")
-    first = parse_day(date_from, "--from").date()
-    last = parse_day(date_to, "--to").date()
+    first, last = parse_date(date_from, "--from"), parse_date(date_to, "--to")
+    if last < first:
+        raise typer.BadParameter(f"--to {last} is before --from {first}; expected the last "
+                                 "day of the period, on or after the first", param_hint="--to")
+    for path, option in ((out, "--out"), (map_svg, "--map")):
+        if path is not None:
+            check_writable(path, option)  # before the work, not after it
     with open_existing_store(database_url, data_dir) as store:
         try:
+            has_data(store, domain, first, last, city)
             if domain == "air":
                 result = air.assess_air(store, first, last, city=city, edition=edition)
             elif domain == "water":
@@ -254,6 +345,8 @@ def assess(
                 result = noise.assess_noise(store, first, last, city=city)
             if map_svg is not None:
                 map_svg.write_text(maps.city_map(result, store), encoding="utf-8")
+        except NoData:
+            raise
         except ValueError as error:
             raise typer.BadParameter(str(error)) from None
     if domain == "air" and result.city_daily.height:
@@ -836,3 +929,7 @@ def _print_logger_detail(report: StatusReport) -> None:
                       f"{packet.reason}", soft_wrap=True, markup=False, highlight=False)
         console.print(packet.raw.decode("utf-8", errors="replace").rstrip("\r\n"),
                       soft_wrap=True, markup=False, highlight=False)
+
+
+if __name__ == "__main__":
+    main()
