@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
-from typer.core import TyperGroup
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from typer.core import TyperGroup
 
 if TYPE_CHECKING:
     from ecohub.ingest.status import StatusReport
@@ -78,8 +78,7 @@ def _options(
         "--version", callback=_version, is_eager=True, help="Print the version and exit.")]
     = False,
 ) -> None:
-    """ecohub — eco-environment data platform: collect, govern, share and use environmental
-    data.
+    """The eco-environment data platform: collect, govern, share and use environmental data.
 
     An error ends the command with one line saying what was wrong and what is expected
     (exit status 1); --debug also shows the traceback.

@@ -204,6 +204,7 @@ def has_data(store: Store, domain: str, first: dt.date, last: dt.date,
                                         object_ids=objects["object_id"].to_list(),
                                         columns=["object_id"], limit=1)
     if found.is_empty():
+        kind = object_type.replace("_", " ")
         raise NoData(f"no {domain} data for {where}{scope}: no reading of the "
-                     f"{objects.height:,} registered {object_type.replace("_", " ")}s is stored for that period; "
+                     f"{objects.height:,} registered {kind}s is stored for that period; "
                      "`ecohub store info` shows the periods stored")
