@@ -347,7 +347,7 @@ def assess(
         except NoData:
             raise
         except ValueError as error:
-            raise typer.BadParameter(str(error)) from None
+            fail(error)
     if domain == "air" and result.city_daily.height:
         daily = result.city_daily.select(
             "date", "city", "aqi", "category", "primary", "PM2.5_ug_m3", "PM10_ug_m3",
@@ -405,7 +405,7 @@ def store_export(
         try:
             rows = store.measurements.export_parquet(out, codes, kind)
         except ValueError as error:
-            raise typer.BadParameter(str(error)) from None
+            fail(error)
     console.print(f"{rows:,} readings written to {out} (kind=…/date=…/)")
 
 
@@ -482,7 +482,7 @@ def quality_review(
         try:
             row = review(store, key, "accept" if accept else "reject", by, reason)
         except ValueError as error:
-            raise typer.BadParameter(str(error)) from None
+            fail(error)
     r = row.row(0, named=True)
     console.print(f"{mn} {factor}-{statistic} {kind} {key['period_start']:%Y-%m-%d %H:%M %Z}: "
                   f"value {r['value']}, device flag {r['device_flag']}, QC flag {r['qc_flag']} "
@@ -509,7 +509,7 @@ def quality_report(
         try:
             scores = quality_scores(store, lo, hi, by=by, period=period)  # type: ignore[arg-type]
         except ValueError as error:
-            raise typer.BadParameter(str(error)) from None
+            fail(error)
         if out is not None:
             write_excel(store, lo, hi, out, period=period)  # type: ignore[arg-type]
     names = {"department": ["department"], "object": ["object_name", "department"],

@@ -43,6 +43,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as pads
 
+from ecohub.errors import cst
 from ecohub.store import queries
 from ecohub.store.queries import READING_KEY, READING_ORDER, Query
 from ecohub.store.schema import check_measurements, connect_measurements
@@ -228,7 +229,10 @@ class MeasurementStore(ABC):
         if missing:
             raise ValueError(f"review: reading key lacks {', '.join(missing)}")
         if not self.reading_exists(key):
-            raise ValueError(f"review: no stored reading with key {key}")
+            raise ValueError(
+                f"review: no stored reading {key['factor']}-{key['statistic']} ({key['kind']}) "
+                f"of MN {key['mn']} at {cst(key['period_start'])} (its DataTime, the period "
+                "start); `ecohub store info` shows the periods stored")
         self._insert_review([key[k] for k in READING_KEY], decision, reviewer, reason,
                             _aware(reviewed_at, "reviewed_at"))
 
