@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from ecohub.ingest.status import StatusReport
     from ecohub.store import Store, StoreSettings
 
-from ecohub.errors import NoData, check_writable
+from ecohub.errors import NoData, check_directory, check_writable, cst
 from ecohub.vocabulary import CHINA_TZ
 
 
@@ -133,7 +133,7 @@ def migrate_store(database_url: str | None, data_dir: Path) -> StoreSettings:
     return settings
 
 
-def fail(error: Exception) -> NoReturn:
+def fail(error: Exception | str) -> NoReturn:
     """End the command with a one-line message instead of a traceback."""
     typer.echo(f"ecohub: {error}", err=True)
     raise typer.Exit(1)
@@ -384,8 +384,20 @@ def store_info(data_dir: DataDir = Path("ecohub-data"), database_url: DatabaseUr
     """Where the data is and how much there is."""
     with open_existing_store(database_url, data_dir) as store:
         console.print(store.settings.describe())
-        console.print(store.measurements.kind_summary())
-        console.print(f"registered devices: {len(store.registry.devices())}")
+        summary = store.measurements.kind_summary()
+        devices = len(store.registry.devices())
+    if summary.is_empty():
+        console.print("no readings stored yet")
+    else:
+        table = Table(title="读数 readings stored (period starts, CST)")
+        for column in ("kind", "readings", "first", "last"):
+            table.add_column(column, justify="right" if column == "readings" else "left",
+                             no_wrap=column in ("first", "last"))
+        for row in summary.iter_rows(named=True):
+            table.add_row(row["kind"], f"{row['readings']:,}", cst(row["first"]),
+                          cst(row["last"]))
+        console.print(table)
+    console.print(f"registered devices: {devices}")
 
 
 @store_app.command("export")
@@ -400,6 +412,7 @@ def store_export(
     DuckDB, Spark or Trino read the dataset directly; each reading is written with its object
     code and QC flags.
     """
+    check_directory(out, "OUT")
     with open_existing_store(database_url, data_dir) as store:
         codes = {o.id: o.code for o in store.registry.objects()}
         try:
@@ -505,6 +518,8 @@ def quality_report(
     from ecohub.reports.quality import LABELS, write_excel
 
     lo, hi = _period_bounds(start, end)
+    if out is not None:
+        check_writable(out, "--out")
     with open_existing_store(database_url, data_dir) as store:
         try:
             scores = quality_scores(store, lo, hi, by=by, period=period)  # type: ignore[arg-type]
@@ -540,6 +555,7 @@ def registry_template(
     """Write the empty workbook to fill in: 监测对象, 数采仪 and instructions."""
     from ecohub.registry import write_template
 
+    check_writable(out, "OUT")
     try:
         write_template(out)
     except OSError as error:
@@ -569,7 +585,11 @@ def registry_import(
         region = CHINA_BBOX if region_bbox is None else BoundingBox.parse(region_bbox)
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--region-bbox") from None
-    if errors is None and not dry_run:
+    if not file.is_file():
+        fail(f"FILE {file}: no such file" if not file.exists() else f"FILE {file} is not a file")
+    if errors is not None:
+        check_writable(errors, "--errors")
+    elif not dry_run:
         errors = file.with_name(f"{file.stem}_errors.xlsx")
     with open_existing_store(database_url, data_dir) as store:
         try:
@@ -600,6 +620,7 @@ def registry_export(
     """Write the registry in the template layout (passwords are not exported)."""
     from ecohub.registry import export_registry
 
+    check_writable(out, "OUT")
     with open_existing_store(database_url, data_dir) as store:
         try:
             objects, devices = export_registry(store.registry, out)
@@ -675,6 +696,10 @@ def import_readings_command(
     """
     from ecohub.ingest.files import FileError, import_readings
 
+    if not file.is_file():
+        fail(f"FILE {file}: no such file" if not file.exists() else f"FILE {file} is not a file")
+    if errors is not None:
+        check_writable(errors, "--errors")
     with open_existing_store(database_url, data_dir) as store, Progress(
             TextColumn("[progress.description]{task.description}"), BarColumn(),
             TimeElapsedColumn(), console=console, transient=True) as bar:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ecohub.vocabulary import CHINA_TZ
 
-__all__ = ["NoData", "NotWritable", "check_writable", "cst", "describe"]
+__all__ = ["NoData", "NotWritable", "check_directory", "check_writable", "cst", "describe"]
 
 
 class NoData(ValueError):
@@ -69,13 +69,30 @@ def check_writable(path: Path, option: str) -> None:
                           "choose a directory you may write to") from None
 
 
+def check_directory(path: Path, option: str) -> None:
+    """Raise :class:`NotWritable` unless files can be written in directory ``path``.
+
+    The directory may not exist yet (it is made), but its parent must.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise NotWritable(errno.ENOTDIR, f"{option} {path} is a file; expected a directory")
+    if path.is_dir():
+        check_writable(path / ".ecohub-write-check", option)
+        return
+    if not path.parent.is_dir():
+        raise NotWritable(errno.ENOENT, f"{option} {path}: directory {path.parent} does not "
+                                        "exist; create it first or choose another place")
+    check_writable(path, option)
+
+
 def describe(error: BaseException) -> str | None:
     """The one-line message for a known kind of error; None for an unexpected one (a bug)."""
     if isinstance(error, NotWritable):
         return error.strerror
     if isinstance(error, OSError):
         return _os_error(error)
-    name = type(error).__module__.split(".")[0]
+    name = type(error).__module__.split(".")[0].lstrip("_")  # duckdb's are _duckdb.…
     if name == "sqlalchemy":
         return _database(error)
     if name == "duckdb":
