@@ -33,14 +33,20 @@ from ecohub.store.registry import (
     RejectedCount,
     RejectedPacket,
 )
-from ecohub.store.schema import Migration, StoreNotFound, StoreNotMigrated, migrate
+from ecohub.store.schema import (
+    Migration,
+    StoreNotFound,
+    StoreNotMigrated,
+    StoreUnavailable,
+    migrate,
+)
 from ecohub.store.settings import StoreSettings, resolve
 
 __all__ = [
     "KINDS", "PACKET_SCHEMA", "QC_FLAG_SCHEMA", "READING_SCHEMA", "Device", "DeviceSpec",
     "MeasurementStore", "Migration", "MonitoredObject", "ObjectSpec", "ReadTimeout", "Registry",
     "RejectedByLogger", "RejectedCount", "RejectedPacket", "Store", "StoreNotFound",
-    "StoreNotMigrated", "StoreSettings", "migrate", "open_store",
+    "StoreNotMigrated", "StoreSettings", "StoreUnavailable", "migrate", "open_store",
 ]
 
 
