@@ -51,10 +51,17 @@ def check_writable(path: Path, option: str) -> None:
     before its work, not after it.
     """
     path = Path(path)
-    if path.is_dir():
-        raise NotWritable(errno.EISDIR, f"{option} {path} is a directory; expected a file name")
     parent = path.parent
-    if not parent.is_dir():
+    try:
+        is_dir, parent_is_dir = path.is_dir(), parent.is_dir()
+    except OSError as error:  # a directory on the way may not be entered
+        raise NotWritable(error.errno or errno.EACCES,
+                          f"{option} {path}: cannot write in {parent} "
+                          f"({(error.strerror or str(error)).lower()}); "
+                          "choose a directory you may write to") from None
+    if is_dir:
+        raise NotWritable(errno.EISDIR, f"{option} {path} is a directory; expected a file name")
+    if not parent_is_dir:
         raise NotWritable(errno.ENOENT, f"{option} {path}: directory {parent} does not exist; "
                                         "create it first or choose another place")
     try:
