@@ -109,7 +109,9 @@ def describe(error: BaseException) -> str | None:
     if isinstance(error, UnicodeDecodeError):
         return (f"cannot decode the text ({error.encoding}: {error.reason} at byte "
                 f"{error.start}); expected UTF-8 or GB 18030")
-    if isinstance(error, ValueError | LookupError | RuntimeError):
+    if isinstance(error, NotImplementedError | RecursionError):
+        return None
+    if isinstance(error, ValueError | RuntimeError):  # domain errors say what was wrong
         return str(error)
     return None
 
