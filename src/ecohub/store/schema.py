@@ -203,6 +203,8 @@ def _migrate_operational(settings: StoreSettings, store: str) -> Migration:
                 raise _not_current(store, _location(engine.url), _revision(found),
                                    _revision(_alembic_head()), newer=True)
             command.upgrade(_alembic_config(connection), "head")
+    except OperationalError as error:
+        raise _unavailable(engine, error) from error
     finally:
         engine.dispose()
     return Migration(store, _location(engine.url), _revision(found), _revision(_alembic_head()))
