@@ -334,3 +334,18 @@ def test_sweep_bad_input_never_ends_in_a_traceback(data, tmp_path):
             f"{shown}: {result.exception!r}\n{result.output}"
         assert "Traceback" not in result.output, f"{shown}: {result.output}"
         assert result.output.strip(), f"{shown}: no message"
+
+
+@pytest.mark.postgres
+def test_assessing_a_new_postgresql_store_says_no_data(pg_url):
+    assert runner.invoke(app, ["store", "migrate", "--database-url", pg_url]).exit_code == 0
+    with open_store(pg_url) as store:
+        (object_id,) = store.registry.add_objects([ObjectSpec(
+            code="A1", name="合肥A1", object_type="air_station", city="合肥市",
+            city_code="340100", attributes={})])
+    for domain in ("air", "water", "noise"):
+        result = runner.invoke(app, ["assess", domain, "--from", "2026-12-01", "--to",
+                                     "2026-12-01", "--database-url", pg_url])
+        one_line_error(result, f"no {domain} data for 2026-12-01")
+    info = runner.invoke(app, ["store", "info", "--database-url", pg_url])
+    assert info.exit_code == 0 and "no readings stored yet" in info.output
