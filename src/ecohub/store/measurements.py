@@ -745,12 +745,28 @@ class DuckDBMeasurements(MeasurementStore):
     def close(self) -> None:
         """See :meth:`MeasurementStore.close`."""
         with self._lock:
+            if self._closed:  # closing twice is harmless
+                return
             self._closed = True
             for cursor in self._readers:
                 cursor.close()
             self._readers.clear()
             self._local = threading.local()
             self._con.close()
+            # Drop the closed connection too: a closed store that stays referenced (a test's
+            # frame kept by a traceback, say) must not keep DuckDB's objects alive at exit,
+            # where DuckDB's bindings report each one as a leak.
+            self._con = _CLOSED  # type: ignore[assignment]
+
+
+class _Closed:
+    """Stands for the connection of a closed store: any use says so."""
+
+    def __getattr__(self, name: str) -> object:
+        raise RuntimeError("the measurement store is closed")
+
+
+_CLOSED = _Closed()
 
 
 class PostgresMeasurements(MeasurementStore):
