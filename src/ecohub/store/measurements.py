@@ -763,6 +763,8 @@ class _Closed:
     """Stands for the connection of a closed store: any use says so."""
 
     def __getattr__(self, name: str) -> object:
+        if name.startswith("__"):  # introspection (hasattr, doctest) is not use
+            raise AttributeError(name)
         raise RuntimeError("the measurement store is closed")
 
 
