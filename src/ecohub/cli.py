@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -11,20 +11,87 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from typer.core import TyperGroup
 
 if TYPE_CHECKING:
     from ecohub.ingest.status import StatusReport
     from ecohub.store import RegistryChange, Store, StoreSettings
 
+from ecohub.errors import NoData, check_directory, check_writable, cst
 from ecohub.vocabulary import CHINA_TZ
 
+
+class _Commands(TyperGroup):
+    """The command group that turns known errors into one line (``--debug``: the traceback).
+
+    Every command runs through :meth:`invoke`, so the mapping is in one place
+    (:func:`ecohub.errors.describe`) whether ``ecohub`` runs as a program or in a test.
+    """
+
+    def invoke(self, ctx: typer.Context) -> object:
+        from ecohub.errors import describe
+
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as error:
+            usage = hasattr(error, "show") and hasattr(error, "exit_code")  # a click exception
+            if usage or ctx.params.get("debug"):
+                raise
+            message = describe(error)
+            if message is None:  # not a user error: a bug, shown whole
+                raise
+            typer.echo(f"ecohub: {message}", err=True)
+            raise typer.Exit(1) from None
+
+
 app = typer.Typer(
+    cls=_Commands,
     help="ecohub — eco-environment data platform: collect, govern, share and use "
     "environmental data.",
     no_args_is_help=True,
     add_completion=False,
+    pretty_exceptions_show_locals=False,
 )
 console = Console()
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("ecohub")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            number = "(not installed)"
+        typer.echo(f"ecohub {number}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    debug: Annotated[bool, typer.Option(
+        "--debug", envvar="ECOHUB_DEBUG",
+        help="Show the traceback of an error, and the migrations' log.")] = False,
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print the version and exit.")]
+    = False,
+) -> None:
+    """The eco-environment data platform: collect, govern, share and use environmental data.
+
+    An error ends the command with one line saying what was wrong and what is expected
+    (exit status 1); --debug also shows the traceback.
+    """
+    # Alembic logs each revision at INFO: noise for people, useful when debugging.
+    logging.getLogger("alembic").setLevel(logging.INFO if debug else logging.WARNING)
+    if debug:
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
+
+
+def main() -> None:
+    """The ``ecohub`` program."""
+    app()
 
 DataDir = Annotated[
     Path, typer.Option("--data-dir", help="Embedded store directory (SQLite + DuckDB).")
@@ -78,6 +145,22 @@ def fail(error: Exception | str) -> NoReturn:
     """End the command with a one-line message instead of a traceback."""
     typer.echo(f"ecohub: {error}", err=True)
     raise typer.Exit(1)
+
+
+def parse_date(value: str, option: str) -> date:
+    """A date YYYY-MM-DD, a natural day in China; a time of day is refused, not dropped."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        pass
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date; expected YYYY-MM-DD",
+                                 param_hint=option) from None
+    raise typer.BadParameter(
+        f"{value!r} has a time of day; assessments cover whole natural days (CST): "
+        "expected YYYY-MM-DD", param_hint=option)
 
 
 def parse_day(value: str, option: str) -> datetime:
@@ -260,6 +343,7 @@ def assess(
     noise: GB 3096.
     """
     from ecohub.analytics import air, noise, water
+    from ecohub.analytics._common import has_data
     from ecohub.reports import maps, summary, tables
 
     if domain not in ASSESSMENTS:
@@ -270,10 +354,16 @@ def assess(
     if edition is not None and domain != "air":
         raise typer.BadParameter("editions apply to the air standards only",
                                  param_hint="--edition")
-    first = parse_day(date_from, "--from").date()
-    last = parse_day(date_to, "--to").date()
+    first, last = parse_date(date_from, "--from"), parse_date(date_to, "--to")
+    if last < first:
+        raise typer.BadParameter(f"--to {last} is before --from {first}; expected the last "
+                                 "day of the period, on or after the first", param_hint="--to")
+    for path, option in ((out, "--out"), (map_svg, "--map")):
+        if path is not None:
+            check_writable(path, option)  # before the work, not after it
     with open_existing_store(database_url, data_dir) as store:
         try:
+            has_data(store, domain, first, last, city)
             if domain == "air":
                 result = air.assess_air(store, first, last, city=city, edition=edition)
             elif domain == "water":
@@ -282,8 +372,10 @@ def assess(
                 result = noise.assess_noise(store, first, last, city=city)
             if map_svg is not None:
                 map_svg.write_text(maps.city_map(result, store), encoding="utf-8")
+        except NoData:
+            raise
         except ValueError as error:
-            raise typer.BadParameter(str(error)) from None
+            fail(error)
     written = None
     if out is not None:
         try:
@@ -316,8 +408,20 @@ def store_info(data_dir: DataDir = Path("ecohub-data"), database_url: DatabaseUr
     """Where the data is and how much there is."""
     with open_existing_store(database_url, data_dir) as store:
         console.print(store.settings.describe())
-        console.print(store.measurements.kind_summary())
-        console.print(f"registered devices: {len(store.registry.devices())}")
+        summary = store.measurements.kind_summary()
+        devices = len(store.registry.devices())
+    if summary.is_empty():
+        console.print("no readings stored yet")
+    else:
+        table = Table(title="读数 readings stored (period starts, CST)")
+        for column in ("kind", "readings", "first", "last"):
+            table.add_column(column, justify="right" if column == "readings" else "left",
+                             no_wrap=column in ("first", "last"))
+        for row in summary.iter_rows(named=True):
+            table.add_row(row["kind"], f"{row['readings']:,}", cst(row["first"]),
+                          cst(row["last"]))
+        console.print(table)
+    console.print(f"registered devices: {devices}")
 
 
 @store_app.command("export")
@@ -332,12 +436,13 @@ def store_export(
     DuckDB, Spark or Trino read the dataset directly; each reading is written with its object
     code and QC flags.
     """
+    check_directory(out, "OUT")
     with open_existing_store(database_url, data_dir) as store:
         codes = {o.id: o.code for o in store.registry.objects(include_retired=True)}
         try:
             rows = store.measurements.export_parquet(out, codes, kind)
         except ValueError as error:
-            raise typer.BadParameter(str(error)) from None
+            fail(error)
     console.print(f"{rows:,} readings written to {out} (kind=…/date=…/)")
 
 
@@ -414,7 +519,7 @@ def quality_review(
         try:
             row = review(store, key, "accept" if accept else "reject", by, reason)
         except ValueError as error:
-            raise typer.BadParameter(str(error)) from None
+            fail(error)
     r = row.row(0, named=True)
     console.print(f"{mn} {factor}-{statistic} {kind} {key['period_start']:%Y-%m-%d %H:%M %Z}: "
                   f"value {r['value']}, device flag {r['device_flag']}, QC flag {r['qc_flag']} "
@@ -437,11 +542,13 @@ def quality_report(
     from ecohub.reports.quality import LABELS, write_excel
 
     lo, hi = _period_bounds(start, end)
+    if out is not None:
+        check_writable(out, "--out")
     with open_existing_store(database_url, data_dir) as store:
         try:
             scores = quality_scores(store, lo, hi, by=by, period=period)  # type: ignore[arg-type]
         except ValueError as error:
-            raise typer.BadParameter(str(error)) from None
+            fail(error)
         if out is not None:
             write_excel(store, lo, hi, out, period=period)  # type: ignore[arg-type]
     names = {"department": ["department"], "object": ["object_name", "department"],
@@ -473,6 +580,7 @@ def registry_template(
     """Write the empty workbook to fill in: 监测对象, 数采仪 and instructions."""
     from ecohub.registry import write_template
 
+    check_writable(out, "OUT")
     try:
         write_template(out)
     except OSError as error:
@@ -513,7 +621,11 @@ def registry_import(
         region = CHINA_BBOX if region_bbox is None else BoundingBox.parse(region_bbox)
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--region-bbox") from None
-    if errors is None and not dry_run:
+    if not file.is_file():
+        fail(f"FILE {file}: no such file" if not file.exists() else f"FILE {file} is not a file")
+    if errors is not None:
+        check_writable(errors, "--errors")
+    elif not dry_run:
         errors = file.with_name(f"{file.stem}_errors.xlsx")
     with open_existing_store(database_url, data_dir, registry_only=True) as store:
         try:
@@ -553,6 +665,7 @@ def registry_export(
     """Write the registry in the template layout (passwords are not exported)."""
     from ecohub.registry import export_registry
 
+    check_writable(out, "OUT")
     with open_existing_store(database_url, data_dir, registry_only=True) as store:
         try:
             counts = export_registry(store.registry, out)
@@ -1082,6 +1195,10 @@ def import_readings_command(
     """
     from ecohub.ingest.files import FileError, import_readings
 
+    if not file.is_file():
+        fail(f"FILE {file}: no such file" if not file.exists() else f"FILE {file} is not a file")
+    if errors is not None:
+        check_writable(errors, "--errors")
     with open_existing_store(database_url, data_dir) as store, Progress(
             TextColumn("[progress.description]{task.description}"), BarColumn(),
             TimeElapsedColumn(), console=console, transient=True) as bar:
@@ -1335,3 +1452,7 @@ def _print_logger_detail(report: StatusReport) -> None:
                       f"{packet.reason}", soft_wrap=True, markup=False, highlight=False)
         console.print(packet.raw.decode("utf-8", errors="replace").rstrip("\r\n"),
                       soft_wrap=True, markup=False, highlight=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -42,7 +42,7 @@ class HttpConfig:
     port: int = 8000
 
 
-def bind(host: str, port: int, what: str) -> socket.socket:
+def bind(host: str, port: int, what: str, option: str) -> socket.socket:
     """A listening TCP socket, or ``OSError`` saying which address could not be taken."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
@@ -52,8 +52,8 @@ def bind(host: str, port: int, what: str) -> socket.socket:
         sock.bind(address)
         sock.listen(2048)
     except OSError as error:
-        raise OSError(f"{what} cannot listen on {host}:{port}: {error.strerror or error}"
-                      ) from None
+        raise OSError(f"{what} cannot listen on {host}:{port}: {error.strerror or error}; "
+                      f"choose another port with {option}") from None
     sock.setblocking(False)
     return sock
 
@@ -77,12 +77,20 @@ async def serve(store: Store, gateway: GatewayConfig | None = None,
         # (not in a thread other than the main one: a test's server is stopped by ``stop``)
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(sig, stop.set)
-    http_socket = None if http is None else bind(http.host, http.port, "the HTTP service")
+    http_socket = None if http is None else bind(http.host, http.port, "the HTTP service",
+                                                   "--http-port")
     running = None
     if gateway is not None:
         running = Gateway(store, gateway)
         running.on_commit.extend(on_commit)
-        await running.start()
+        try:
+            await running.start()
+        except OSError as error:
+            if http_socket is not None:
+                http_socket.close()
+            raise OSError(f"the HJ 212 gateway cannot listen on {gateway.host}:{gateway.port}: "
+                          f"{error.strerror or error}; choose another port with --port"
+                          ) from None
     web = None
     switch_interval = sys.getswitchinterval()
     if running is not None:

@@ -18,6 +18,7 @@ from typing import Protocol
 
 import polars as pl
 
+from ecohub.errors import NoData, cst
 from ecohub.quality.stored import read_for_statistics
 from ecohub.store import MonitoredObject, Store
 from ecohub.vocabulary import CHINA_TZ, CHINA_TZ_NAME
@@ -62,12 +63,13 @@ def resolve_period(start: dt.date | dt.datetime, end: dt.date | dt.datetime) -> 
         if isinstance(value, dt.date):
             day = value + dt.timedelta(days=1) if day_after else value
             return dt.datetime.combine(day, dt.time(0), CHINA_TZ)
-        raise ValueError(f"{name}={value!r}: expected a date or a timezone-aware datetime")
+        raise ValueError(f"{name}={value}: expected a date or a timezone-aware datetime")
 
     period = Period(moment(start, "start", False), moment(end, "end", True))
     if period.end <= period.start:
         raise ValueError(
-            f"end={end!r} is not after start={start!r}: expected a non-empty period"
+            f"end {cst(period.end)} is not after start {cst(period.start)}: expected a "
+            "non-empty period"
         )
     return period
 
@@ -172,3 +174,37 @@ class Assessment(Protocol):
     def summary(self) -> pl.DataFrame:
         """A short table for printing."""
         ...
+
+
+ASSESSED_TYPES: Mapping[str, str] = {"air": "air_station", "water": "water_station",
+                                     "noise": "noise_station"}
+"""The object type each assessment covers."""
+
+
+def has_data(store: Store, domain: str, first: dt.date, last: dt.date,
+             city: str | None = None) -> None:
+    """Raise :class:`ecohub.errors.NoData` unless the assessment would have readings to assess.
+
+    ``first`` … ``last`` are whole CST natural days. The assessments themselves return empty
+    tables on no data (a program can tell); this says why, for people: nothing registered, or
+    nothing stored for the period.
+    """
+    object_type = ASSESSED_TYPES[domain]
+    period = resolve_period(first, last)
+    where = f"{first} – {last} (CST)" if first != last else f"{first} (CST)"
+    scope = f" in {city}" if city else ""
+    try:
+        objects = objects_frame(store, object_type, city, {})
+    except ValueError as error:
+        raise NoData(f"no {domain} data for {where}: {error}") from None
+    if objects.is_empty():
+        raise NoData(f"no {domain} data for {where}: no {object_type} is registered; "
+                     "`ecohub registry import` registers monitored objects")
+    found = store.measurements.readings(start=period.start, end=period.end,
+                                        object_ids=objects["object_id"].to_list(),
+                                        columns=["object_id"], limit=1)
+    if found.is_empty():
+        kind = object_type.replace("_", " ")
+        raise NoData(f"no {domain} data for {where}{scope}: no reading of the "
+                     f"{objects.height:,} registered {kind}s is stored for that period; "
+                     "`ecohub store info` shows the periods stored")

@@ -537,9 +537,13 @@ class Gateway:
         if not listen:
             return
         self._sweeper_task = loop.create_task(self._sweeper(), name="hj212-sweeper")
-        self._server = await loop.create_server(
-            lambda: _Connection(self), self.config.host, self.config.port, backlog=4096
-        )
+        try:
+            self._server = await loop.create_server(
+                lambda: _Connection(self), self.config.host, self.config.port, backlog=4096
+            )
+        except OSError:  # the port is taken, say: stop the store thread and journal cleanly
+            await self.stop()
+            raise
         log.info("HJ 212 gateway listening on %s:%s", *self.address)
         await self.release_quarantined()  # loggers registered while the gateway was down
         self._watcher_task = loop.create_task(self._watch_registry(), name="hj212-registry")

@@ -8,7 +8,8 @@ hash of the canonical content, stored beside every flag so a flag can be traced 
 
 Shape (TOML)::
 
-    extends = "default"            # optional: deep-merge this file over default_config()
+    extends = "default"            # deep-merge this file over default_config(); without it
+                                   # the file is the whole config (an empty one is an error)
     [object_types.air_station.factors.a34004]          # PM2.5, all kinds
     gross_range = { fail_span = [0, 1000], suspect_span = [0, 800] }
     spike = { suspect_threshold = 100, fail_threshold = 250 }
@@ -397,6 +398,23 @@ def _toml_line(text: str, loc: tuple[Any, ...]) -> int | None:
     return found
 
 
+def _read_text(path: Path) -> str:
+    """The file's text: UTF-8 (TOML's encoding, a BOM allowed), else GB 18030 (GBK, GB 2312).
+
+    Windows editors in China often save as GBK; such a file is read as written, not rejected.
+    """
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        try:
+            return data.decode("gb18030")
+        except UnicodeDecodeError:
+            raise QCConfigError([(str(path), f"not UTF-8 (byte {error.start}) nor GB 18030 "
+                                             "text; expected a TOML file saved as UTF-8")]) \
+                from None
+
+
 def load_config(source: Mapping[str, Any] | str | Path | None = None) -> QCConfig:
     """Validate a QC configuration completely and return it (nothing applied on error).
 
@@ -404,7 +422,12 @@ def load_config(source: Mapping[str, Any] | str | Path | None = None) -> QCConfi
     ----------
     source : dict, path to a ``.toml`` file, or None
         None gives :func:`default_config`. A top-level ``extends = "default"`` deep-merges the
-        rest over the defaults.
+        rest over the defaults. A file is read as UTF-8, or GB 18030 (GBK) if it is not UTF-8.
+        An *empty* configuration (no ``extends``, no object type) is an error, not "every test
+        off": a file emptied by mistake must not silently switch quality control off. To keep
+        the defaults, write ``extends = "default"`` (``docs/qc.example.toml`` lists every test
+        with its default); to switch one object type's tests off, configure that type with
+        ``factors = {}``.
 
     Raises
     ------
@@ -415,7 +438,7 @@ def load_config(source: Mapping[str, Any] | str | Path | None = None) -> QCConfi
     if source is None:
         data: Mapping[str, Any] = DEFAULTS
     elif isinstance(source, str | Path):
-        text = Path(source).read_text(encoding="utf-8")
+        text = _read_text(Path(source))
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
@@ -428,6 +451,11 @@ def load_config(source: Mapping[str, Any] | str | Path | None = None) -> QCConfi
         if extends != "default":
             raise QCConfigError([("extends", f"only 'default' is known, got {extends!r}")])
         data = _deep_merge(DEFAULTS, data)
+    elif not data.get("object_types"):
+        where = str(source) if text is not None else "configuration"
+        raise QCConfigError([(where, "configures no object type, so every test would be off; "
+                              "write `extends = \"default\"` to start from the defaults "
+                              "(docs/qc.example.toml lists them), or configure object_types")])
     try:
         return QCConfig.model_validate(data)
     except ValidationError as exc:

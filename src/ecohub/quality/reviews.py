@@ -54,6 +54,9 @@ def review(store: Store, key: Mapping[str, Any], decision: str, reviewer: str, r
         raise ValueError(f"review: kind {key['kind']!r}, expected one of {', '.join(KINDS)}")
     moment = aware_utc(key["period_start"], "period_start")
     full = {**{k: key[k] for k in KEY}, "period_start": moment}
+    if full["mn"] not in store.registry.devices():
+        raise ValueError(f"MN {full['mn']} is not registered; `ecohub registry devices` lists "
+                         "the MNs")
     store.measurements.add_review(full, decision, reviewer, reason,
                                   reviewed_at or datetime.now(UTC))
     return store.measurements.readings(

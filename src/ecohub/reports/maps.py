@@ -260,6 +260,8 @@ def city_map(result: AirAssessment, store: Store, day: dt.date | None = None) ->
     ValueError
         No city has a daily AQI in the period, or on ``day``.
     """
+    if "aqi" not in result.city_daily.columns:  # no data at all: the table has no AQI yet
+        raise ValueError("city_map: no city has a daily AQI in the assessed period")
     daily = result.city_daily.filter(pl.col("aqi").is_not_null())
     if daily.is_empty():
         raise ValueError("city_map: no city has a daily AQI in the assessed period")

@@ -135,7 +135,7 @@ def _as_utc(start: dt.datetime | np.datetime64) -> dt.datetime:
         return dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(seconds=int(seconds))
     if not isinstance(start, dt.datetime) or start.tzinfo is None:
         raise ValueError(
-            f"start={start!r}: expected a timezone-aware datetime or numpy.datetime64 (UTC)"
+            f"start={start}: expected a timezone-aware datetime or numpy.datetime64 (UTC)"
         )
     return start
 
@@ -149,7 +149,7 @@ def _day_grid(
         raise ValueError("hourly: expected an array with the hours on the last axis")
     first = _as_utc(start).astimezone(tz)
     if (first.minute, first.second, first.microsecond) != (0, 0, 0):
-        raise ValueError(f"start={start!r}: expected the start of an hour")
+        raise ValueError(f"start={start}: expected the start of an hour")
     last = first + dt.timedelta(hours=x.shape[-1])
     if first.utcoffset() != last.astimezone(tz).utcoffset():
         raise ValueError(f"tz={tz!r}: expected a fixed UTC offset (China Standard Time)")

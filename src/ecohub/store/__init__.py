@@ -45,7 +45,13 @@ from ecohub.store.registry import (
     limit_key,
 )
 from ecohub.store.remote import RemoteMeasurements, read_server_file
-from ecohub.store.schema import Migration, StoreNotFound, StoreNotMigrated, migrate
+from ecohub.store.schema import (
+    Migration,
+    StoreNotFound,
+    StoreNotMigrated,
+    StoreUnavailable,
+    migrate,
+)
 from ecohub.store.settings import StoreSettings, resolve
 
 __all__ = [
@@ -54,7 +60,7 @@ __all__ = [
     "MeasurementStore", "Migration", "MonitoredObject", "ObjectSpec", "Permit", "PermitSpec",
     "ReadTimeout", "Registry", "RegistryChange", "RegistryError", "RejectedByLogger",
     "RejectedCount", "RejectedPacket", "Store", "StoreNotFound", "StoreNotMigrated",
-    "StoreSettings", "limit_key", "migrate", "open_store",
+    "StoreSettings", "StoreUnavailable", "limit_key", "migrate", "open_store",
 ]
 
 

@@ -43,6 +43,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as pads
 
+from ecohub.errors import cst
 from ecohub.store import queries
 from ecohub.store.queries import READING_KEY, READING_ORDER, Query
 from ecohub.store.schema import check_measurements, connect_measurements
@@ -228,7 +229,10 @@ class MeasurementStore(ABC):
         if missing:
             raise ValueError(f"review: reading key lacks {', '.join(missing)}")
         if not self.reading_exists(key):
-            raise ValueError(f"review: no stored reading with key {key}")
+            raise ValueError(
+                f"review: no stored reading {key['factor']}-{key['statistic']} ({key['kind']}) "
+                f"of MN {key['mn']} at {cst(key['period_start'])} (its DataTime, the period "
+                "start); `ecohub store info` shows the periods stored")
         self._insert_review([key[k] for k in READING_KEY], decision, reviewer, reason,
                             _aware(reviewed_at, "reviewed_at"))
 
@@ -749,12 +753,30 @@ class DuckDBMeasurements(MeasurementStore):
     def close(self) -> None:
         """See :meth:`MeasurementStore.close`."""
         with self._lock:
+            if self._closed:  # closing twice is harmless
+                return
             self._closed = True
             for cursor in self._readers:
                 cursor.close()
             self._readers.clear()
             self._local = threading.local()
             self._con.close()
+            # Drop the closed connection too: a closed store that stays referenced (a test's
+            # frame kept by a traceback, say) must not keep DuckDB's objects alive at exit,
+            # where DuckDB's bindings report each one as a leak.
+            self._con = _CLOSED  # type: ignore[assignment]
+
+
+class _Closed:
+    """Stands for the connection of a closed store: any use says so."""
+
+    def __getattr__(self, name: str) -> object:
+        if name.startswith("__"):  # introspection (hasattr, doctest) is not use
+            raise AttributeError(name)
+        raise RuntimeError("the measurement store is closed")
+
+
+_CLOSED = _Closed()
 
 
 class PostgresMeasurements(MeasurementStore):

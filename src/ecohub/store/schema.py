@@ -23,13 +23,14 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import OperationalError
 
 from ecohub.store.settings import StoreSettings
 
 __all__ = [
     "MEASUREMENT_MIGRATIONS", "MEASUREMENT_SCHEMA_VERSION", "MIGRATION_LOCK_KEY", "Migration",
-    "StoreNotFound", "StoreNotMigrated", "check_measurements", "check_operational",
-    "connect_measurements", "migrate", "operational_engine",
+    "StoreNotFound", "StoreNotMigrated", "StoreUnavailable", "check_measurements",
+    "check_operational", "connect_measurements", "migrate", "operational_engine",
 ]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -107,6 +108,13 @@ class StoreNotFound(StoreNotMigrated):
     """There is no embedded store where the settings point (``ecohub store migrate`` makes one)."""
 
 
+class StoreUnavailable(RuntimeError):
+    """The store exists but cannot be used: unreachable, read-only for this user, or in use.
+
+    The message names the part, where it is, what went wrong and what to do.
+    """
+
+
 @dataclass(frozen=True)
 class Migration:
     """What :func:`migrate` did to one part of a deployment's store."""
@@ -155,8 +163,11 @@ def operational_engine(settings: StoreSettings) -> Engine:
 
 def check_operational(engine: Engine) -> None:
     """Raise :class:`StoreNotMigrated` unless the database is at the newest Alembic revision."""
-    with engine.connect() as connection:
-        found = MigrationContext.configure(connection).get_current_revision()
+    try:
+        with engine.connect() as connection:
+            found = MigrationContext.configure(connection).get_current_revision()
+    except OperationalError as error:
+        raise _unavailable(engine, error) from error
     head = _alembic_head()
     if found != head:
         store = OPERATIONAL if engine.dialect.name == "sqlite" else SERVER
@@ -192,6 +203,8 @@ def _migrate_operational(settings: StoreSettings, store: str) -> Migration:
                 raise _not_current(store, _location(engine.url), _revision(found),
                                    _revision(_alembic_head()), newer=True)
             command.upgrade(_alembic_config(connection), "head")
+    except OperationalError as error:
+        raise _unavailable(engine, error) from error
     finally:
         engine.dispose()
     return Migration(store, _location(engine.url), _revision(found), _revision(_alembic_head()))
@@ -225,7 +238,7 @@ def _engine(settings: StoreSettings) -> Engine:
     return engine
 
 
-class MeasurementsInUse(RuntimeError):
+class MeasurementsInUse(StoreUnavailable):
     """The embedded measurement store is open in another process (one writer per file)."""
 
 
@@ -233,6 +246,10 @@ def _connect_duckdb(path: Path) -> duckdb.DuckDBPyConnection:
     try:
         connection = duckdb.connect(str(path))
     except duckdb.IOException as error:
+        if "Permission denied" in str(error) or "Read-only" in str(error):
+            raise StoreUnavailable(
+                f"measurement store {path}: permission denied; this user may not write it "
+                "(run as its owner, or copy the data directory)") from error
         raise MeasurementsInUse(
             f"measurement store {path} is in use by another ecohub process "
             f"(the embedded store has one writer; stop it or use PostgreSQL): {error}"
@@ -261,6 +278,20 @@ def _not_current(store: str, location: str, found: str | None, current: str, *,
     state = "has no ecohub schema" if found is None else f"is at {found}"
     return StoreNotMigrated(f"{store} {location} {state}, this ecohub needs {current}: "
                             f"{MIGRATE_HINT}")
+
+
+def _unavailable(engine: Engine, error: OperationalError) -> StoreUnavailable:
+    detail = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+    where = _location(engine.url)
+    if engine.dialect.name == "sqlite":
+        if "readonly" in detail or "unable to open" in detail:
+            return StoreUnavailable(
+                f"{OPERATIONAL} {where} cannot be opened for writing ({detail}): this user may "
+                "not write the data directory (run as its owner, or copy the data directory)")
+        return StoreUnavailable(f"{OPERATIONAL} {where}: {detail}")
+    return StoreUnavailable(
+        f"cannot reach the database {where}: {detail}; check --database-url "
+        "(ECOHUB_DATABASE_URL), that the server runs and accepts this user")
 
 
 def _alembic_config(connection: Connection) -> Config:

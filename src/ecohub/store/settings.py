@@ -83,6 +83,7 @@ def resolve(
     if scheme in ("postgresql", "postgresql+psycopg", "postgres"):
         if scheme != "postgresql+psycopg":
             url = "postgresql+psycopg" + url[len(scheme):]
+        _check_url(url)
         return StoreSettings(url, "postgresql", None, root, read_timeout_s=timeout,
                              reader_nice=nice)
     if scheme == "sqlite":
@@ -93,6 +94,20 @@ def resolve(
         f"database URL: scheme {scheme!r} is not supported; expected "
         "'postgresql+psycopg://user@host:port/db' (server) or 'sqlite:///path/ecohub.db' (embedded)"
     )
+
+
+def _check_url(url: str) -> None:
+    """Raise ValueError naming the part of a server URL that cannot be read."""
+    from sqlalchemy import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        port = make_url(url).port
+    except (ArgumentError, ValueError) as error:
+        raise ValueError(f"database URL {_hide_password(url)}: {error}; expected "
+                         "'postgresql+psycopg://user@host:port/db'") from None
+    if port is not None and not 0 < port < 65536:
+        raise ValueError(f"database URL {_hide_password(url)}: port {port}; expected 1-65535")
 
 
 def _read_timeout(text: str | None) -> float:
