@@ -62,6 +62,7 @@ class User:
 
     @property
     def disabled(self) -> bool:
+        """Whether the user is disabled (no sign-in, no tokens)."""
         return self.disabled_at is not None
 
 

@@ -198,8 +198,11 @@ ORGANISATION_KINDS = ("bureau", "department", "unit", "city_bureau", "county_bur
 
 
 class Organisation(Base):
-    """The bureau, its departments (处室) and units, lower bureaus, other government
-    departments, and enterprises that use the platform."""
+    """An organisation whose people use the platform.
+
+    The bureau, its departments (处室) and units, lower bureaus, other government departments,
+    and enterprises.
+    """
 
     __tablename__ = "organisations"
 
