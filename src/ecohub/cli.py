@@ -1625,8 +1625,7 @@ def audit_list(
     if out is not None:
         console.print(f"{local.height} events written to {out}", markup=False)
         return
-    shown = local.select("时间（北京时间）", "用户", "访问方式", "操作", "访问对象", "涉及对象",
-                         "记录数", "结果", "状态码").with_columns(
-        pl.col("时间（北京时间）").dt.strftime("%Y-%m-%d %H:%M:%S"))
+    shown = local.select("时间（北京时间）", "用户", "操作", "访问对象", "涉及对象", "结果",
+                         ).with_columns(pl.col("时间（北京时间）").dt.strftime("%Y-%m-%d %H:%M:%S"))
     console.print(to_rich_table(shown, f"审计日志 {shown.height} 条",
                                 max_rows=max(shown.height, 1)))

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import polars as pl
 import pytest
+from tests.identity.conftest import ADMIN, PASSWORD, T0, every_cell
 
 from ecohub.identity import (
     IdentityError,
@@ -20,7 +21,6 @@ from ecohub.identity import (
 )
 from ecohub.identity.audit import COLUMNS
 from ecohub.store.identity import Identity
-from tests.identity.conftest import ADMIN, PASSWORD, T0, every_cell
 
 
 def test_sign_in_success_and_failure_are_audited_without_the_password(people):
@@ -52,7 +52,8 @@ def test_record_scrubs_secret_looking_parameters_nested_too(people):
     event = record(people, actor=principal, action="export", target="/api/v1/readings",
                    method="GET", parameters={
                        "factor": "a34004", "Password": "sec-p1", "nested": {
-                           "API_TOKEN": "sec-t1", "list": [{"csrf_token": "sec-c1"}, {"pw": "sec-p2"}],
+                           "API_TOKEN": "sec-t1",
+                       "list": [{"csrf_token": "sec-c1"}, {"pw": "sec-p2"}],
                            "ok": 1},
                        "Authorization": "Bearer x", "session_cookie": "sec-k", "passwd": "sec-p3",
                        "client_secret": "sec-s"},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from tests.identity.conftest import ADMIN
 
 from ecohub.identity import (
     IdentityError,
@@ -13,7 +14,6 @@ from ecohub.identity import (
     sign_in,
 )
 from ecohub.identity.users import check_password_rules
-from tests.identity.conftest import ADMIN
 
 
 def test_organisations_are_listed_by_code(people):

@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from tests.identity.conftest import ADMIN, T0, every_cell
 
 from ecohub.identity import (
     IdentityError,
@@ -16,7 +17,6 @@ from ecohub.identity import (
     list_tokens,
     revoke_token,
 )
-from tests.identity.conftest import ADMIN, T0, every_cell
 
 TOKEN = re.compile(r"ecohub_([0-9a-f]{8})_([A-Za-z0-9_-]{43})")
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from argon2 import PasswordHasher
+from tests.identity.conftest import ADMIN, PASSWORD, T0, every_cell
 
 from ecohub.identity import (
     IdentityError,
@@ -21,7 +22,6 @@ from ecohub.identity import (
     sign_out,
 )
 from ecohub.identity.users import LOCK_AFTER, LOCK_FOR, PASSWORD_RULES, check_password_rules
-from tests.identity.conftest import ADMIN, PASSWORD, T0, every_cell
 
 
 def test_the_password_is_kept_as_a_strong_argon2id_hash(people):
