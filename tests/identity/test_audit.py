@@ -37,7 +37,7 @@ def test_sign_in_success_and_failure_are_audited_without_the_password(people):
         (None, "anonymous", "denied", "10.1.1.2"),
         ("alice", "anonymous", "denied", "10.1.1.1"),
     ]
-    assert signs[2].parameters == {"username": "alice", "reason": "wrong password"}
+    assert signs[2].parameters == {"username": "alice", "reason": "wrong_password"}
     assert signs[0].organisation == "dept-air"
     secrets_ = [PASSWORD, wrong, token, secrets.cookie_value, secrets.csrf_token]
     for table in ("audit_events", "sessions", "api_tokens", "users"):

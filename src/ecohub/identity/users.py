@@ -32,10 +32,10 @@ from ecohub.store import IdentityError, Store, User
 from ecohub.vocabulary import CHINA_TZ
 
 __all__ = ["LOCK_AFTER", "LOCK_FOR", "MIN_LENGTH", "PASSWORD_RULES", "SESSION_HOURS",
-           "SessionSecrets", "SignInError", "USERNAME", "add_user", "authenticate_session",
-           "change_password", "check_csrf", "check_password_rules", "disable_user",
-           "generate_password", "list_users", "principal_for", "reset_password", "sign_in",
-           "sign_out"]
+           "USERNAME", "IdentityError", "SessionSecrets", "SignInError", "add_user",
+           "authenticate_session", "change_password", "check_csrf", "check_password_rules",
+           "disable_user", "generate_password", "list_users", "principal_for",
+           "reset_password", "sign_in", "sign_out"]
 
 MIN_LENGTH: Final = 12
 
@@ -265,8 +265,10 @@ def sign_in(store: Store, username: str, password: str, *, ip: str | None,
 
     Refused (:class:`SignInError`) for an unknown user or wrong password (one message for
     both), a locked account (the message says until when, China Standard Time) or a disabled
-    user. :data:`LOCK_AFTER` failures in a row lock the account for :data:`LOCK_FOR`. Every
-    attempt is audited with its outcome, never with the password.
+    user. The audit event of a refusal names the reason: ``unknown_user``, ``wrong_password``,
+    ``wrong_password_locked``, ``locked`` or ``disabled``. :data:`LOCK_AFTER` failures in a
+    row lock the account for :data:`LOCK_FOR`. Every attempt is audited with its outcome,
+    never with the password.
     """
     moment = _now(now)
     user = store.identity.user(username)
@@ -283,7 +285,7 @@ def sign_in(store: Store, username: str, password: str, *, ip: str | None,
     wrong = "sign-in refused: the username or password is wrong"
     if user is None:
         _verify(_DUMMY_HASH, password)  # take as long as for a known user
-        raise refuse(wrong, "unknown user")
+        raise refuse(wrong, "unknown_user")
     if user.locked_until is not None and user.locked_until > moment:
         raise refuse(f"sign-in refused: user {username} is locked after {LOCK_AFTER} failed "
                      f"sign-ins until {_cst(user.locked_until)} China Standard Time", "locked")
@@ -295,8 +297,8 @@ def sign_in(store: Store, username: str, password: str, *, ip: str | None,
             raise refuse(f"sign-in refused: the username or password is wrong; user "
                          f"{username} is now locked after {LOCK_AFTER} failed sign-ins until "
                          f"{_cst(after.locked_until)} China Standard Time",
-                         "wrong password, locked")
-        raise refuse(wrong, "wrong password")
+                         "wrong_password_locked")
+        raise refuse(wrong, "wrong_password")
     if user.disabled:
         raise refuse(f"sign-in refused: user {username} is disabled", "disabled")
     if _HASHER.check_needs_rehash(stored):
