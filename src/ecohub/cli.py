@@ -1454,5 +1454,315 @@ def _print_logger_detail(report: StatusReport) -> None:
                       soft_wrap=True, markup=False, highlight=False)
 
 
+# -- accounts and the audit log (docs/accounts.md) ---------------------------------------------
+
+admin_app = typer.Typer(help="Organisations, users, API tokens (docs/accounts.md).",
+                        no_args_is_help=True)
+app.add_typer(admin_app, name="admin")
+org_app = typer.Typer(help="Organisations: the bureau, departments, units, enterprises.",
+                      no_args_is_help=True)
+admin_app.add_typer(org_app, name="org")
+user_app = typer.Typer(help="Users: add, list, disable, reset a password.", no_args_is_help=True)
+admin_app.add_typer(user_app, name="user")
+token_app = typer.Typer(help="API tokens: create (shown once), list, revoke.",
+                        no_args_is_help=True)
+admin_app.add_typer(token_app, name="token")
+audit_app = typer.Typer(help="The audit log: who accessed or changed what.",
+                        no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+SHOWN_ONCE = "shown once, not stored in clear: it cannot be shown again"
+
+
+def os_user() -> str:
+    """Who runs the command (the audit log's actor for ``ecohub admin``)."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a bare container)
+        return "unknown"
+
+
+def admin_call(store: Store, target: str, action: str, call, *args, **kwargs):
+    """Run an identity function for ``ecohub admin``.
+
+    A refused one is audited (outcome ``failed``) and ends the command in one line.
+    """
+    from ecohub.identity import IdentityError, record
+
+    try:
+        return call(*args, **kwargs)
+    except IdentityError as error:
+        record(store, actor=os_user(), action=action, target=target, outcome="failed",
+               status=1, parameters={"error": str(error)})
+        fail(error)
+
+
+def _cst_or_dash(moment: datetime | None) -> str:
+    return "—" if moment is None else moment.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+@admin_app.command("init")
+def admin_init(
+    username: Annotated[str, typer.Option(help="The first administrator's username.")] = "admin",
+    password_stdin: PasswordStdin = False,
+    data_dir: DataDir = Path("ecohub-data"), database_url: DatabaseUrl = None,
+) -> None:
+    """Create the bureau organisation and the first administrator (once)."""
+    from ecohub.identity import init_admin
+
+    password = read_password() if password_stdin else None
+    with open_existing_store(database_url, data_dir, registry_only=True) as store:
+        one_time = admin_call(store, "ecohub admin init", "permission_change", init_admin,
+                              store, username, password, actor=os_user())
+    console.print(f"administrator {username} created", markup=False)
+    if one_time is not None:
+        console.print(f"one-time password: {one_time}", markup=False, highlight=False)
+        console.print(f"({SHOWN_ONCE}; it must be changed at the first sign-in)", markup=False)
+
+
+@org_app.command("add")
+def org_add(
+    code: Annotated[str, typer.Argument(help="Organisation code (letters, digits, . _ -).")],
+    name: Annotated[str, typer.Argument(help="Its name, e.g. 大气环境处.")],
+    kind: Annotated[str, typer.Option(help="bureau, department, unit, city_bureau, "
+                                      "county_bureau, government, enterprise.")],
+    parent: Annotated[str | None, typer.Option(help="Code of the organisation above.")] = None,
+    enterprise_code: Annotated[str | None, typer.Option(
+        "--enterprise-code", help="For an enterprise: its pollution source's registry code.")
+    ] = None,
+    data_dir: DataDir = Path("ecohub-data"), database_url: DatabaseUrl = None,
+) -> None:
+    """Add an organisation."""
+    from ecohub.identity import add_organisation
+
+    with open_existing_store(database_url, data_dir, registry_only=True) as store:
+        org = admin_call(store, "ecohub admin org add", "permission_change", add_organisation,
+                         store, code, name, kind=kind, parent=parent,
+                         enterprise_code=enterprise_code, actor=os_user())
+    console.print(f"organisation {org.code} ({org.name}, {org.kind}) added", markup=False)
+
+
+@org_app.command("list")
+def org_list(data_dir: DataDir = Path("ecohub-data"),
+             database_url: DatabaseUrl = None) -> None:
+    """The organisations."""
+    from ecohub.identity import KINDS, list_organisations
+
+    with open_existing_store(database_url, data_dir, registry_only=True) as store:
+        orgs = list_organisations(store)
+    table = Table(title=f"组织 {len(orgs)} 个")
+    for column in ("编码", "名称", "类型", "上级", "企业污染源编码"):
+        table.add_column(column)
+    for org in orgs:
+        table.add_row(org.code, org.name, KINDS.get(org.kind, org.kind), org.parent or "",
+                      org.enterprise_code or "")
+    console.print(table)
+
+
+@user_app.command("add")
+def user_add(
+    username: Annotated[str, typer.Argument(help="Username (letters, digits, . _ @ -).")],
+    role: Annotated[str, typer.Option(help="administrator, data_manager, operator, analyst, "
+                                      "viewer, enterprise.")],
+    org: Annotated[str, typer.Option("--org", help="The user's organisation code.")],
+    name: Annotated[str, typer.Option("--name", help="Display name, e.g. 张三.")] = "",
+    password_stdin: PasswordStdin = False,
+    one_time: Annotated[bool, typer.Option(
+        "--one-time", help="Generate a one-time password (printed once; changed at the first "
+        "sign-in).")] = False,
+    data_dir: DataDir = Path("ecohub-data"), database_url: DatabaseUrl = None,
+) -> None:
+    """Add a user (--password-stdin or --one-time)."""
+    from ecohub.identity import add_user
+    from ecohub.identity.users import generate_password
+
+    if password_stdin == one_time:
+        fail("give exactly one of --password-stdin (one line on standard input) and "
+             "--one-time (a generated password)")
+    password = read_password() if password_stdin else generate_password()
+    with open_existing_store(database_url, data_dir, registry_only=True) as store:
+        admin_call(store, "ecohub admin user add", "permission_change", add_user, store,
+                   username, password, role=role, organisation=org, display_name=name,
+                   actor=os_user(), must_change_password=one_time)
+    console.print(f"user {username} ({role}, {org}) added", markup=False)
+    if one_time:
+        console.print(f"one-time password: {password}", markup=False, highlight=False)
+        console.print(f"({SHOWN_ONCE}; it must be changed at the first sign-in)", markup=False)
+
+
+@user_app.command("list")
+def user_list(data_dir: DataDir = Path("ecohub-data"),
+              database_url: DatabaseUrl = None) -> None:
+    """The users, with role, organisation and state (times in China Standard Time)."""
+    from ecohub.identity import ROLE_NAMES, list_users
+
+    with open_existing_store(database_url, data_dir, registry_only=True) as store:
+        users = list_users(store)
+    table = Table(title=f"用户 {len(users)} 个")
+    for column in ("用户名", "姓名", "角色", "组织", "状态", "密码修改时间"):
+        table.add_column(column)
+    now = datetime.now(CHINA_TZ)
+    for user in users:
+        state = ("停用 disabled" if user.disabled else
+                 f"锁定至 locked until {_cst_or_dash(user.locked_until)}"
+                 if user.locked_until is not None and user.locked_until > now else
+                 "需改密码 must change password" if user.must_change_password else "正常 active")
+        table.add_row(user.username, user.display_name, ROLE_NAMES.get(user.role, user.role),
+                      user.organisation, state, _cst_or_dash(user.password_changed_at))
+    console.print(table)
+
+
+@user_app.command("disable")
+def user_disable(
+    username: Annotated[str, typer.Argument(help="The user to disable.")],
+    data_dir: DataDir = Path("ecohub-data"), database_url: DatabaseUrl = None,
+) -> None:
+    """Disable a user: no sign-in, sessions ended, tokens refused (the user is kept)."""
+    from ecohub.identity import disable_user
+
+    with open_existing_store(database_url, data_dir, registry_only=True) as store:
+        admin_call(store, "ecohub admin user disable", "permission_change", disable_user,
+                   store, username, actor=os_user())
+    console.print(f"user {username} disabled", markup=False)
+
+
+@user_app.command("reset")
+def user_reset(
+    username: Annotated[str, typer.Argument(help="The user whose password is reset.")],
+    password_stdin: PasswordStdin = False,
+    data_dir: DataDir = Path("ecohub-data"), database_url: DatabaseUrl = None,
+) -> None:
+    """Reset a password: from standard input, or a generated one-time password."""
+    from ecohub.identity import reset_password
+
+    password = read_password() if password_stdin else None
+    with open_existing_store(database_url, data_dir, registry_only=True) as store:
+        one_time = admin_call(store, "ecohub admin user reset", "permission_change",
+                              reset_password, store, username, actor=os_user(),
+                              password=password)
+    console.print(f"password of {username} reset; the user's sessions are ended", markup=False)
+    if one_time is not None:
+        console.print(f"one-time password: {one_time}", markup=False, highlight=False)
+        console.print(f"({SHOWN_ONCE}; it must be changed at the next sign-in)", markup=False)
+
+
+@token_app.command("create")
+def token_create(
+    username: Annotated[str, typer.Argument(help="The user the token acts for.")],
+    name: Annotated[str, typer.Option(help="What the token is for, e.g. 省平台对接.")],
+    scope: Annotated[list[str] | None, typer.Option(
+        "--scope", help="A permission to limit the token to (repeat); default: the role's.")
+    ] = None,
+    days: Annotated[int, typer.Option(help="Days until it expires (1-366).")] = 90,
+    data_dir: DataDir = Path("ecohub-data"), database_url: DatabaseUrl = None,
+) -> None:
+    """Create an API token; the token is printed once."""
+    from ecohub.identity import create_token
+
+    with open_existing_store(database_url, data_dir, registry_only=True) as store:
+        token, secret = admin_call(store, "ecohub admin token create", "token_create",
+                                   create_token, store, username, name=name,
+                                   scopes=scope or None, days=days, actor=os_user())
+    console.print(f"token {token.id} ({token.prefix}) for {username}: {', '.join(token.scopes)};"
+                  f" expires {_cst_or_dash(token.expires_at)} CST", markup=False)
+    console.print(secret, markup=False, highlight=False, soft_wrap=True)
+    console.print(f"(the token is {SHOWN_ONCE}; keep it in the client's secret store)",
+                  markup=False)
+
+
+@token_app.command("list")
+def token_list(
+    user: Annotated[str | None, typer.Option("--user", help="Only this user's tokens.")] = None,
+    data_dir: DataDir = Path("ecohub-data"), database_url: DatabaseUrl = None,
+) -> None:
+    """The API tokens (never their secrets)."""
+    from ecohub.identity import list_tokens
+
+    with open_existing_store(database_url, data_dir, registry_only=True) as store:
+        tokens = list_tokens(store, user)
+    table = Table(title=f"令牌 {len(tokens)} 个")
+    for column in ("编号", "前缀", "用户", "名称", "权限范围", "到期", "吊销", "最近使用"):
+        table.add_column(column)
+    for token in tokens:
+        table.add_row(str(token.id), token.prefix, token.username, token.name,
+                      ", ".join(token.scopes), _cst_or_dash(token.expires_at),
+                      _cst_or_dash(token.revoked_at) if token.revoked_at else "",
+                      _cst_or_dash(token.last_used_at))
+    console.print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token: Annotated[str, typer.Argument(help="The token's id or prefix.")],
+    data_dir: DataDir = Path("ecohub-data"), database_url: DatabaseUrl = None,
+) -> None:
+    """Revoke an API token (it is kept, refused from now on)."""
+    from ecohub.identity import revoke_token
+
+    with open_existing_store(database_url, data_dir, registry_only=True) as store:
+        revoked = admin_call(store, "ecohub admin token revoke", "token_revoke", revoke_token,
+                             store, token, actor=os_user())
+    console.print(f"token {revoked.id} ({revoked.prefix}) of {revoked.username} revoked at "
+                  f"{_cst_or_dash(revoked.revoked_at)} CST", markup=False)
+
+
+@audit_app.command("list")
+def audit_list(
+    user: Annotated[str | None, typer.Option("--user", help="Only this actor's events.")] = None,
+    since: Annotated[str | None, typer.Option(
+        help="From (YYYY-MM-DD or YYYY-MM-DDTHH:MM, China Standard Time).")] = None,
+    until: Annotated[str | None, typer.Option(
+        help="Until (exclusive; a date means the end of that day).")] = None,
+    action: Annotated[str | None, typer.Option(
+        help="read, export, change, sign_in, sign_out, permission_change, token_create, "
+        "token_revoke, …")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many events, newest first.")] = 1000,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Write the events to a workbook (.xlsx) for auditors.")] = None,
+    data_dir: DataDir = Path("ecohub-data"), database_url: DatabaseUrl = None,
+) -> None:
+    """The audit log, newest first (times in China Standard Time)."""
+    import polars as pl
+
+    from ecohub.identity import IdentityError, events_frame, record
+    from ecohub.reports.tables import add_sheet, excel_workbook, to_rich_table
+
+    if out is not None and out.suffix.lower() != ".xlsx":
+        fail(f"--out {out}: expected a .xlsx workbook")
+    start = parse_day(since, "--since") if since else None
+    end = None
+    if until:
+        end = parse_day(until, "--until")
+        if len(until) == 10:
+            end += timedelta(days=1)
+    with open_existing_store(database_url, data_dir, registry_only=True) as store:
+        try:
+            frame = events_frame(store, actor=user, since=start, until=end, action=action,
+                                 limit=limit)
+        except IdentityError as error:
+            fail(error)
+        local = frame.with_columns(pl.col("时间").dt.replace_time_zone(None)
+                                   .alias("时间")).rename({"时间": "时间（北京时间）"})
+        if out is not None:
+            try:
+                with excel_workbook(out) as book:
+                    add_sheet(book, "审计日志", local, title=f"审计日志（{local.height} 条）")
+            except OSError as error:
+                fail(error)
+        record(store, actor=os_user(), action="export" if out else "read",
+               target="ecohub audit list", row_count=frame.height,
+               parameters={"user": user, "since": since, "until": until, "action": action,
+                           "limit": limit, "out": str(out) if out else None})
+    if out is not None:
+        console.print(f"{local.height} events written to {out}", markup=False)
+        return
+    shown = local.select("时间（北京时间）", "用户", "操作", "访问对象", "涉及对象", "结果",
+                         ).with_columns(pl.col("时间（北京时间）").dt.strftime("%Y-%m-%d %H:%M:%S"))
+    console.print(to_rich_table(shown, f"审计日志 {shown.height} 条",
+                                max_rows=max(shown.height, 1)))
+
+
 if __name__ == "__main__":
     main()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import signal
 import socket
 import subprocess
@@ -81,3 +82,42 @@ def test_a_logger_registered_from_another_terminal_is_served_without_restart(log
     with open_store(data_dir=data) as store:
         assert store.measurements.readings().filter(mn=new.mn).height == 2  # released + new
         assert [r.disposition for r in store.registry.rejected()] == ["released"]
+
+
+def test_read_commands_work_beside_the_running_server(logger_site) -> None:
+    """The embedded store is the server's; `store info` and `ingest status` ask it instead."""
+    data = logger_site.data_dir
+    ecohub = Path(sys.executable).with_name("ecohub")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        http_port = probe.getsockname()[1]
+    process = subprocess.Popen([str(ecohub), "serve", "--host", "127.0.0.1",
+                                "--port", str(logger_site.port), "--http-host", "127.0.0.1",
+                                "--http-port", str(http_port), "--data-dir", str(data)],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for _ in range(200):
+            try:
+                link = socket.create_connection(("127.0.0.1", logger_site.port), timeout=5)
+                break
+            except OSError:
+                time.sleep(0.05)
+        with link:
+            for n in range(3):
+                logger_site.exchange(link, logger_site.upload(n))
+        time.sleep(1.0)  # the store applies the journal in the background
+        beside = {command: subprocess.run(
+            [str(ecohub), *command.split(), "--data-dir", str(data)],
+            capture_output=True, text=True, timeout=120)
+            for command in ("store info", "ingest status --since 2026-11-01")}
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    for command, done in beside.items():
+        assert done.returncode == 0, (command, done.stdout + done.stderr)
+        assert "in use" not in done.stdout + done.stderr
+    assert re.search(r"minute\s*│\s*3\s*│", beside["store info"].stdout)
+    assert logger_site.mn in beside["ingest status --since 2026-11-01"].stdout
+    assert process.returncode == 0, output
+    assert not (data / "server.json").exists()  # gone with the server

@@ -87,6 +87,9 @@ class Principal:
     """A token's scopes (a subset of the role's permissions); None: the role's."""
     token_id: int | None = None
     session_id: str | None = field(default=None, repr=False)
+    """A browser session's id: the SHA-256 hash of its cookie (never the cookie itself)."""
+    must_change_password: bool = False
+    """The user signed in with a one-time password and is to choose a new one."""
 
     @property
     def permissions(self) -> frozenset[str]:

@@ -13,6 +13,15 @@ from __future__ import annotations
 import os
 
 from ecohub.store import schema
+from ecohub.store.identity import (
+    ApiToken,
+    AuditEvent,
+    Identity,
+    IdentityError,
+    Organisation,
+    SessionRecord,
+    User,
+)
 from ecohub.store.measurements import (
     KINDS,
     PACKET_SCHEMA,
@@ -55,6 +64,8 @@ from ecohub.store.schema import (
 from ecohub.store.settings import StoreSettings, resolve
 
 __all__ = [
+    "ApiToken", "AuditEvent", "Identity", "IdentityError", "Organisation", "SessionRecord",
+    "User",
     "ENTITIES", "KINDS", "PACKET_SCHEMA", "QC_FLAG_SCHEMA", "READING_SCHEMA", "SECRET",
     "STATISTICS", "Device", "DeviceSpec", "DischargeLimit", "EnterpriseArchive", "LimitSpec",
     "MeasurementStore", "Migration", "MonitoredObject", "ObjectSpec", "Permit", "PermitSpec",
@@ -67,6 +78,9 @@ __all__ = [
 class Store:
     """The registry (operational database) and the measurement store of one deployment.
 
+    ``registry`` and ``identity`` (users, tokens, sessions, the audit log) are the
+    operational database's records; ``measurements`` the measurement store.
+
     Raises :class:`StoreNotFound` if there is no embedded store where ``settings`` point, and
     :class:`StoreNotMigrated` if either part is not at the current schema.
     """
@@ -78,6 +92,7 @@ class Store:
         try:
             schema.check_operational(self.engine)
             self.registry = Registry(self.engine)
+            self.identity = Identity(self.engine)
             if not registry_only:
                 self._measurements = self._open_measurements()
         except BaseException:

@@ -188,3 +188,112 @@ class DischargeLimit(Base):
     permit_id: Mapped[int | None] = mapped_column(ForeignKey("permits.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# -- identity: organisations, users, API tokens, browser sessions, the audit log --------------
+
+ORGANISATION_KINDS = ("bureau", "department", "unit", "city_bureau", "county_bureau",
+                      "government", "enterprise")
+"""What an :class:`Organisation` is (:data:`ecohub.identity.organisations.KINDS` names them)."""
+
+
+class Organisation(Base):
+    """An organisation whose people use the platform.
+
+    The bureau, its departments (处室) and units, lower bureaus, other government departments,
+    and enterprises.
+    """
+
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    """One of :data:`ORGANISATION_KINDS`."""
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("organisations.code"))
+    enterprise_code: Mapped[str | None] = mapped_column(String(64))
+    """For kind ``enterprise``: the registry code of its pollution source."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class User(Base):
+    """A person who signs in: one role within one organisation."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    organisation: Mapped[str] = mapped_column(ForeignKey("organisations.code"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    """A key of :data:`ecohub.identity.roles.ROLES`."""
+    password_hash: Mapped[str] = mapped_column(String(200))
+    """argon2id with argon2-cffi's default (strong) parameters."""
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    password_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    must_change_password: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ApiToken(Base):
+    """A program's credential, acting for a user, narrowed by scopes."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(ForeignKey("users.username"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    """SHA-256 (hex) of the whole token. A token is 256 bits of randomness, not a password a
+    person chose, so a fast hash is right: nothing can be guessed, and the check is a lookup."""
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    """The first characters, shown in lists (``ecohub_<prefix>_…``)."""
+    scopes: Mapped[list] = mapped_column(JSON, default=list)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class UserSession(Base):
+    """A browser session: the cookie and CSRF token are kept only as SHA-256 hashes."""
+
+    __tablename__ = "sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(ForeignKey("users.username"), index=True)
+    csrf_token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ip: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditEvent(Base):
+    """One access or change: who, how, what, with which outcome. Append-only."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                    primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor: Mapped[str | None] = mapped_column(String(200))
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    token_id: Mapped[int | None] = mapped_column(Integer)
+    organisation: Mapped[str | None] = mapped_column(String(64))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(500))
+    method: Mapped[str | None] = mapped_column(String(16))
+    parameters: Mapped[dict] = mapped_column(JSON, default=dict)
+    object_ids: Mapped[list] = mapped_column(JSON, default=list)
+    row_count: Mapped[int | None] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(16))
+    status: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_audit_events_actor_at", "actor", "at"),)

@@ -1,0 +1,126 @@
+"""API tokens: how a program acts for a user, narrowed by scopes, for a limited time.
+
+A token is ``ecohub_<prefix>_<secret>``: an 8-character prefix (shown in lists, used to name
+the token when revoking it) and 43 characters of URL-safe randomness (256 bits). It is shown
+once, when created; ecohub keeps only its SHA-256 hash. Every token expires (90 days by
+default); it stops working when revoked, when it expires, or when its user is disabled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+from ecohub.identity import audit
+from ecohub.identity.roles import PERMISSIONS, ROLES, Principal
+from ecohub.identity.users import TOUCH_EVERY, principal_for
+from ecohub.store import ApiToken, IdentityError, Store
+
+__all__ = ["DEFAULT_DAYS", "MAX_DAYS", "TOKEN_PREFIX", "authenticate_token", "create_token",
+           "list_tokens", "revoke_token"]
+
+TOKEN_PREFIX: Final = "ecohub_"
+DEFAULT_DAYS: Final = 90
+MAX_DAYS: Final = 366
+"""The longest a token may live: a token that never expires is not offered."""
+
+
+def _now(now: datetime | None) -> datetime:
+    return datetime.now(UTC) if now is None else now.astimezone(UTC)
+
+
+def _hash(token: str) -> str:
+    # A token is 256 random bits, not a password a person chose: a fast hash is right (nothing
+    # to guess, and the check is an index lookup); argon2 would only slow every API call.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(store: Store, username: str, *, name: str,
+                 scopes: Iterable[str] | None = None, days: int = DEFAULT_DAYS,
+                 actor: Principal | str, now: datetime | None = None) -> tuple[ApiToken, str]:
+    """Create a token for ``username``; return it and its secret (shown once, never again).
+
+    ``scopes``: permissions the token is limited to, each held by the user's role; None: all
+    of the role's. Audited as ``token_create`` (without the secret).
+    """
+    user = store.identity.user(username)
+    if user is None:
+        raise IdentityError(f"user {username!r}: no such user")
+    if user.disabled:
+        raise IdentityError(f"user {username}: disabled, cannot have a new token")
+    if not (name or "").strip():
+        raise IdentityError(f"token for {username}: name {name!r} is empty; say what it is for")
+    if not 1 <= days <= MAX_DAYS:
+        raise IdentityError(f"token for {username}: days {days}, expected 1 to {MAX_DAYS}")
+    held = ROLES[user.role]
+    if scopes is None:
+        chosen = sorted(held)
+    else:
+        chosen = sorted(set(scopes))
+        for scope in chosen:
+            if scope not in PERMISSIONS:
+                raise IdentityError(f"token for {username}: scope {scope!r} is not a "
+                                    f"permission; expected one of {', '.join(PERMISSIONS)}")
+            if scope not in held:
+                raise IdentityError(f"token for {username}: scope {scope!r} is not a "
+                                    f"permission of role {user.role} ({', '.join(sorted(held))})")
+        if not chosen:
+            raise IdentityError(f"token for {username}: no scopes given")
+    moment = _now(now)
+    for _ in range(5):  # a prefix collision is rare (32 bits); pick again
+        prefix = secrets.token_hex(4)
+        if store.identity.token(prefix) is None:
+            break
+    secret = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    token = store.identity.add_token(username=username, name=name.strip(),
+                                     token_hash=_hash(secret), prefix=prefix, scopes=chosen,
+                                     expires_at=moment + timedelta(days=days), now=moment)
+    audit.record(store, actor=actor, action="token_create", target="token.create",
+                 parameters={"username": username, "name": token.name, "scopes": chosen,
+                             "days": days, "prefix": prefix},
+                 object_ids=[str(token.id)], now=moment)
+    return token, secret
+
+
+def list_tokens(store: Store, username: str | None = None) -> list[ApiToken]:
+    """The tokens (of ``username``, or everyone's), without secrets."""
+    return store.identity.tokens(username)
+
+
+def revoke_token(store: Store, token_id_or_prefix: int | str, *, actor: Principal | str,
+                 now: datetime | None = None) -> ApiToken:
+    """Revoke a token named by its id or prefix; audited as ``token_revoke``."""
+    key = str(token_id_or_prefix).strip()
+    if key.startswith(TOKEN_PREFIX):  # a whole token pasted: take its prefix, keep no secret
+        key = key[len(TOKEN_PREFIX):].split("_", 1)[0]
+    moment = _now(now)
+    token = store.identity.revoke_token(key, now=moment)
+    audit.record(store, actor=actor, action="token_revoke", target="token.revoke",
+                 parameters={"token": token.prefix, "username": token.username},
+                 object_ids=[str(token.id)], now=moment)
+    return token
+
+
+def authenticate_token(store: Store, bearer: str | None, *,
+                       now: datetime | None = None) -> Principal | None:
+    """The principal of a bearer token, or None.
+
+    None for a malformed, unknown, revoked or expired token, or when its user is disabled.
+    Notes ``last_used_at`` at most once a minute.
+    """
+    if not bearer or not bearer.startswith(TOKEN_PREFIX) or len(bearer) > 200:
+        return None
+    moment = _now(now)
+    token = store.identity.token_by_hash(_hash(bearer))
+    if token is None or token.revoked_at is not None or token.expires_at <= moment:
+        return None
+    user = store.identity.user(token.username)
+    if user is None or user.disabled:
+        return None
+    if token.last_used_at is None or moment - token.last_used_at >= TOUCH_EVERY:
+        store.identity.touch_token(token.id, now=moment)
+    return principal_for(store, user, "token", scopes=frozenset(token.scopes),
+                         token_id=token.id)
