@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 
+import openpyxl
 import polars as pl
 import pytest
 
@@ -108,7 +109,8 @@ def test_formats_csv_with_bom_xlsx_and_parquet(service: Service) -> None:
                                              ".spreadsheetml.sheet"})
         parquet = client.get("/api/v1/readings?object=340100-A01&format=parquet")
     assert csv.content.startswith("\ufeff".encode()) and csv.text.count("\n") == 25
-    assert pl.read_excel(io.BytesIO(xlsx.content)).height == 24
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet.max_row == 25 and sheet.freeze_panes == "A2"
     assert pl.read_parquet(io.BytesIO(parquet.content)).height == 24
 
 

@@ -63,7 +63,7 @@ def create_app(store: Store, *, gateway: Gateway | None = None,
     async def count_and_audit(request: Request, call_next) -> Response:
         started = time.perf_counter()
         response = await call_next(request)
-        route = getattr(request.scope.get("route"), "path", "unmatched")
+        route = _route_template(request)
         metrics.requests.labels(request.method, route, str(response.status_code)).inc()
         metrics.latency.labels(request.method, route).observe(time.perf_counter() - started)
         path = request.url.path
@@ -73,6 +73,16 @@ def create_app(store: Store, *, gateway: Gateway | None = None,
         return response
 
     return app
+
+
+def _route_template(request: Request) -> str:
+    """The matched route as written (``/api/v1/objects/{code}``): one label per route."""
+    if request.scope.get("route") is None:
+        return "unmatched"
+    path = request.url.path
+    for name, value in request.path_params.items():
+        path = path.replace(f"/{value}", f"/{{{name}}}", 1)
+    return path
 
 
 def _audit(store: Store, request: Request, route: str, status: int) -> None:

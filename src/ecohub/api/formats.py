@@ -13,6 +13,7 @@ from typing import Any
 
 import polars as pl
 from fastapi import Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 
 from ecohub.api.problems import Problem
@@ -72,8 +73,9 @@ def table_response(frame: pl.DataFrame, request: Request, format: str | None, *,
     request.state.row_count = frame.height
     shown = _in_china_time(frame)
     if chosen == "json":
-        return JSONResponse({**(meta or {}), "count": frame.height,
-                             "items": shown.to_dicts()}, media_type="application/json")
+        return JSONResponse(jsonable_encoder({**(meta or {}), "count": frame.height,
+                                              "items": shown.to_dicts()}),
+                            media_type="application/json")
     if chosen == "csv":
         body = "\ufeff" + shown.write_csv()
         return _download(body.encode("utf-8"), chosen, f"{name}.csv")
