@@ -128,3 +128,23 @@ def test_admin_commands_need_a_store(tmp_path, monkeypatch):
     monkeypatch.delenv("ECOHUB_DATABASE_URL", raising=False)
     line = run(tmp_path / "none", "admin", "user", "list", code=1)
     assert "run `ecohub store migrate`" in line
+
+
+@pytest.mark.postgres
+def test_admin_commands_on_postgresql(pg_url, tmp_path, monkeypatch):
+    monkeypatch.setattr("getpass.getuser", lambda: "opsuser")
+    url = ["--database-url", pg_url]
+    assert runner.invoke(app, ["store", "migrate", *url]).exit_code == 0
+    result = runner.invoke(app, ["admin", "init", "--password-stdin", *url],
+                           input="Bureau-Chief-2026\n")
+    assert result.exit_code == 0, result.output
+    assert "one-time password" not in result.output
+    result = runner.invoke(app, ["admin", "user", "list", *url])
+    assert result.exit_code == 0 and "admin" in result.output
+    result = runner.invoke(app, ["admin", "token", "create", "admin", "--name", "x", "--days",
+                                 "0", *url])
+    assert result.exit_code == 1 and result.output.startswith("ecohub: token for admin: days 0")
+    with open_store(pg_url, registry_only=True) as store:
+        assert sign_in(store, "admin", "Bureau-Chief-2026", ip=None)[0].can("audit.read")
+        assert [e.outcome for e in events(store, actor="opsuser", action="token_create")] == [
+            "failed"]

@@ -207,3 +207,9 @@ def test_reset_clears_a_lock_out(people):
             sign_in(people, "vic", "Wrong-Password-1", ip=None, now=T0)
     reset_password(people, "vic", actor=ADMIN, password="Given-Password-7")
     sign_in(people, "vic", "Given-Password-7", ip=None, now=T0)
+
+
+def test_a_short_username_is_not_looked_for_in_the_password():
+    check_password_rules("Database-Admin-7", "ad")  # too short to count
+    with pytest.raises(IdentityError, match="contains the username"):
+        check_password_rules("Database-Admin-7", "Adm")

@@ -41,7 +41,8 @@ MIN_LENGTH: Final = 12
 
 PASSWORD_RULES: Final = (
     f"at least {MIN_LENGTH} characters, with at least 3 of the 4 kinds: lower-case letters, "
-    "upper-case letters, digits, other characters; and not containing the username"
+    "upper-case letters, digits, other characters; and not containing the username (of 3 or "
+    "more characters)"
 )
 """What a user's password must be (checked by :func:`check_password_rules`)."""
 
@@ -104,7 +105,7 @@ def check_password_rules(password: str, username: str) -> None:
     if kinds < 3:
         raise IdentityError(f"password for {username}: only {kinds} of the 4 kinds of "
                             f"character; a password needs {PASSWORD_RULES}")
-    if username and username.lower() in password.lower():
+    if len(username) >= 3 and username.lower() in password.lower():
         raise IdentityError(f"password for {username}: contains the username; a password "
                             f"needs {PASSWORD_RULES}")
 
