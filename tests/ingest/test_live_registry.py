@@ -123,7 +123,7 @@ def test_a_logger_registered_while_the_gateway_runs_under_load_counts_at_once(
         return answered_old, time.monotonic() - started
 
     (answered_old, seconds), gateway = run(store, body)
-    assert seconds < 2.0
+    assert seconds < 5.0  # "within seconds"; 0.1 s polls, but the machine may be busy
     assert answered_old == 600 and count(store, OLD) == 600  # nothing lost meanwhile
     assert count(store, NEW) == 1
 

@@ -17,7 +17,16 @@ from fastapi import FastAPI, Request, Response
 
 from ecohub.api.metrics import ServiceMetrics
 from ecohub.api.problems import install_problem_handlers
-from ecohub.api.routers import assessments, auth, health, ingest, internal, objects, readings
+from ecohub.api.routers import (
+    assessments,
+    auth,
+    health,
+    ingest,
+    internal,
+    objects,
+    readings,
+    registry,
+)
 from ecohub.api.routers import audit as audit_router
 from ecohub.ingest.hj212_server import Gateway
 from ecohub.store import Store
@@ -56,7 +65,8 @@ def create_app(store: Store, *, gateway: Gateway | None = None,
     app.state.metrics = metrics = ServiceMetrics(gateway)
     install_problem_handlers(app)
     app.include_router(health.router)
-    for module in (auth, objects, readings, assessments, ingest, audit_router, internal):
+    for module in (auth, objects, registry, readings, assessments, ingest, audit_router,
+                   internal):
         app.include_router(module.router, prefix=API_PREFIX)
 
     @app.middleware("http")

@@ -121,6 +121,10 @@ class DeviceSpec:
             raise ValueError(
                 f"device {self.mn}: minute_interval {self.minute_interval} must divide 60 minutes"
             )
+        unknown = [f for f in self.factors if f not in FACTORS]
+        if unknown:
+            raise ValueError(f"device {self.mn}: factor {unknown[0]!r} is not an HJ 212-2017 "
+                             "App. B code (e.g. a34004 for PM2.5)")
         if self.profile not in PROFILES:
             raise ValueError(f"device {self.mn}: profile {self.profile!r}, expected one of "
                              f"{', '.join(PROFILES)}")
