@@ -272,13 +272,15 @@ def serve(
     http_host: Annotated[str, typer.Option(help="The HTTP service's address.")] = "0.0.0.0",
     gateway: Annotated[bool, typer.Option(help="Run the HJ 212 gateway.")] = True,
     http: Annotated[bool, typer.Option(help="Run the HTTP service (/api/v1).")] = True,
+    log_json: Annotated[bool, typer.Option(
+        "--log-json", help="Log one JSON object per line (for log collectors).")] = False,
 ) -> None:
     """Run the HJ 212 gateway and the HTTP service over one store until interrupted."""
     import uvloop
 
     from ecohub.ingest.hj212_server import GatewayConfig
     from ecohub.quality.streaming import QualityControl
-    from ecohub.server import HttpConfig
+    from ecohub.server import HttpConfig, JsonLogFormatter
     from ecohub.server import serve as serve_both
     from ecohub.store import Store
 
@@ -289,6 +291,9 @@ def serve(
                                  param_hint="--log-level")
     logging.basicConfig(level=levels[log_level.lower()],
                         format="%(asctime)s %(levelname)s %(message)s")
+    if log_json:
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(JsonLogFormatter())
     try:
         config = GatewayConfig(host=host, port=port, unknown_mn=unknown_mn,  # type: ignore[arg-type]
                                strict=strict, idle_timeout=idle_timeout,

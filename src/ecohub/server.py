@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import signal
 import socket
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
@@ -29,9 +31,22 @@ from ecohub.ingest.hj212_server import (
 from ecohub.store import Store
 from ecohub.store.remote import remove_server_file, write_server_file
 
-__all__ = ["HttpConfig", "serve"]
+__all__ = ["HttpConfig", "JsonLogFormatter", "serve"]
 
 log = logging.getLogger(__name__)
+
+
+class JsonLogFormatter(logging.Formatter):
+    """One JSON object per log line (``ecohub serve --log-json``), for log collectors."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as ``{"time", "level", "logger", "message"[, "exception"]}``."""
+        entry = {"time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+                 "level": record.levelname, "logger": record.name,
+                 "message": record.getMessage()}
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
 
 
 @dataclass(frozen=True)
