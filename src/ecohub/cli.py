@@ -905,6 +905,22 @@ def object_set(
     print_change_result("object", code, [] if change is None else [change])
 
 
+def change_status(action: str, entity: str, key: str, by: str | None, reason: str,
+                  database_url: str | None, data_dir: Path, *, cascade: bool = False) -> None:
+    """Retire or reinstate one record (``retire`` / ``reinstate`` commands), history kept."""
+    actor = require_actor(by)
+    with open_existing_store(database_url, data_dir, registry_only=True) as store:
+        try:
+            if action == "retire":
+                changes = store.registry.retire(entity, key, actor=actor, reason=reason,
+                                                cascade=cascade)
+            else:
+                changes = [store.registry.reinstate(entity, key, actor=actor, reason=reason)]
+        except ValueError as error:
+            fail(error)
+    print_change_result(entity, key, changes)
+
+
 @object_app.command("retire")
 def object_retire(
     code: Annotated[str, typer.Argument(help="The object's code.")],
@@ -914,14 +930,7 @@ def object_retire(
     data_dir: DataDir = Path("ecohub-data"), database_url: DatabaseUrl = None,
 ) -> None:
     """Retire an object: nothing is deleted, it is out of service from now on."""
-    actor = require_actor(by)
-    with open_existing_store(database_url, data_dir, registry_only=True) as store:
-        try:
-            changes = store.registry.retire("object", code, actor=actor, reason=reason,
-                                            cascade=cascade)
-        except ValueError as error:
-            fail(error)
-    print_change_result("object", code, changes)
+    change_status("retire", "object", code, by, reason, database_url, data_dir, cascade=cascade)
 
 
 @object_app.command("reinstate")
@@ -931,13 +940,7 @@ def object_reinstate(
     data_dir: DataDir = Path("ecohub-data"), database_url: DatabaseUrl = None,
 ) -> None:
     """Put a retired object back in service."""
-    actor = require_actor(by)
-    with open_existing_store(database_url, data_dir, registry_only=True) as store:
-        try:
-            change = store.registry.reinstate("object", code, actor=actor, reason=reason)
-        except ValueError as error:
-            fail(error)
-    print_change_result("object", code, [change])
+    change_status("reinstate", "object", code, by, reason, database_url, data_dir)
 
 
 @object_app.command("show")
@@ -1070,13 +1073,7 @@ def device_retire(
     data_dir: DataDir = Path("ecohub-data"), database_url: DatabaseUrl = None,
 ) -> None:
     """Retire a data logger: the gateway rejects its packets from now on (reason retired)."""
-    actor = require_actor(by)
-    with open_existing_store(database_url, data_dir, registry_only=True) as store:
-        try:
-            changes = store.registry.retire("device", mn, actor=actor, reason=reason)
-        except ValueError as error:
-            fail(error)
-    print_change_result("device", mn, changes)
+    change_status("retire", "device", mn, by, reason, database_url, data_dir)
 
 
 @device_app.command("reinstate")
@@ -1086,13 +1083,7 @@ def device_reinstate(
     data_dir: DataDir = Path("ecohub-data"), database_url: DatabaseUrl = None,
 ) -> None:
     """Put a retired data logger back in service."""
-    actor = require_actor(by)
-    with open_existing_store(database_url, data_dir, registry_only=True) as store:
-        try:
-            change = store.registry.reinstate("device", mn, actor=actor, reason=reason)
-        except ValueError as error:
-            fail(error)
-    print_change_result("device", mn, [change])
+    change_status("reinstate", "device", mn, by, reason, database_url, data_dir)
 
 
 @device_app.command("show")
