@@ -8,6 +8,7 @@ in a thread; the tests talk to it with httpx over 127.0.0.1. Both back-ends: the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import socket
 import threading
@@ -20,6 +21,7 @@ import pyarrow as pa
 import pytest
 
 from ecohub.identity import ROLES, organisations, tokens, users
+from ecohub.ingest.hj212_server import GatewayConfig
 from ecohub.server import HttpConfig, serve
 from ecohub.store import READING_SCHEMA, DeviceSpec, ObjectSpec, Store
 
@@ -84,17 +86,17 @@ def populate(store: Store) -> dict[str, str]:
     return secrets
 
 
-@pytest.fixture
-def service(store: Store) -> Iterator[Service]:
-    secrets = populate(store)
+@contextlib.contextmanager
+def running(store: Store, gateway: GatewayConfig | None = None) -> Iterator[str]:
+    """The service (and the gateway, if configured) on free ports; yields the base URL."""
     port = free_port()
-    stop_holder: dict[str, object] = {}
+    holder: dict[str, object] = {}
 
     def run() -> None:
         async def main() -> None:
             stop = asyncio.Event()
-            stop_holder["stop"], stop_holder["loop"] = stop, asyncio.get_running_loop()
-            await serve(store, None, HttpConfig("127.0.0.1", port), stop=stop)
+            holder["stop"], holder["loop"] = stop, asyncio.get_running_loop()
+            await serve(store, gateway, HttpConfig("127.0.0.1", port), stop=stop)
 
         asyncio.run(main())
 
@@ -111,8 +113,15 @@ def service(store: Store) -> Iterator[Service]:
         assert time.monotonic() < deadline, "the HTTP service did not start"
         time.sleep(0.05)
     try:
-        yield Service(url, store, secrets)
+        yield url
     finally:
-        loop = stop_holder["loop"]
-        loop.call_soon_threadsafe(stop_holder["stop"].set)  # type: ignore[union-attr]
+        loop = holder["loop"]
+        loop.call_soon_threadsafe(holder["stop"].set)  # type: ignore[union-attr]
         thread.join(timeout=30)
+
+
+@pytest.fixture
+def service(store: Store) -> Iterator[Service]:
+    secrets = populate(store)
+    with running(store) as url:
+        yield Service(url, store, secrets)

@@ -193,3 +193,15 @@ def test_metrics_count_requests_by_route_and_status(service: Service) -> None:
     assert 'ecohub_http_requests_total{method="GET",route="/api/v1/objects",status="200"}' \
         in text
     assert "ecohub_http_request_seconds_bucket" in text
+
+
+def test_repeated_wrong_passwords_lock_the_account(service: Service) -> None:
+    with service.client() as browser:
+        for _ in range(5):
+            wrong = browser.post("/api/v1/auth/login",
+                                 json={"username": "analyst", "password": "not-it"})
+            assert wrong.status_code == 401
+        locked = browser.post("/api/v1/auth/login",
+                              json={"username": "analyst", "password": PASSWORD})
+    assert locked.status_code == 401 and "locked" in locked.json()["detail"]
+    assert "set-cookie" not in locked.headers

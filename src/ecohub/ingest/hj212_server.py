@@ -693,6 +693,9 @@ class Gateway:
         Packets of MNs still unknown stay quarantined. Returns how many were replayed.
         """
         loop = asyncio.get_running_loop()
+        version = await loop.run_in_executor(self._executor, self.store.registry.version)
+        if version != self._registry_version:  # registered a moment ago: see it now
+            await self.reload_devices()
         waiting = await loop.run_in_executor(
             self._executor, self.store.registry.quarantined,
             None if mns is None else sorted(mns))
