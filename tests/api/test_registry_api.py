@@ -58,18 +58,27 @@ def test_a_logger_registered_and_changed_over_http_keeps_no_secret(service: Serv
     assert "s3cret" not in recorded and "n3wpass" not in recorded
 
 
-def test_an_administrator_imports_a_workbook_a_data_manager_may_not(service: Service,
-                                                                     tmp_path) -> None:
+def test_workbook_import_keeps_the_department_rule(service: Service, tmp_path) -> None:
     template = tmp_path / "registry.xlsx"
     write_template(template)
-    files = {"file": ("registry.xlsx", template.read_bytes(),
-                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")}
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+    def csv(department: str) -> dict:
+        rows = f"编码,名称,类型,城市,所属部门\nX-{department},新站,空气站,合肥市,{department}\n"
+        return {"file": ("objects.csv", rows.encode("utf-8"), "text/csv")}
+
     with service.client("data_manager") as manager:
-        assert manager.post("/api/v1/registry/import", files=files).status_code == 403
+        empty = manager.post("/api/v1/registry/import?dry_run=true",
+                             files={"file": ("registry.xlsx", template.read_bytes(), xlsx)})
+        assert empty.status_code == 200 and empty.json()["errors"] == 0
+        own = manager.post("/api/v1/registry/import", files=csv("大气环境处"))
+        assert own.status_code == 200 and own.json()["added"] == 1, own.text
+        other = manager.post("/api/v1/registry/import", files=csv("执法处"))
+        assert other.status_code == 403 and "object X-执法处" in other.json()["detail"]
+    assert service.store.registry.object_by_code("X-执法处") is None
     with service.client("administrator") as admin:
-        report = admin.post("/api/v1/registry/import?dry_run=true", files=files)
-        assert report.status_code == 200, report.text
-        assert report.json()["dry_run"] is True and report.json()["errors"] == 0
+        assert admin.post("/api/v1/registry/import", files=csv("执法处")).status_code == 200
         wrong = admin.post("/api/v1/registry/import",
                            files={"file": ("notes.txt", io.BytesIO(b"x"), "text/plain")})
         assert wrong.status_code == 422 and "notes.txt" in wrong.json()["detail"]
+    assert service.store.registry.history("object", "X-大气环境处")[0].actor == "data_manager"
