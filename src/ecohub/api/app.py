@@ -102,8 +102,8 @@ def _audit(store: Store, request: Request, route: str, status: int) -> None:
     export = request.query_params.get("format", "json") != "json" or any(
         media in request.headers.get("accept", "") for media in ("csv", "spreadsheet",
                                                                   "parquet"))
-    action = ("read" if not export else "export") if request.method in ("GET", "HEAD") \
-        else "change"
+    action = getattr(request.state, "audit_action", None) or (
+        ("read" if not export else "export") if request.method in ("GET", "HEAD") else "change")
     outcome = ("ok" if status < 400 else "denied" if status in (401, 403)
                else "error" if status >= 500 else "failed")
     audit.record(store, actor=principal, action=action, target=route, method=request.method,

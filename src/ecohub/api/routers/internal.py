@@ -41,6 +41,7 @@ def query(read: NamedRead, request: Request) -> Response:
         raise Problem(404, "Not Found")
     request.state.principal = Principal(kind="cli",
                                         username=request.headers.get("X-Ecohub-User"))
+    request.state.audit_action = "read"  # a POST that only reads
     table = request.app.state.store.measurements.read_arrow(
         Query(read.name, read.sql, {}), decode_params(read.params))
     request.state.row_count = table.num_rows
