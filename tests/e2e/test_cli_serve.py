@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+from ecohub.identity import audit
 from ecohub.store import open_store
 
 
@@ -121,3 +122,7 @@ def test_read_commands_work_beside_the_running_server(logger_site) -> None:
     assert logger_site.mn in beside["ingest status --since 2026-11-01"].stdout
     assert process.returncode == 0, output
     assert not (data / "server.json").exists()  # gone with the server
+    with open_store(data_dir=data) as store:
+        reads = [e for e in audit.events(store, action="read")
+                 if e.target == "/api/v1/internal/query"]
+    assert reads and all(e.actor_kind == "cli" and e.outcome == "ok" for e in reads)
