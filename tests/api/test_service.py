@@ -205,3 +205,30 @@ def test_repeated_wrong_passwords_lock_the_account(service: Service) -> None:
                               json={"username": "analyst", "password": PASSWORD})
     assert locked.status_code == 401 and "locked" in locked.json()["detail"]
     assert "set-cookie" not in locked.headers
+
+
+def test_loggers_list_without_secrets(service: Service) -> None:
+    with service.client("viewer") as client:
+        items = client.get("/api/v1/devices?type=air_station").json()["items"]
+    assert sorted(d["mn"] for d in items) == ["MN-0", "MN-1"]
+    assert all("password" not in str(d).lower() for d in items)
+
+
+def test_quality_scores_and_an_operator_review(service: Service) -> None:
+    with service.client("analyst") as analyst:
+        scores = analyst.get("/api/v1/quality/scores?from=2026-12-01&to=2026-12-01"
+                             "&by=object").json()
+        assert scores["count"] == 4 and {"completeness", "score"} <= set(scores["items"][0])
+        refused = analyst.post("/api/v1/quality/reviews", json={
+            "mn": "MN-0", "factor": "a34004", "period_start": "2026-12-01T08:00",
+            "decision": "reject", "reason": "仪器漂移"})
+        assert refused.status_code == 403
+    with service.client("operator") as operator:
+        done = operator.post("/api/v1/quality/reviews", json={
+            "mn": "MN-0", "factor": "a34004", "period_start": "2026-12-01T08:00",
+            "decision": "reject", "reason": "仪器漂移"})
+        assert done.status_code == 201, done.text
+        assert done.json()["reading"]["review"] == "reject"
+        reading = operator.get("/api/v1/readings?object=340100-A01&from=2026-12-01T08:00"
+                               "&to=2026-12-01T09:00").json()["items"][0]
+    assert reading["review"] == "reject" and reading["value"] == 38.0

@@ -24,6 +24,7 @@ from ecohub.api.routers import (
     ingest,
     internal,
     objects,
+    quality,
     readings,
     registry,
 )
@@ -65,8 +66,8 @@ def create_app(store: Store, *, gateway: Gateway | None = None,
     app.state.metrics = metrics = ServiceMetrics(gateway)
     install_problem_handlers(app)
     app.include_router(health.router)
-    for module in (auth, objects, registry, readings, assessments, ingest, audit_router,
-                   internal):
+    for module in (auth, objects, registry, readings, assessments, quality, ingest,
+                   audit_router, internal):
         app.include_router(module.router, prefix=API_PREFIX)
 
     @app.middleware("http")

@@ -192,6 +192,30 @@ def _status_change(action: str, entity: str, key: str, body: Reason, principal: 
     return {"changes": [_change(c) for c in changes]}
 
 
+@router.get("/devices", summary="数采仪列表 list loggers")
+def list_devices(
+    request: Request,
+    principal: Annotated[Principal, Depends(require("registry.read"))],
+    store: StoreDep,
+    object: Annotated[str | None, Query(description="对象编码")] = None,
+    type: Annotated[str | None, Query(description="空气站 / air_station …")] = None,
+    profile: Annotated[str | None, Query(description="default | standard | modbus")] = None,
+) -> dict:
+    """Registered data loggers (never their passwords), with their protocol profiles."""
+    from ecohub.api.routers.objects import object_type, visible_objects
+
+    objects = {o.id: o for o in visible_objects(store, principal, object_type(type))}
+    devices = [d for d in store.registry.devices().values()
+               if d.object_id in objects and (object is None or d.object_code == object)
+               and (profile is None or d.profile == profile)]
+    request.state.row_count = len(devices)
+    return {"count": len(devices), "items": [
+        {"mn": d.mn, "object_code": d.object_code, "object_name": d.object_name,
+         "object_type": d.object_type, "factors": list(d.factors), "protocol": d.protocol,
+         "minute_interval": d.minute_interval, "profile": d.profile, "accept": list(d.accept),
+         "utc_offset_minutes": d.utc_offset_minutes} for d in devices]}
+
+
 @router.get("/registry/history", summary="登记历史 history")
 def history(
     principal: Annotated[Principal, Depends(require("registry.read"))],
