@@ -543,7 +543,7 @@ def quality_report(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Data-quality scores: completeness, timeliness, validity, consistency, combined."""
-    from ecohub.governance.quality_scores import quality_scores
+    from ecohub.governance.quality_scores import explain_scores, quality_scores
     from ecohub.reports.quality import LABELS, write_excel
 
     lo, hi = _period_bounds(start, end)
@@ -567,6 +567,8 @@ def quality_report(
                       f"{row['readings']:,}",
                       *("—" if row[c] is None else f"{row[c]:.1%}" for c in shares))
     console.print(table)
+    for note in explain_scores(scores, by):  # type: ignore[arg-type]
+        console.print(f"· {note}", soft_wrap=True, markup=False)
     if out is not None:
         console.print(f"workbook written: {out}")
 

@@ -131,3 +131,21 @@ def test_cli_report_and_excel_export(tmp_path) -> None:
     assert values["A1"]["有效率"] == pytest.approx(44 / 45)
     notes = [c.value for c in book["指标说明"]["A"]]
     assert "完整率 completeness" in notes and "综合得分 score" in notes
+
+
+def test_low_scores_are_explained_in_the_report_itself():
+    import polars as pl
+
+    from ecohub.governance.quality_scores import explain_scores
+
+    scores = pl.DataFrame({
+        "department": ["声环境处", "大气处", "水处"], "period": [None, None, None],
+        "completeness_minute": [0.0, 1.0, 1.0], "completeness_hour": [1.0, 1.0, 1.0],
+        "completeness_day": [0.0, 1.0, 1.0], "timeliness": [0.9, 0.006, None]})
+    notes = explain_scores(scores, "department")
+    assert notes == [
+        "声环境处：按设备登记应收的分钟数据、日数据一条也未收到，完整率因此偏低（设备未上报此类数据，"
+        "或登记的上报频次与实际不符）。",
+        "大气处：及时率低于 50%，多数读数晚于质控配置的最大延迟到达（补传、历史回填或集中重放的数据按"
+        "迟到计）。"]
+    assert explain_scores(scores.filter(pl.col("department") == "水处"), "department") == []

@@ -48,9 +48,10 @@ from ecohub.quality.config import QCConfig, TimelinessConfig, default_config
 from ecohub.quality.flags import FAIL, SUSPECT
 from ecohub.quality.stored import decode_tests, read_for_statistics
 from ecohub.store import Store
-from ecohub.vocabulary import CHINA_TZ, CHINA_TZ_NAME, FACTORS, OBJECT_TYPES
+from ecohub.vocabulary import CHINA_TZ, CHINA_TZ_NAME, FACTORS, KINDS, OBJECT_TYPES
 
 __all__ = ["DIMENSIONS", "GROUPINGS", "SCORED_KINDS", "WEIGHTS", "Grouping", "Period",
+           "explain_scores",
            "quality_scores"]
 
 SCORED_KINDS: Final = ("minute", "hour", "day")
@@ -263,3 +264,50 @@ def quality_scores(store: Store, start: datetime, end: datetime, by: Grouping = 
                     "checked", "consistent", *DIMENSIONS, "score")
             .sort(*_GROUP_KEYS[by], "period"))
 
+
+def explain_scores(scores: pl.DataFrame, by: Grouping = "department",
+                   low_timeliness: float = 0.5) -> list[str]:
+    """Why scores are low, in sentences a report prints beside its table (Chinese).
+
+    Two causes are named, as the data show them: a kind of data expected by the loggers'
+    registration of which nothing at all arrived (completeness of that kind 0, e.g. minute data
+    registered but never sent), and a timeliness below ``low_timeliness`` (most readings
+    arrived later than the QC configuration's maximum delay: back-filled or replayed data).
+
+    Parameters
+    ----------
+    scores : polars.DataFrame
+        :func:`quality_scores` of grouping ``by``.
+    by : {"department", "object", "factor"}
+    low_timeliness : float
+        The share below which timeliness is explained.
+
+    Returns
+    -------
+    list of str
+        One sentence per group and cause, in table order; empty when nothing stands out.
+    """
+    name = {"department": "department", "object": "object_name", "factor": "factor_name"}[by]
+    missing: dict[str, list[str]] = {}
+    late: list[str] = []
+    for row in scores.iter_rows(named=True):
+        group = str(row[name]) + ("" if row.get("period") is None else f"（{row['period']}）")
+        kinds = "、".join(KINDS[k].name_zh for k in SCORED_KINDS
+                         if row.get(f"completeness_{k}") == 0)
+        if kinds:
+            missing.setdefault(kinds, []).append(group)
+        timeliness = row.get("timeliness")
+        if timeliness is not None and timeliness < low_timeliness:
+            late.append(group)
+    notes = [f"{_some(groups)}：按设备登记应收的{kinds}一条也未收到，完整率因此偏低（设备未上报"
+             "此类数据，或登记的上报频次与实际不符）。" for kinds, groups in missing.items()]
+    if late:
+        notes.append(f"{_some(late)}：及时率低于 {low_timeliness:.0%}，多数读数晚于质控配置的"
+                     "最大延迟到达（补传、历史回填或集中重放的数据按迟到计）。")
+    return notes
+
+
+def _some(groups: list[str], shown: int = 6) -> str:
+    """``A、B、C 等 12 个`` — a few names of a long list."""
+    head = "、".join(groups[:shown])
+    return head if len(groups) <= shown else f"{head} 等 {len(groups)} 个"

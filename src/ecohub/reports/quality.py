@@ -13,7 +13,13 @@ from typing import Final
 
 import polars as pl
 
-from ecohub.governance.quality_scores import DIMENSIONS, WEIGHTS, Period, quality_scores
+from ecohub.governance.quality_scores import (
+    DIMENSIONS,
+    WEIGHTS,
+    Period,
+    explain_scores,
+    quality_scores,
+)
 from ecohub.quality.config import QCConfig
 from ecohub.reports.tables import add_sheet, excel_workbook
 from ecohub.store import Store
@@ -78,10 +84,13 @@ def write_excel(store: Store, start: datetime, end: datetime, path: str | Path,
         ``path``.
     """
     path = Path(path)
+    reasons: list[str] = []
     with excel_workbook(path) as book:
         for by, sheet in SHEETS.items():
             frame = quality_scores(store, start, end, by=by, period=period,  # type: ignore[arg-type]
                                    config=config)
+            if by == "department":
+                reasons = explain_scores(frame, by)
             frame = frame.with_columns(pl.col("period").cast(pl.String))
             shares = [c for c in frame.columns
                       if c in DIMENSIONS or c == "score" or c.startswith("completeness_")]
@@ -95,6 +104,9 @@ def write_excel(store: Store, start: datetime, end: datetime, path: str | Path,
         notes.write(len(EXPLANATIONS) + 2, 0,
                     f"统计区间 {start.astimezone(CHINA_TZ):%Y-%m-%d %H:%M} 至 "
                     f"{end.astimezone(CHINA_TZ):%Y-%m-%d %H:%M}（北京时间，含起不含止）")
+        for i, reason in enumerate(reasons or ["（无突出问题）"], start=len(EXPLANATIONS) + 4):
+            notes.write(i, 0, "原因提示" if i == len(EXPLANATIONS) + 4 else "", bold)
+            notes.write(i, 1, reason)
         notes.set_column(0, 0, 22)
         notes.set_column(1, 1, 90)
     return path
