@@ -146,6 +146,6 @@ def test_low_scores_are_explained_in_the_report_itself():
     assert notes == [
         "声环境处：按设备登记应收的分钟数据、日数据一条也未收到，完整率因此偏低（设备未上报此类数据，"
         "或登记的上报频次与实际不符）。",
-        "大气处：及时率低于 50%，多数读数晚于质控配置的最大延迟到达（补传、历史回填或集中重放的数据按"
-        "迟到计）。"]
+        "大气处：及时率低于 50%，多数读数晚于质控配置的最大延迟到达（补传、历史回填或集中重放的"
+        "数据按迟到计）。"]
     assert explain_scores(scores.filter(pl.col("department") == "水处"), "department") == []
