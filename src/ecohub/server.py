@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import anyio
 import pyarrow as pa
 
 from ecohub.ingest.hj212_server import (
@@ -55,6 +56,10 @@ class HttpConfig:
 
     host: str = "0.0.0.0"
     port: int = 8000
+    threads: int = 8
+    """Requests answered at once (the others wait): each runs on a thread, and beside the
+    gateway on two cores more threads only share the same CPU and slow the loggers' answers
+    (bench/RESULTS.md, "HTTP service": 4-8 kept the gateway's p99 under 300 ms, 40 did not)."""
 
 
 def bind(host: str, port: int, what: str, option: str) -> socket.socket:
@@ -117,6 +122,7 @@ async def serve(store: Store, gateway: GatewayConfig | None = None,
             if store.settings.is_embedded:  # commands beside the server read through it
                 local = write_server_file(store.settings.data_dir,
                                           f"http://{_loopback(host)}:{port}")
+            anyio.to_thread.current_default_thread_limiter().total_tokens = http.threads
             web = _start_http(store, running, http_socket, local)
             log.info("HTTP service listening on %s:%s", host, port)
         while not stop.is_set():

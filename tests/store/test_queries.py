@@ -455,3 +455,35 @@ def test_clock_offsets(store, tmp_path):
             store.measurements.clock_offsets(datetime(2026, 1, 1))
     finally:
         reference.close()
+
+
+def test_the_latest_kept_by_the_writer_is_the_latest_of_the_readings(store):
+    """queries.LATEST_TABLE: the same answer as ranking every reading, newer replaces, an
+    older or equal period (a resend) does not."""
+    import datetime as dt
+
+    import pyarrow as pa
+
+    from ecohub.store import READING_SCHEMA
+
+    start = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+
+    def rows(hours, value, received_offset=1):
+        return pa.Table.from_pylist([
+            {"mn": f"MN{o}", "object_id": o, "factor": f, "kind": "hour",
+             "period_start": start + dt.timedelta(hours=h), "period_s": 3600,
+             "statistic": "Avg", "value": value + h, "device_flag": "N",
+             "received_at": start + dt.timedelta(hours=h + received_offset),
+             "packet_id": None}
+            for o in (1, 2) for f in ("a34004", "a21026") for h in hours], schema=READING_SCHEMA)
+
+    store.measurements.write(rows(range(5), 10.0))
+    store.measurements.write(rows([2], 99.0, 9))        # a resend of an older hour: ignored
+    store.measurements.write(rows([4], 77.0, 9))        # the same latest hour again: first kept
+    kept = store.measurements.latest()
+    ranked = store.measurements.latest(before=start + dt.timedelta(days=365))
+    assert kept.equals(ranked) and kept.height == 4
+    assert set(kept["value"]) == {14.0}
+    store.measurements.write(rows([7], 50.0))           # a newer hour replaces
+    assert set(store.measurements.latest(factors=["a34004"])["value"]) == {57.0}
+    assert store.measurements.latest(object_ids=[2], kind="hour").height == 2

@@ -383,6 +383,8 @@ class MeasurementStore(ABC):
             kind, None, None if before is None else _aware(before, "before"), statistic,
             None if object_ids is None else list(object_ids),
             None if factors is None else list(factors))
+        if before is None:  # now: the table the writer keeps (queries.LATEST_TABLE)
+            return self._query(queries.latest_kept(where), params)
         return self._query(queries.latest(where), params)
 
     def count(self) -> int:
@@ -703,6 +705,8 @@ class DuckDBMeasurements(MeasurementStore):
             try:
                 inserted = self._con.execute(queries.DUCKDB_INSERT_NEW, [low, high]
                                              ).fetchall()[0][0]
+                if inserted:
+                    self._con.execute(queries.DUCKDB_UPSERT_LATEST)
                 if packets is not None and packets.num_rows:
                     packet_batch = conform(packets, PACKET_SCHEMA, "packets")  # noqa: F841
                     self._con.execute(queries.DUCKDB_INSERT_PACKETS)
@@ -837,6 +841,8 @@ class PostgresMeasurements(MeasurementStore):
         with self._lock, self._con.transaction(), self._con.cursor() as cursor:
             cursor.execute(queries.POSTGRES_INSERT_READINGS, arrays)
             inserted = cursor.rowcount
+            if inserted:
+                cursor.execute(queries.POSTGRES_UPSERT_LATEST, arrays)
             if packets is not None and packets.num_rows:
                 p = conform(packets, PACKET_SCHEMA, "packets")
                 cursor.execute(queries.POSTGRES_INSERT_PACKETS, [

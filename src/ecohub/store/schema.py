@@ -25,6 +25,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import OperationalError
 
+from ecohub.store import queries
 from ecohub.store.settings import StoreSettings
 
 __all__ = [
@@ -92,6 +93,8 @@ MEASUREMENT_MIGRATIONS: tuple[tuple[int, str], ...] = (
         -- the deviations from the standard accepted with each stored packet (profiles)
         ALTER TABLE packets ADD COLUMN IF NOT EXISTS deviations VARCHAR;
         """),
+    # the latest reading per object, factor, kind and statistic, kept by the writer
+    (5, ";\n".join(queries.LATEST_TABLE) + ";"),
 )
 MEASUREMENT_SCHEMA_VERSION = MEASUREMENT_MIGRATIONS[-1][0]
 """The DuckDB measurement store's schema version this ecohub reads and writes."""
