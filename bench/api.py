@@ -309,7 +309,7 @@ async def http_load_run(port: int, plan: dict, clients: int, seconds: float, mix
     pool = [httpx.AsyncClient(base_url=base, headers=headers, timeout=60,
                               limits=httpx.Limits(max_connections=1))
             for _ in range(clients)]
-    kinds = ("latest", "year", "month")
+    kinds = tuple(plan["kinds"])
     rng = random.Random(14)
     for what in kinds:  # warm-up (imports, caches): not counted
         path, params = request_for(what, plan, rng)
@@ -415,7 +415,8 @@ def run(args: argparse.Namespace) -> dict[str, object]:
                          (start + timedelta(hours=8)).date())
         plan = {"token": setup["token"], "codes": setup["codes"], "cities": setup["cities"],
                 "year_from": cst(start), "year_to": cst(end),
-                "month_from": month_from.isoformat(), "month_to": last_day.isoformat()}
+                "month_from": month_from.isoformat(), "month_to": last_day.isoformat(),
+                "kinds": args.kinds.split(",")}
         plan_file, devices_file = Path(tmp) / "plan.json", Path(tmp) / "devices.json"
         plan_file.write_text(json.dumps(plan))
         devices_file.write_text(json.dumps(setup["gateway_devices"]))
@@ -423,7 +424,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         server = spawn("server", data_dir, str(gateway_port), str(http_port))
         wait_listening(gateway_port, server)
         wait_listening(http_port, server)
-        phases = 3 if args.mix == "phases" else 1
+        phases = len(plan["kinds"]) if args.mix == "phases" else 1
         gateway_seconds = phases * args.seconds + 60  # ended by SIGTERM after the HTTP load
         latencies_file = str(Path(tmp) / "gateway.npy")
         gw = spawn("gateway-load", str(gateway_port), str(devices_file), str(args.rate),
@@ -537,6 +538,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0,
                         help="HTTP load per phase (--mix phases) or in all (--mix cycle)")
     parser.add_argument("--mix", choices=("phases", "cycle"), default="phases")
+    parser.add_argument("--kinds", default="latest,year,month",
+                        help="the requests asked for (comma-separated), in this order")
     parser.add_argument("--connections", type=int, default=200,
                         help="gateway loggers (TCP connections)")
     parser.add_argument("--rate", type=float, default=1000.0, help="gateway packets/s in all")
