@@ -155,16 +155,27 @@ def set_up(data_dir: str, stations: int, days: int, connections: int) -> dict[st
 # --------------------------------------------------------------------------- server process
 
 
-def server_main(data_dir: str, gateway_port: int, http_port: int) -> None:
-    """Exactly what ``ecohub serve`` runs: the gateway and the HTTP service on one uvloop."""
+def server_main(data_dir: str, gateway_port: int, http_port: int, threads: int = 0) -> None:
+    """Exactly what ``ecohub serve`` runs: the gateway and the HTTP service on one uvloop.
+
+    ``threads`` (an experiment, not what ``ecohub serve`` does): at most that many requests in
+    the thread pool at once (anyio's default limiter, 40); 0 leaves the default.
+    """
+    import anyio.to_thread
+
     from ecohub.ingest.hj212_server import GatewayConfig
     from ecohub.server import HttpConfig, serve
     from ecohub.store import open_store
 
+    async def run_server():
+        if threads:
+            anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        return await serve(store, GatewayConfig(host="127.0.0.1", port=gateway_port,
+                                                idle_timeout=3600),
+                           HttpConfig(host="127.0.0.1", port=http_port), log_every=3600)
+
     store = open_store(data_dir=data_dir)
-    counters = uvloop.run(serve(store, GatewayConfig(host="127.0.0.1", port=gateway_port,
-                                                     idle_timeout=3600),
-                                HttpConfig(host="127.0.0.1", port=http_port), log_every=3600))
+    counters = uvloop.run(run_server())
     store.close()
     print(json.dumps(counters.__dict__), flush=True)
 
@@ -421,7 +432,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         plan_file.write_text(json.dumps(plan))
         devices_file.write_text(json.dumps(setup["gateway_devices"]))
         gateway_port, http_port = free_port(), free_port()
-        server = spawn("server", data_dir, str(gateway_port), str(http_port))
+        server = spawn("server", data_dir, str(gateway_port), str(http_port), str(args.threads))
         wait_listening(gateway_port, server)
         wait_listening(http_port, server)
         phases = len(plan["kinds"]) if args.mix == "phases" else 1
@@ -543,6 +554,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=200,
                         help="gateway loggers (TCP connections)")
     parser.add_argument("--rate", type=float, default=1000.0, help="gateway packets/s in all")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="experiment: at most this many requests in the server's thread "
+                             "pool at once (default: anyio's 40)")
     parser.add_argument("--py-spy", help="profile the server with py-spy into this file "
                         "(.svg flame graph, .json speedscope, .txt collapsed stacks)")
     parser.add_argument("--json", help="also write every figure to this file")
@@ -560,7 +574,8 @@ def main() -> None:
 if __name__ == "__main__":
     role = sys.argv[1] if len(sys.argv) > 1 else ""
     if role == "server":
-        server_main(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+        server_main(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]),
+                    int(sys.argv[5]) if len(sys.argv) > 5 else 0)
     elif role == "gateway-load":
         gateway_load_main(int(sys.argv[2]), sys.argv[3], float(sys.argv[4]),
                           float(sys.argv[5]), sys.argv[6])
