@@ -8,6 +8,7 @@ with their zone, in China Standard Time; times coming in without a zone are Chin
 from __future__ import annotations
 
 import io
+import json
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -73,6 +74,8 @@ def table_response(frame: pl.DataFrame, request: Request, format: str | None, *,
     request.state.row_count = frame.height
     shown = _in_china_time(frame)
     if chosen == "json":
+        if all(_json_plain(dtype) for dtype in shown.dtypes):
+            return _json_response(shown, meta or {})
         return JSONResponse(jsonable_encoder({**(meta or {}), "count": frame.height,
                                               "items": shown.to_dicts()}),
                             media_type="application/json")
@@ -86,6 +89,25 @@ def table_response(frame: pl.DataFrame, request: Request, format: str | None, *,
     buffer = io.BytesIO()
     frame.write_parquet(buffer)  # machine-readable: UTC instants, typed
     return _download(buffer.getvalue(), chosen, f"{name}.parquet")
+
+
+def _json_plain(dtype: pl.DataType) -> bool:
+    """Whether polars writes a column of ``dtype`` as the JSON the generic encoder would."""
+    return (dtype.is_numeric() and not isinstance(dtype, pl.Decimal)) or isinstance(
+        dtype, (pl.String, pl.Boolean, pl.Date, pl.Null))
+
+
+def _json_response(shown: pl.DataFrame, meta: dict[str, Any]) -> Response:
+    """The JSON answer with its rows written by polars (not row by row in Python).
+
+    The same document as ``jsonable_encoder`` + ``JSONResponse`` for these column types (a NaN
+    becomes ``null`` instead of failing); on a year of hourly readings (8,760 rows) several
+    times faster, which is what the answer time of a large read is mostly made of.
+    """
+    head = json.dumps(jsonable_encoder({**meta, "count": shown.height}), ensure_ascii=False,
+                      allow_nan=False, separators=(",", ":"))
+    body = head[:-1].encode() + b',"items":' + shown.write_json().encode() + b"}"
+    return Response(body, media_type="application/json")
 
 
 def _download(body: bytes, chosen: str, filename: str) -> Response:
