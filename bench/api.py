@@ -158,21 +158,20 @@ def set_up(data_dir: str, stations: int, days: int, connections: int) -> dict[st
 def server_main(data_dir: str, gateway_port: int, http_port: int, threads: int = 0) -> None:
     """Exactly what ``ecohub serve`` runs: the gateway and the HTTP service on one uvloop.
 
-    ``threads`` (an experiment, not what ``ecohub serve`` does): at most that many requests in
-    the thread pool at once (anyio's default limiter, 40); 0 leaves the default.
+    ``threads``: requests answered at once (:attr:`ecohub.server.HttpConfig.threads`); 0 keeps
+    ``ecohub serve``'s default.
     """
-    import anyio.to_thread
-
     from ecohub.ingest.hj212_server import GatewayConfig
     from ecohub.server import HttpConfig, serve
     from ecohub.store import open_store
 
+    http = HttpConfig(host="127.0.0.1", port=http_port)
+    if threads:
+        http = HttpConfig(host="127.0.0.1", port=http_port, threads=threads)
+
     async def run_server():
-        if threads:
-            anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         return await serve(store, GatewayConfig(host="127.0.0.1", port=gateway_port,
-                                                idle_timeout=3600),
-                           HttpConfig(host="127.0.0.1", port=http_port), log_every=3600)
+                                                idle_timeout=3600), http, log_every=3600)
 
     store = open_store(data_dir=data_dir)
     counters = uvloop.run(run_server())
@@ -555,8 +554,8 @@ def main() -> None:
                         help="gateway loggers (TCP connections)")
     parser.add_argument("--rate", type=float, default=1000.0, help="gateway packets/s in all")
     parser.add_argument("--threads", type=int, default=0,
-                        help="experiment: at most this many requests in the server's thread "
-                             "pool at once (default: anyio's 40)")
+                        help="requests the server answers at once (default: ecohub serve's, "
+                             "HttpConfig.threads)")
     parser.add_argument("--py-spy", help="profile the server with py-spy into this file "
                         "(.svg flame graph, .json speedscope, .txt collapsed stacks)")
     parser.add_argument("--json", help="also write every figure to this file")
