@@ -8,6 +8,7 @@ in a thread; the tests talk to it with httpx over 127.0.0.1. Both back-ends: the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import socket
 import threading
@@ -20,6 +21,7 @@ import pyarrow as pa
 import pytest
 
 from ecohub.identity import ROLES, organisations, tokens, users
+from ecohub.ingest.hj212_server import GatewayConfig
 from ecohub.server import HttpConfig, serve
 from ecohub.store import READING_SCHEMA, DeviceSpec, ObjectSpec, Store
 
@@ -84,8 +86,10 @@ def populate(store: Store) -> dict[str, str]:
     return secrets
 
 
-@pytest.fixture
-def service(store: Store) -> Iterator[Service]:
+@contextlib.contextmanager
+def running_service(store: Store, gateway: GatewayConfig | None = None) -> Iterator[Service]:
+    """:func:`ecohub.server.serve` over ``store`` (users from :func:`populate`) in a thread, and
+    the HJ 212 gateway beside it when ``gateway`` is given; stopped on leaving."""
     secrets = populate(store)
     port = free_port()
     stop_holder: dict[str, object] = {}
@@ -94,7 +98,7 @@ def service(store: Store) -> Iterator[Service]:
         async def main() -> None:
             stop = asyncio.Event()
             stop_holder["stop"], stop_holder["loop"] = stop, asyncio.get_running_loop()
-            await serve(store, None, HttpConfig("127.0.0.1", port), stop=stop)
+            await serve(store, gateway, HttpConfig("127.0.0.1", port), stop=stop)
 
         asyncio.run(main())
 
@@ -116,3 +120,10 @@ def service(store: Store) -> Iterator[Service]:
         loop = stop_holder["loop"]
         loop.call_soon_threadsafe(stop_holder["stop"].set)  # type: ignore[union-attr]
         thread.join(timeout=30)
+
+
+@pytest.fixture
+def service(store: Store) -> Iterator[Service]:
+    """The HTTP service alone (no gateway: a release answers 503)."""
+    with running_service(store) as running:
+        yield running

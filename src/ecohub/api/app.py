@@ -14,7 +14,9 @@ from importlib.metadata import version
 
 import anyio
 from fastapi import FastAPI, Request, Response
+from fastapi.openapi.utils import get_openapi
 
+from ecohub.api import schemas
 from ecohub.api.metrics import ServiceMetrics
 from ecohub.api.problems import install_problem_handlers
 from ecohub.api.routers import assessments, auth, health, ingest, internal, objects, readings
@@ -58,6 +60,15 @@ def create_app(store: Store, *, gateway: Gateway | None = None,
     app.include_router(health.router)
     for module in (auth, objects, readings, assessments, ingest, audit_router, internal):
         app.include_router(module.router, prefix=API_PREFIX)
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            app.openapi_schema = schemas.complete(
+                get_openapi(title=app.title, version=app.version, description=app.description,
+                            routes=app.routes), API_PREFIX)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.middleware("http")
     async def count_and_audit(request: Request, call_next) -> Response:

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import io
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import polars as pl
-from fastapi import Request
+from fastapi import Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 
 from ecohub.api.problems import Problem
 from ecohub.vocabulary import CHINA_TZ
 
-__all__ = ["FORMATS", "moment", "table_response"]
+__all__ = ["FORMATS", "Format", "moment", "table_response"]
 
 FORMATS = {
     "json": "application/json",
@@ -28,6 +28,10 @@ FORMATS = {
     "parquet": "application/vnd.apache.parquet",
 }
 """Output format → media type."""
+
+Format = Annotated[Literal["json", "csv", "xlsx", "parquet"] | None,
+                  Query(description="json | csv | xlsx | parquet（缺省按 Accept 头，否则 json）")]
+"""The ``format`` query parameter of every table endpoint."""
 
 _BY_MEDIA = {media.split(";")[0]: name for name, media in FORMATS.items()}
 
@@ -41,7 +45,7 @@ def moment(value: str | None, name: str, *, end_of_day: bool = False) -> datetim
         return None
     try:
         if len(value) == 10:
-            day = date.fromisoformat(value)
+            day = in_range(date.fromisoformat(value), name)
             start = datetime.combine(day, time(), CHINA_TZ)
             return start + timedelta(days=1 if end_of_day else 0)
         parsed = datetime.fromisoformat(value)
@@ -49,7 +53,21 @@ def moment(value: str | None, name: str, *, end_of_day: bool = False) -> datetim
         raise Problem(422, f"{name}={value!r}: expected an ISO 8601 date or date-time, e.g. "
                            "2026-12-02 or 2026-12-02T08:00 (China Standard Time unless a zone "
                            "is given)", errors=[{"parameter": name, "value": value}]) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=CHINA_TZ)
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=CHINA_TZ)
+    in_range(parsed.date(), name)
+    return parsed
+
+
+EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
+"""The dates the API reads and assesses (beyond them, time arithmetic overflows)."""
+
+
+def in_range(day: date, name: str) -> date:
+    """``day``, if between :data:`EARLIEST` and :data:`LATEST`; else a 422 naming ``name``."""
+    if not EARLIEST <= day <= LATEST:
+        raise Problem(422, f"{name}={day.isoformat()}: expected a date from {EARLIEST} to "
+                           f"{LATEST}", errors=[{"parameter": name, "value": day.isoformat()}])
+    return day
 
 
 def chosen_format(request: Request, format: str | None) -> str:

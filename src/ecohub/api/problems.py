@@ -64,8 +64,12 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Problem)
     async def _problem(request: Request, error: Problem) -> JSONResponse:
+        extra = dict(error.extra)
+        if "errors" in extra:  # each as {parameter, in, value, expected} (docs/api.md)
+            extra["errors"] = jsonable([{"in": "query", "expected": error.detail, **item}
+                                        for item in extra["errors"]])
         return problem(error.status, error.detail, instance=request.url.path,
-                       headers=error.headers, **error.extra)
+                       headers=error.headers, **extra)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:

@@ -9,7 +9,8 @@ import polars as pl
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from ecohub.api.formats import table_response
+from ecohub.api import schemas
+from ecohub.api.formats import Format, table_response
 from ecohub.api.problems import Problem
 from ecohub.api.security import get_store, public, require
 from ecohub.identity import Principal
@@ -72,7 +73,8 @@ def objects_frame(objects: list[MonitoredObject]) -> pl.DataFrame:
         "department": pl.String}).select(_COLUMNS)
 
 
-@router.get("/objects", summary="监测对象列表 list objects")
+@router.get("/objects", summary="监测对象列表 list objects",
+            response_model=schemas.ObjectsPage, responses=schemas.TABLE_FORMATS)
 def list_objects(
     request: Request,
     type: Annotated[str | None, Query(description="空气站 / air_station …")] = None,
@@ -82,7 +84,7 @@ def list_objects(
     q: Annotated[str | None, Query(description="名称或编码中包含的文字")] = None,
     after: Annotated[int | None, Query(description="上一页 next 的值")] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
-    format: Annotated[str | None, Query(description="json | csv | xlsx | parquet")] = None,
+    format: Format = None,
     principal: Principal = Depends(require("registry.read")),  # noqa: B008
     store: Store = Depends(get_store),  # noqa: B008
 ) -> Response:
@@ -105,7 +107,8 @@ def list_objects(
                           meta={"next": page[-1].id if more else None})
 
 
-@router.get("/objects/{code}", summary="监测对象详情 one object")
+@router.get("/objects/{code}", summary="监测对象详情 one object",
+            response_model=schemas.ObjectDetail, responses={404: {}})
 def one_object(
     code: str,
     request: Request,
@@ -135,10 +138,11 @@ def one_object(
     }
 
 
-@router.get("/public/stations", summary="公开：空气站列表 public air stations")
+@router.get("/public/stations", summary="公开：空气站列表 public air stations",
+            response_model=schemas.StationsPage, responses=schemas.TABLE_FORMATS)
 def public_stations(
     request: Request,
-    format: Annotated[str | None, Query(description="json | csv | xlsx | parquet")] = None,
+    format: Format = None,
     principal: Principal = Depends(public),  # noqa: B008
     store: Store = Depends(get_store),  # noqa: B008
 ) -> Response:

@@ -11,7 +11,8 @@ import polars as pl
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from ecohub.api.formats import chosen_format, moment, table_response
+from ecohub.api import schemas
+from ecohub.api.formats import Format, chosen_format, moment, table_response
 from ecohub.api.problems import Problem
 from ecohub.api.routers.objects import object_type, visible_objects
 from ecohub.api.security import get_store, require
@@ -75,7 +76,8 @@ def _with_units(frame: pl.DataFrame, objects: dict[int, MonitoredObject]) -> pl.
     return frame.join(units, on=["factor", "object_type"], how="left", maintain_order="left")
 
 
-@router.get("/readings", summary="监测数据 readings")
+@router.get("/readings", summary="监测数据 readings", response_model=schemas.ReadingsPage,
+            responses={**schemas.TABLE_FORMATS, 404: {}})
 def readings(
     request: Request,
     object: Annotated[list[str] | None, Query(description="对象编码，可重复")] = None,
@@ -87,7 +89,7 @@ def readings(
     to: Annotated[str | None, Query(description="止（不含）；只写日期时含当天")] = None,
     after: Annotated[str | None, Query(description="上一页 next 的值")] = None,
     limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
-    format: Annotated[str | None, Query(description="json | csv | xlsx | parquet")] = None,
+    format: Format = None,
     principal: Principal = Depends(require("data.read")),  # noqa: B008
     store: Store = Depends(get_store),  # noqa: B008
 ) -> Response:
@@ -130,14 +132,15 @@ def readings(
                           meta={"next": None if next_cursor is None else _encode(next_cursor)})
 
 
-@router.get("/latest", summary="各对象最新值 latest per object (the map)")
+@router.get("/latest", summary="各对象最新值 latest per object (the map)",
+            response_model=schemas.LatestPage, responses=schemas.TABLE_FORMATS)
 def latest(
     request: Request,
     type: Annotated[str, Query(description="空气站 / air_station …")],
     factor: Annotated[list[str] | None, Query(description="因子编码，可重复")] = None,
     kind: Annotated[str, Query(description="realtime | minute | hour | day")] = "hour",
     statistic: Annotated[str | None, Query(description="Avg / Rtd …")] = None,
-    format: Annotated[str | None, Query(description="json | csv | xlsx | parquet")] = None,
+    format: Format = None,
     principal: Principal = Depends(require("data.read")),  # noqa: B008
     store: Store = Depends(get_store),  # noqa: B008
 ) -> Response:
