@@ -13,12 +13,12 @@ import time
 from importlib.metadata import version
 
 import anyio
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
 
 from ecohub.api import schemas
 from ecohub.api.metrics import ServiceMetrics
-from ecohub.api.problems import install_problem_handlers
+from ecohub.api.problems import install_problem_handlers, no_nul_characters
 from ecohub.api.routers import assessments, auth, health, ingest, internal, objects, readings
 from ecohub.api.routers import audit as audit_router
 from ecohub.ingest.hj212_server import Gateway
@@ -51,7 +51,7 @@ def create_app(store: Store, *, gateway: Gateway | None = None,
     """
     app = FastAPI(title="ecohub", version=version("ecohub"), description=_DESCRIPTION,
                   openapi_url=f"{API_PREFIX}/openapi.json", docs_url=f"{API_PREFIX}/docs",
-                  redoc_url=None)
+                  redoc_url=None, dependencies=[Depends(no_nul_characters)])
     app.state.store = store
     app.state.gateway = gateway
     app.state.local_secret = local_secret

@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ecohub.store import ReadTimeout
 
-__all__ = ["PROBLEM_JSON", "Problem", "install_problem_handlers", "problem"]
+__all__ = ["PROBLEM_JSON", "Problem", "install_problem_handlers", "no_nul_characters", "problem"]
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,23 @@ def problem(status: int, detail: str, *, instance: str | None = None,
     body = {"type": "about:blank", "title": _TITLES.get(status, "错误"), "status": status,
             "detail": detail, **({"instance": instance} if instance else {}), **extra}
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def no_nul_characters(request: Request) -> None:
+    """A dependency of every route: no query or path parameter holds a NUL character.
+
+    No text a person writes has one, and PostgreSQL text cannot store one (the embedded store
+    would take it): refused here, as a 422 naming the parameter, on either back-end.
+    """
+    for where, items in (("query", request.query_params.multi_items()),
+                         ("path", request.path_params.items())):
+        for name, value in items:
+            if "\x00" in name or "\x00" in str(value):
+                shown = name.replace("\x00", "\\x00")
+                raise Problem(422, f"{shown}={value!r}: a NUL character (\\x00) is not "
+                                   "allowed in a parameter",
+                              errors=[{"parameter": shown, "in": where, "value": value,
+                                       "expected": "text without NUL characters"}])
 
 
 def _parameter_errors(error: RequestValidationError) -> list[dict[str, Any]]:

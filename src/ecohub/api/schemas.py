@@ -200,14 +200,12 @@ class AirPage(_Page):
 class CityDailyRow(BaseModel):
     """A city's daily AQI as published."""
 
-    model_config = ConfigDict(extra="allow")
-
-    date: str | None = None
-    city: str | None = None
-    aqi: int | float | None = None
-    category: str | None = None
-    primary: str | None = None
-    edition: str | None = None
+    date: date
+    city: str
+    aqi: int | None = Field(description="AQI (HJ 633); null when the day is not valid")
+    category: str | None
+    primary: list[str] | None = Field(description="primary pollutants (AQI > 50)")
+    edition: str = Field(description="HJ 633 / GB 3095 edition applied")
 
 
 class CityDailyPage(_Page):

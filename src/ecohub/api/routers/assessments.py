@@ -45,8 +45,9 @@ def _editions(frame) -> list[str]:
             response_model=schemas.AirPage, responses=schemas.TABLE_FORMATS)
 def air(
     request: Request,
-    from_: Annotated[date, Query(alias="from", description="首日（北京时间自然日）")],
-    to: Annotated[date, Query(description="末日（含）")],
+    from_: Annotated[date, Query(alias="from", description="首日（北京时间自然日）",
+                                 examples=["2026-12-01"])],
+    to: Annotated[date, Query(description="末日（含）", examples=["2026-12-01"])],
     table: Annotated[AirTable, Query(description="返回的表")] = "city_daily",
     city: Annotated[str | None, Query(description="城市名称或代码")] = None,
     edition: Annotated[Literal["2026", "2012"] | None,
@@ -61,6 +62,9 @@ def air(
     from ecohub.analytics.air import assess_air
 
     _days(from_, to)
+    if stage is not None and edition != "2026":
+        raise Problem(422, f"stage={stage!r} needs edition=2026 (GB 3095-2012 has no stages)",
+                      errors=[{"parameter": "stage", "value": stage}])
     result = assess_air(store, from_, to, city=city, edition=edition, stage=stage)
     frame = getattr(result, table)
     return table_response(frame, request, format, name=f"air_{table}", meta={
@@ -72,7 +76,7 @@ def air(
             response_model=schemas.CityDailyPage, responses=schemas.TABLE_FORMATS)
 def public_city_daily(
     request: Request,
-    day: Annotated[date, Query(description="日期（北京时间）")],
+    day: Annotated[date, Query(description="日期（北京时间）", examples=["2026-12-01"])],
     format: Format = None,
     principal: Principal = Depends(public),  # noqa: B008
     store: Store = Depends(get_store),  # noqa: B008

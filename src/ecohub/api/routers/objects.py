@@ -6,7 +6,7 @@ import dataclasses
 from typing import Annotated
 
 import polars as pl
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from ecohub.api import schemas
@@ -77,7 +77,8 @@ def objects_frame(objects: list[MonitoredObject]) -> pl.DataFrame:
             response_model=schemas.ObjectsPage, responses=schemas.TABLE_FORMATS)
 def list_objects(
     request: Request,
-    type: Annotated[str | None, Query(description="空气站 / air_station …")] = None,
+    type: Annotated[str | None, Query(description="空气站 / air_station …", json_schema_extra={
+        "enum": [*OBJECT_TYPES, *OBJECT_TYPES.values()]})] = None,
     city: Annotated[str | None, Query(description="城市名称或行政区划代码")] = None,
     department: Annotated[str | None, Query(description="所属部门（处室）")] = None,
     bbox: Annotated[str | None, Query(description="lon_min,lat_min,lon_max,lat_max")] = None,
@@ -110,7 +111,7 @@ def list_objects(
 @router.get("/objects/{code}", summary="监测对象详情 one object",
             response_model=schemas.ObjectDetail, responses={404: {}})
 def one_object(
-    code: str,
+    code: Annotated[str, Path(description="对象编码", examples=["340100-A01"])],
     request: Request,
     principal: Principal = Depends(require("registry.read")),  # noqa: B008
     store: Store = Depends(get_store),  # noqa: B008
