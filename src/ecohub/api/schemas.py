@@ -9,7 +9,8 @@ conformance test (tests/api/test_openapi.py) holds the two together.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from http import HTTPStatus
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -136,12 +137,43 @@ class StationsPage(_Page):
     items: list[StationRow]
 
 
+class ObjectRecord(ObjectRow):
+    """An object's registry record."""
+
+    attributes: dict[str, Any] = Field(description="type-specific attributes (zone_class …)")
+    retired_at: datetime | None = Field(description="when it was retired (+08:00)")
+
+
+class DeviceInfo(BaseModel):
+    """A data logger of an object, as the gateway reads it (its password never shown)."""
+
+    mn: str
+    factors: list[str]
+    protocol: str = Field(description="HJ 212 edition: 2017 | 2005")
+    minute_interval: int
+    profile: str
+    accept: list[str]
+    utc_offset_minutes: int
+
+
+class RegistryChange(BaseModel):
+    """One change of a registry record: who, when, why, and each field's old and new value."""
+
+    changed_at: datetime = Field(description="China Standard Time (+08:00)")
+    actor: str
+    reason: str
+    entity: str
+    key: str
+    action: str
+    changes: dict[str, list[Any]] = Field(description="field → [old, new]")
+
+
 class ObjectDetail(BaseModel):
     """One object, its data loggers (no secrets) and the history of both, newest first."""
 
-    object: dict[str, Any]
-    devices: list[dict[str, Any]]
-    history: list[dict[str, Any]]
+    object: ObjectRecord
+    devices: list[DeviceInfo]
+    history: list[RegistryChange]
 
 
 # ---- readings -------------------------------------------------------------------------------
@@ -308,7 +340,7 @@ PROBLEM_STATUSES = {
     403: "无此权限（角色或令牌范围），或缺少 CSRF 令牌 not granted, or no CSRF token",
     404: "不存在，或无权查看 not found, or not the caller's to see",
     422: "参数有误：errors 指明参数、取值与期望 a wrong parameter (see errors)",
-    503: "服务暂不可用：读取超时或网关未运行 a read took longer than its limit, or no gateway",
+    503: "服务暂不可用：读取超时（重试见 Retry-After） a read took longer than its limit",
 }
 
 
@@ -341,8 +373,8 @@ def complete(document: dict[str, Any], api_prefix: str) -> dict[str, Any]:
                     statuses.add(403)
             for status in sorted(statuses):
                 entry = responses.setdefault(str(status), {})
-                if not entry.get("description") or entry["description"] in (
-                        "Validation Error", "Unprocessable Content"):
+                if entry.get("description", "") in ("", "Validation Error",
+                                                    HTTPStatus(status).phrase):
                     entry["description"] = PROBLEM_STATUSES.get(status, "错误 error")
                 entry["content"] = problem_content
     return document

@@ -15,7 +15,7 @@ from ecohub.api.problems import Problem
 from ecohub.api.security import get_store, public, require
 from ecohub.identity import Principal
 from ecohub.store import MonitoredObject, Store
-from ecohub.vocabulary import OBJECT_TYPES
+from ecohub.vocabulary import CHINA_TZ, OBJECT_TYPES
 
 router = APIRouter(tags=["监测对象 objects"])
 
@@ -127,13 +127,14 @@ def one_object(
         history += store.registry.history("device", device.mn)
     history.sort(key=lambda change: change.changed_at, reverse=True)
     return {
-        "object": {**dataclasses.asdict(found), "type_name": OBJECT_TYPES[found.object_type]},
+        "object": {**dataclasses.asdict(found), "type_name": OBJECT_TYPES[found.object_type],
+                   "retired_at": found.retired_at and found.retired_at.astimezone(CHINA_TZ)},
         "devices": [{"mn": d.mn, "factors": list(d.factors), "protocol": d.protocol,
                      "minute_interval": d.minute_interval, "profile": d.profile,
                      "accept": list(d.accept), "utc_offset_minutes": d.utc_offset_minutes}
                     for d in devices],
-        "history": [{"changed_at": c.changed_at, "actor": c.actor, "reason": c.reason,
-                     "entity": c.entity, "key": c.key, "action": c.action,
+        "history": [{"changed_at": c.changed_at.astimezone(CHINA_TZ), "actor": c.actor,
+                     "reason": c.reason, "entity": c.entity, "key": c.key, "action": c.action,
                      "changes": {k: list(v) for k, v in c.changes.items()}}
                     for c in history],
     }
