@@ -94,6 +94,8 @@ def table_response(frame: pl.DataFrame, request: Request, format: str | None, *,
         return JSONResponse(jsonable_encoder({**(meta or {}), "count": frame.height,
                                               "items": shown.to_dicts()}),
                             media_type="application/json")
+    if chosen in ("csv", "xlsx"):  # for people: lists (primary pollutants …) as text
+        shown = _flat(shown)
     if chosen == "csv":
         body = "\ufeff" + shown.write_csv()
         return _download(body.encode("utf-8"), chosen, f"{name}.csv")
@@ -109,6 +111,15 @@ def table_response(frame: pl.DataFrame, request: Request, format: str | None, *,
 def _download(body: bytes, chosen: str, filename: str) -> Response:
     return Response(body, media_type=FORMATS[chosen],
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _flat(frame: pl.DataFrame) -> pl.DataFrame:
+    """List columns as comma-separated text, struct columns as JSON text (CSV has no nesting)."""
+    return frame.with_columns(
+        [pl.col(name).list.eval(pl.element().cast(pl.String)).list.join(", ")
+         for name, dtype in frame.schema.items() if isinstance(dtype, pl.List)]
+        + [pl.col(name).struct.json_encode()
+           for name, dtype in frame.schema.items() if isinstance(dtype, pl.Struct)])
 
 
 def _in_china_time(frame: pl.DataFrame) -> pl.DataFrame:
