@@ -7,11 +7,12 @@ and every answer must be one of the operation's documented status codes, with a 
 content type and a body that matches its documented schema (``Problem`` for the errors).
 
 The run is deterministic (``derandomize``) and bounded (examples per operation and mode), so it
-is a regression test, not an open-ended search; widen ``EXAMPLES`` locally to search harder.
+is a regression test, not an open-ended search; ``ECOHUB_API_EXAMPLES=200`` searches harder.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -32,8 +33,8 @@ from ecohub.store import Store
 
 from .conftest import Service, free_port, running_service
 
-EXAMPLES = 15
-"""Generated cases per operation and generation mode (valid, invalid)."""
+EXAMPLES = int(os.environ.get("ECOHUB_API_EXAMPLES", "15"))
+"""Generated cases per operation and generation mode (valid, invalid); more to search harder."""
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance, response_headers_conformance]
