@@ -88,7 +88,8 @@ def populate(store: Store) -> dict[str, str]:
 
 @contextlib.contextmanager
 def running(store: Store, gateway: GatewayConfig | None = None) -> Iterator[str]:
-    """The service (and the gateway, if configured) on free ports; yields the base URL."""
+    """:func:`ecohub.server.serve` over ``store`` in a thread on a free port, and the HJ 212
+    gateway beside it when ``gateway`` is given; yields the base URL, stops on leaving."""
     port = free_port()
     holder: dict[str, object] = {}
 
@@ -120,8 +121,16 @@ def running(store: Store, gateway: GatewayConfig | None = None) -> Iterator[str]
         thread.join(timeout=30)
 
 
+@contextlib.contextmanager
+def running_service(store: Store, gateway: GatewayConfig | None = None) -> Iterator[Service]:
+    """:func:`running` over ``store`` with the users of :func:`populate`."""
+    secrets = populate(store)
+    with running(store, gateway) as url:
+        yield Service(url, store, secrets)
+
+
 @pytest.fixture
 def service(store: Store) -> Iterator[Service]:
-    secrets = populate(store)
-    with running(store) as url:
-        yield Service(url, store, secrets)
+    """The HTTP service alone (no gateway: a release answers 503)."""
+    with running_service(store) as started:
+        yield started

@@ -13,10 +13,12 @@ import time
 from importlib.metadata import version
 
 import anyio
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.openapi.utils import get_openapi
 
+from ecohub.api import schemas
 from ecohub.api.metrics import ServiceMetrics
-from ecohub.api.problems import install_problem_handlers
+from ecohub.api.problems import install_problem_handlers, no_nul_characters
 from ecohub.api.routers import (
     assessments,
     auth,
@@ -59,7 +61,7 @@ def create_app(store: Store, *, gateway: Gateway | None = None,
     """
     app = FastAPI(title="ecohub", version=version("ecohub"), description=_DESCRIPTION,
                   openapi_url=f"{API_PREFIX}/openapi.json", docs_url=f"{API_PREFIX}/docs",
-                  redoc_url=None)
+                  redoc_url=None, dependencies=[Depends(no_nul_characters)])
     app.state.store = store
     app.state.gateway = gateway
     app.state.local_secret = local_secret
@@ -69,6 +71,15 @@ def create_app(store: Store, *, gateway: Gateway | None = None,
     for module in (auth, objects, registry, readings, assessments, quality, ingest,
                    audit_router, internal):
         app.include_router(module.router, prefix=API_PREFIX)
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            app.openapi_schema = schemas.complete(
+                get_openapi(title=app.title, version=app.version, description=app.description,
+                            routes=app.routes), API_PREFIX)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.middleware("http")
     async def count_and_audit(request: Request, call_next) -> Response:

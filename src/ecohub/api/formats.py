@@ -10,17 +10,17 @@ from __future__ import annotations
 import io
 import json
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import polars as pl
-from fastapi import Request
+from fastapi import Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 
 from ecohub.api.problems import Problem
 from ecohub.vocabulary import CHINA_TZ
 
-__all__ = ["FORMATS", "moment", "table_response"]
+__all__ = ["FORMATS", "Format", "moment", "table_response"]
 
 FORMATS = {
     "json": "application/json",
@@ -29,6 +29,10 @@ FORMATS = {
     "parquet": "application/vnd.apache.parquet",
 }
 """Output format → media type."""
+
+Format = Annotated[Literal["json", "csv", "xlsx", "parquet"] | None,
+                  Query(description="json | csv | xlsx | parquet（缺省按 Accept 头，否则 json）")]
+"""The ``format`` query parameter of every table endpoint."""
 
 _BY_MEDIA = {media.split(";")[0]: name for name, media in FORMATS.items()}
 
@@ -42,7 +46,7 @@ def moment(value: str | None, name: str, *, end_of_day: bool = False) -> datetim
         return None
     try:
         if len(value) == 10:
-            day = date.fromisoformat(value)
+            day = in_range(date.fromisoformat(value), name)
             start = datetime.combine(day, time(), CHINA_TZ)
             return start + timedelta(days=1 if end_of_day else 0)
         parsed = datetime.fromisoformat(value)
@@ -50,7 +54,21 @@ def moment(value: str | None, name: str, *, end_of_day: bool = False) -> datetim
         raise Problem(422, f"{name}={value!r}: expected an ISO 8601 date or date-time, e.g. "
                            "2026-12-02 or 2026-12-02T08:00 (China Standard Time unless a zone "
                            "is given)", errors=[{"parameter": name, "value": value}]) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=CHINA_TZ)
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=CHINA_TZ)
+    in_range(parsed.date(), name)
+    return parsed
+
+
+EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
+"""The dates the API reads and assesses (beyond them, time arithmetic overflows)."""
+
+
+def in_range(day: date, name: str) -> date:
+    """``day``, if between :data:`EARLIEST` and :data:`LATEST`; else a 422 naming ``name``."""
+    if not EARLIEST <= day <= LATEST:
+        raise Problem(422, f"{name}={day.isoformat()}: expected a date from {EARLIEST} to "
+                           f"{LATEST}", errors=[{"parameter": name, "value": day.isoformat()}])
+    return day
 
 
 def chosen_format(request: Request, format: str | None) -> str:
@@ -79,6 +97,8 @@ def table_response(frame: pl.DataFrame, request: Request, format: str | None, *,
         return JSONResponse(jsonable_encoder({**(meta or {}), "count": frame.height,
                                               "items": shown.to_dicts()}),
                             media_type="application/json")
+    if chosen in ("csv", "xlsx"):  # for people: lists (primary pollutants …) as text
+        shown = _flat(shown)
     if chosen == "csv":
         body = "\ufeff" + shown.write_csv()
         return _download(body.encode("utf-8"), chosen, f"{name}.csv")
@@ -113,6 +133,15 @@ def _json_response(shown: pl.DataFrame, meta: dict[str, Any]) -> Response:
 def _download(body: bytes, chosen: str, filename: str) -> Response:
     return Response(body, media_type=FORMATS[chosen],
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _flat(frame: pl.DataFrame) -> pl.DataFrame:
+    """List columns as comma-separated text, struct columns as JSON text (CSV has no nesting)."""
+    return frame.with_columns(
+        [pl.col(name).list.eval(pl.element().cast(pl.String)).list.join(", ")
+         for name, dtype in frame.schema.items() if isinstance(dtype, pl.List)]
+        + [pl.col(name).struct.json_encode()
+           for name, dtype in frame.schema.items() if isinstance(dtype, pl.Struct)])
 
 
 def _in_china_time(frame: pl.DataFrame) -> pl.DataFrame:

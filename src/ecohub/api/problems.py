@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ecohub.store import ReadTimeout
 
-__all__ = ["PROBLEM_JSON", "Problem", "install_problem_handlers", "problem"]
+__all__ = ["PROBLEM_JSON", "Problem", "install_problem_handlers", "no_nul_characters", "problem"]
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,31 @@ def problem(status: int, detail: str, *, instance: str | None = None,
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+async def no_nul_characters(request: Request) -> None:
+    """A dependency of every route: no parameter or JSON body holds a NUL character.
+
+    No text a person writes has one, and PostgreSQL text cannot store one (the embedded store
+    would take it): refused here, as a 422 naming the parameter, on either back-end. (A file
+    upload may hold any byte: it is read as a file.)
+    """
+    if request.headers.get("content-type", "").startswith("application/json"):
+        body = await request.body()  # kept by the request for the route's own parsing
+        if b"\\u0000" in body or b"\x00" in body:
+            raise Problem(422, "the JSON body holds a NUL character (\\u0000); text without "
+                               "NUL characters is expected",
+                          errors=[{"parameter": "body", "in": "body", "value": None,
+                                   "expected": "text without NUL characters"}])
+    for where, items in (("query", request.query_params.multi_items()),
+                         ("path", request.path_params.items())):
+        for name, value in items:
+            if "\x00" in name or "\x00" in str(value):
+                shown = name.replace("\x00", "\\x00")
+                raise Problem(422, f"{shown}={value!r}: a NUL character (\\x00) is not "
+                                   "allowed in a parameter",
+                              errors=[{"parameter": shown, "in": where, "value": value,
+                                       "expected": "text without NUL characters"}])
+
+
 def _parameter_errors(error: RequestValidationError) -> list[dict[str, Any]]:
     out = []
     for item in error.errors():
@@ -64,8 +89,12 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Problem)
     async def _problem(request: Request, error: Problem) -> JSONResponse:
+        extra = dict(error.extra)
+        if "errors" in extra:  # each as {parameter, in, value, expected} (docs/api.md)
+            extra["errors"] = jsonable([{"in": "query", "expected": error.detail, **item}
+                                        for item in extra["errors"]])
         return problem(error.status, error.detail, instance=request.url.path,
-                       headers=error.headers, **error.extra)
+                       headers=error.headers, **extra)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi import Depends, Request
+from fastapi.security import APIKeyCookie, HTTPBearer
 
 from ecohub.api.problems import Problem
 from ecohub.identity import Principal
@@ -23,6 +24,11 @@ SESSION_COOKIE = "ecohub_session"
 CSRF_HEADER = "X-CSRF-Token"
 _ANONYMOUS = Principal(kind="anonymous")
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_BEARER = HTTPBearer(auto_error=False, scheme_name="bearer",
+                     description="`ecohub admin token create`: a token per program, shown once")
+_SESSION = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, scheme_name="session",
+                        description="browser session of POST /api/v1/auth/login; changing "
+                                    f"requests also send its CSRF token as {CSRF_HEADER}")
 
 
 def get_store(request: Request) -> Store:
@@ -69,7 +75,9 @@ def caller(request: Request) -> Principal:
 def require(permission: str) -> Callable[[Request], Principal]:
     """A dependency: the caller, who must hold ``permission`` (401 anonymous, 403 without)."""
 
-    def dependency(principal: Principal = Depends(caller)) -> Principal:  # noqa: B008
+    def dependency(principal: Principal = Depends(caller),  # noqa: B008
+                   _bearer: object = Depends(_BEARER),  # noqa: B008 — in the OpenAPI document
+                   _session: object = Depends(_SESSION)) -> Principal:  # noqa: B008
         if principal.anonymous:
             raise Problem(401, f"sign in or send a bearer token: this needs {permission}",
                           headers={"WWW-Authenticate": "Bearer"})

@@ -11,7 +11,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from ecohub.api.formats import table_response
+from ecohub.api import schemas
+from ecohub.api.formats import Format, in_range, table_response
 from ecohub.api.problems import Problem
 from ecohub.api.security import get_store, public, require
 from ecohub.identity import Principal
@@ -25,6 +26,8 @@ _MAX_DAYS = 366
 
 
 def _days(from_: date, to: date) -> None:
+    in_range(from_, "from")
+    in_range(to, "to")
     if to < from_:
         raise Problem(422, f"to={to}: not before from={from_}",
                       errors=[{"parameter": "to", "value": str(to)}])
@@ -38,18 +41,20 @@ def _editions(frame) -> list[str]:
         else []
 
 
-@router.get("/air", summary="空气质量评价 air (HJ 633 / HJ 663 / GB 3095)")
+@router.get("/air", summary="空气质量评价 air (HJ 633 / HJ 663 / GB 3095)",
+            response_model=schemas.AirPage, responses=schemas.TABLE_FORMATS)
 def air(
     request: Request,
-    from_: Annotated[date, Query(alias="from", description="首日（北京时间自然日）")],
-    to: Annotated[date, Query(description="末日（含）")],
+    from_: Annotated[date, Query(alias="from", description="首日（北京时间自然日）",
+                                 examples=["2026-12-01"])],
+    to: Annotated[date, Query(description="末日（含）", examples=["2026-12-01"])],
     table: Annotated[AirTable, Query(description="返回的表")] = "city_daily",
     city: Annotated[str | None, Query(description="城市名称或代码")] = None,
     edition: Annotated[Literal["2026", "2012"] | None,
                        Query(description="标准版本；缺省为各日施行的版本")] = None,
     stage: Annotated[Literal["transition", "final"] | None,
                      Query(description="GB 3095-2026 的阶段")] = None,
-    format: Annotated[str | None, Query(description="json | csv | xlsx | parquet")] = None,
+    format: Format = None,
     principal: Principal = Depends(require("data.read")),  # noqa: B008
     store: Store = Depends(get_store),  # noqa: B008
 ) -> Response:
@@ -57,6 +62,9 @@ def air(
     from ecohub.analytics.air import assess_air
 
     _days(from_, to)
+    if stage is not None and edition != "2026":
+        raise Problem(422, f"stage={stage!r} needs edition=2026 (GB 3095-2012 has no stages)",
+                      errors=[{"parameter": "stage", "value": stage}])
     result = assess_air(store, from_, to, city=city, edition=edition, stage=stage)
     frame = getattr(result, table)
     return table_response(frame, request, format, name=f"air_{table}", meta={
@@ -64,32 +72,34 @@ def air(
         "stage": stage, "standards": "HJ 633 / GB 3095 / HJ 663"})
 
 
-@router.get("/public/air/city-daily", summary="公开：城市日报 public city daily AQI")
+@router.get("/public/air/city-daily", summary="公开：城市日报 public city daily AQI",
+            response_model=schemas.CityDailyPage, responses=schemas.TABLE_FORMATS)
 def public_city_daily(
     request: Request,
-    day: Annotated[date, Query(description="日期（北京时间）")],
-    format: Annotated[str | None, Query(description="json | csv | xlsx | parquet")] = None,
+    day: Annotated[date, Query(description="日期（北京时间）", examples=["2026-12-01"])],
+    format: Format = None,
     principal: Principal = Depends(public),  # noqa: B008
     store: Store = Depends(get_store),  # noqa: B008
 ) -> Response:
     """Each city's daily AQI, category and primary pollutant, as published (no sign-in)."""
     from ecohub.analytics.air import assess_air
 
-    frame = assess_air(store, day, day).city_daily
+    frame = assess_air(store, in_range(day, "day"), day).city_daily
     keep = [c for c in ("date", "city", "aqi", "category", "primary", "edition")
             if c in frame.columns]
     return table_response(frame.select(keep), request, format, name="city_daily",
                           meta={"day": day, "editions": _editions(frame)})
 
 
-@router.get("/water", summary="水质评价 water (GB 3838-2002)")
+@router.get("/water", summary="水质评价 water (GB 3838-2002)",
+            response_model=schemas.WaterPage, responses=schemas.TABLE_FORMATS)
 def water(
     request: Request,
     from_: Annotated[date, Query(alias="from")],
     to: Annotated[date, Query()],
     table: Annotated[str | None, Query(description="表名，缺省为第一张")] = None,
     city: Annotated[str | None, Query()] = None,
-    format: Annotated[str | None, Query()] = None,
+    format: Format = None,
     principal: Principal = Depends(require("data.read")),  # noqa: B008
     store: Store = Depends(get_store),  # noqa: B008
 ) -> Response:
@@ -102,14 +112,15 @@ def water(
                                                     "from": from_, "to": to})
 
 
-@router.get("/noise", summary="声环境评价 noise (GB 3096-2008)")
+@router.get("/noise", summary="声环境评价 noise (GB 3096-2008)",
+            response_model=schemas.NoisePage, responses=schemas.TABLE_FORMATS)
 def noise(
     request: Request,
     from_: Annotated[date, Query(alias="from")],
     to: Annotated[date, Query()],
     table: Annotated[str | None, Query(description="表名，缺省为第一张")] = None,
     city: Annotated[str | None, Query()] = None,
-    format: Annotated[str | None, Query()] = None,
+    format: Format = None,
     principal: Principal = Depends(require("data.read")),  # noqa: B008
     store: Store = Depends(get_store),  # noqa: B008
 ) -> Response:

@@ -10,7 +10,8 @@ import polars as pl
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from ecohub.api.formats import moment, table_response
+from ecohub.api import schemas
+from ecohub.api.formats import Format, moment, table_response
 from ecohub.api.security import get_store, require
 from ecohub.identity import Principal
 from ecohub.store import Store
@@ -18,7 +19,8 @@ from ecohub.store import Store
 router = APIRouter(tags=["审计 audit"])
 
 
-@router.get("/audit", summary="审计日志 audit log")
+@router.get("/audit", summary="审计日志 audit log", response_model=schemas.AuditPage,
+            responses=schemas.TABLE_FORMATS)
 def audit_log(
     request: Request,
     user: Annotated[str | None, Query(description="用户名")] = None,
@@ -27,7 +29,7 @@ def audit_log(
     action: Annotated[str | None, Query(description="read | export | change | sign_in …")
                       ] = None,
     limit: Annotated[int, Query(ge=1, le=100_000)] = 1000,
-    format: Annotated[str | None, Query(description="json | csv | xlsx | parquet")] = None,
+    format: Format = None,
     principal: Principal = Depends(require("audit.read")),  # noqa: B008
     store: Store = Depends(get_store),  # noqa: B008
 ) -> Response:

@@ -18,8 +18,8 @@ router = APIRouter(prefix="/auth", tags=["认证 authentication"])
 class Credentials(BaseModel):
     """A user's name and password."""
 
-    username: str = Field(min_length=1, max_length=200)
-    password: str = Field(min_length=1, max_length=1000)
+    username: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00]*$")
+    password: str = Field(min_length=1, max_length=1000, pattern=r"^[^\x00]*$")
 
 
 class Me(BaseModel):

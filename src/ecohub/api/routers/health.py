@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from ecohub.api import schemas
 from ecohub.api.problems import problem
 
 router = APIRouter(tags=["运维 operations"])
 
 
-@router.get("/healthz", summary="存活检查 alive")
+@router.get("/healthz", summary="存活检查 alive", response_model=schemas.Healthy)
 def healthz() -> dict[str, str]:
     """The process answers."""
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="就绪检查 ready", responses={503: {"description": "not ready"}})
+@router.get("/readyz", summary="就绪检查 ready", response_model=schemas.Ready,
+            responses={503: {"description": "not ready: the store or the gateway backlog"}})
 def readyz(request: Request) -> Response:
     """The store answers, and the gateway's journal backlog is below its limit."""
     store = request.app.state.store
@@ -36,7 +38,9 @@ def readyz(request: Request) -> Response:
     return JSONResponse({"status": "ready", "store_backlog": backlog})
 
 
-@router.get("/metrics", summary="Prometheus 指标 metrics", response_class=Response)
+@router.get("/metrics", summary="Prometheus 指标 metrics", response_class=PlainTextResponse,
+            responses={200: {"description": "Prometheus text format", "content": {
+                "text/plain": {"schema": {"type": "string"}}}}})
 def metrics(request: Request) -> Response:
     """The Prometheus text format of the service's figures.
 

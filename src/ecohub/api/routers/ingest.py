@@ -13,7 +13,8 @@ import polars as pl
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from ecohub.api.formats import moment, table_response
+from ecohub.api import schemas
+from ecohub.api.formats import Format, moment, table_response
 from ecohub.api.problems import Problem
 from ecohub.api.security import get_store, require
 from ecohub.identity import Principal
@@ -27,12 +28,14 @@ def _today() -> datetime:
     return datetime.now(CHINA_TZ).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-@router.get("/status", summary="数采仪状态 per-logger status")
+@router.get("/status", summary="数采仪状态 per-logger status",
+            response_model=schemas.IngestStatusPage,
+            responses={**schemas.TABLE_FORMATS, 404: {}})
 def status(
     request: Request,
     since: Annotated[str | None, Query(description="起（北京时间），缺省今日 0 时")] = None,
     mn: Annotated[str | None, Query()] = None,
-    format: Annotated[str | None, Query()] = None,
+    format: Format = None,
     principal: Principal = Depends(require("ingest.read")),  # noqa: B008
     store: Store = Depends(get_store),  # noqa: B008
 ) -> Response:
@@ -44,6 +47,9 @@ def status(
     from ecohub.ingest.status import logger_status
 
     start = moment(since, "since") or _today()
+    if mn is not None and store.registry.device(mn) is None:
+        raise Problem(404, f"mn={mn!r}: not a registered data logger (`ecohub registry "
+                           "devices` lists them)")
     report = logger_status(store, start, mn, data_dir=store.settings.data_dir)
     rows = [{"mn": s.mn, "object_code": s.object_code, "object_name": s.object_name,
              "connected": s.connected, "peers": ", ".join(s.peers),
@@ -61,7 +67,8 @@ def status(
         "since": start, "unregistered_rejected": report.unregistered_rejected})
 
 
-@router.get("/rejected", summary="未入库报文 packets not stored")
+@router.get("/rejected", summary="未入库报文 packets not stored",
+            response_model=schemas.RejectedPage, responses=schemas.TABLE_FORMATS)
 def rejected(
     request: Request,
     mn: Annotated[str | None, Query()] = None,
@@ -69,7 +76,7 @@ def rejected(
     disposition: Annotated[str | None, Query(description="rejected | quarantined | released")
                            ] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
-    format: Annotated[str | None, Query()] = None,
+    format: Format = None,
     principal: Principal = Depends(require("ingest.read")),  # noqa: B008
     store: Store = Depends(get_store),  # noqa: B008
 ) -> Response:
@@ -91,7 +98,8 @@ def rejected(
     return table_response(frame, request, format, name="rejected")
 
 
-@router.post("/release", summary="释放隔离报文 release quarantined packets")
+@router.post("/release", summary="释放隔离报文 release quarantined packets",
+             response_model=schemas.Released)
 async def release(
     request: Request,
     mn: Annotated[list[str] | None, Query(description="只释放这些 MN 的报文")] = None,

@@ -6,15 +6,16 @@ import dataclasses
 from typing import Annotated
 
 import polars as pl
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
-from ecohub.api.formats import table_response
+from ecohub.api import schemas
+from ecohub.api.formats import Format, table_response
 from ecohub.api.problems import Problem
 from ecohub.api.security import get_store, public, require
 from ecohub.identity import Principal
 from ecohub.store import MonitoredObject, Store
-from ecohub.vocabulary import OBJECT_TYPES
+from ecohub.vocabulary import CHINA_TZ, OBJECT_TYPES
 
 router = APIRouter(tags=["监测对象 objects"])
 
@@ -72,17 +73,19 @@ def objects_frame(objects: list[MonitoredObject]) -> pl.DataFrame:
         "department": pl.String}).select(_COLUMNS)
 
 
-@router.get("/objects", summary="监测对象列表 list objects")
+@router.get("/objects", summary="监测对象列表 list objects",
+            response_model=schemas.ObjectsPage, responses=schemas.TABLE_FORMATS)
 def list_objects(
     request: Request,
-    type: Annotated[str | None, Query(description="空气站 / air_station …")] = None,
+    type: Annotated[str | None, Query(description="空气站 / air_station …", json_schema_extra={
+        "enum": [*OBJECT_TYPES, *OBJECT_TYPES.values()]})] = None,
     city: Annotated[str | None, Query(description="城市名称或行政区划代码")] = None,
     department: Annotated[str | None, Query(description="所属部门（处室）")] = None,
     bbox: Annotated[str | None, Query(description="lon_min,lat_min,lon_max,lat_max")] = None,
     q: Annotated[str | None, Query(description="名称或编码中包含的文字")] = None,
     after: Annotated[int | None, Query(description="上一页 next 的值")] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
-    format: Annotated[str | None, Query(description="json | csv | xlsx | parquet")] = None,
+    format: Format = None,
     principal: Principal = Depends(require("registry.read")),  # noqa: B008
     store: Store = Depends(get_store),  # noqa: B008
 ) -> Response:
@@ -105,9 +108,10 @@ def list_objects(
                           meta={"next": page[-1].id if more else None})
 
 
-@router.get("/objects/{code}", summary="监测对象详情 one object")
+@router.get("/objects/{code}", summary="监测对象详情 one object",
+            response_model=schemas.ObjectDetail, responses={404: {}})
 def one_object(
-    code: str,
+    code: Annotated[str, Path(description="对象编码", examples=["340100-A01"])],
     request: Request,
     principal: Principal = Depends(require("registry.read")),  # noqa: B008
     store: Store = Depends(get_store),  # noqa: B008
@@ -123,22 +127,24 @@ def one_object(
         history += store.registry.history("device", device.mn)
     history.sort(key=lambda change: change.changed_at, reverse=True)
     return {
-        "object": {**dataclasses.asdict(found), "type_name": OBJECT_TYPES[found.object_type]},
+        "object": {**dataclasses.asdict(found), "type_name": OBJECT_TYPES[found.object_type],
+                   "retired_at": found.retired_at and found.retired_at.astimezone(CHINA_TZ)},
         "devices": [{"mn": d.mn, "factors": list(d.factors), "protocol": d.protocol,
                      "minute_interval": d.minute_interval, "profile": d.profile,
                      "accept": list(d.accept), "utc_offset_minutes": d.utc_offset_minutes}
                     for d in devices],
-        "history": [{"changed_at": c.changed_at, "actor": c.actor, "reason": c.reason,
-                     "entity": c.entity, "key": c.key, "action": c.action,
+        "history": [{"changed_at": c.changed_at.astimezone(CHINA_TZ), "actor": c.actor,
+                     "reason": c.reason, "entity": c.entity, "key": c.key, "action": c.action,
                      "changes": {k: list(v) for k, v in c.changes.items()}}
                     for c in history],
     }
 
 
-@router.get("/public/stations", summary="公开：空气站列表 public air stations")
+@router.get("/public/stations", summary="公开：空气站列表 public air stations",
+            response_model=schemas.StationsPage, responses=schemas.TABLE_FORMATS)
 def public_stations(
     request: Request,
-    format: Annotated[str | None, Query(description="json | csv | xlsx | parquet")] = None,
+    format: Format = None,
     principal: Principal = Depends(public),  # noqa: B008
     store: Store = Depends(get_store),  # noqa: B008
 ) -> Response:

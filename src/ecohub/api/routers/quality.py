@@ -5,43 +5,47 @@ Scores per department, object or factor are the chief data officer's view.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from ecohub.api.formats import moment, table_response
+from ecohub.api.formats import Format, moment, table_response
 from ecohub.api.problems import Problem
 from ecohub.api.routers.objects import visible_objects
 from ecohub.api.security import get_store, require
 from ecohub.identity import Principal
 from ecohub.store import Store
+from ecohub.vocabulary import CHINA_TZ
 
 router = APIRouter(prefix="/quality", tags=["质量 quality"])
 
+_MAX_DAYS = 366
 
-@router.get("/scores", summary="数据质量评分 quality scores")
+
+@router.get("/scores", summary="数据质量评分 quality scores", responses={400: {}})
 def scores(
     request: Request,
-    from_: Annotated[str, Query(alias="from", description="起（北京时间）")],
-    to: Annotated[str, Query(description="止；只写日期时含当天")],
+    from_: Annotated[date, Query(alias="from", description="首日（北京时间自然日）",
+                                 examples=["2026-12-01"])],
+    to: Annotated[date, Query(description="末日（含）", examples=["2026-12-01"])],
     by: Annotated[Literal["department", "object", "factor"], Query()] = "department",
     period: Annotated[Literal["day", "month"] | None, Query(description="缺省为整个时段")
                       ] = None,
-    format: Annotated[str | None, Query(description="json | csv | xlsx | parquet")] = None,
+    format: Format = None,
     principal: Principal = Depends(require("data.read")),  # noqa: B008
     store: Store = Depends(get_store),  # noqa: B008
 ) -> Response:
     """Completeness, timeliness, validity, consistency and the weighted score."""
     from ecohub.governance.quality_scores import quality_scores
 
-    start, end = moment(from_, "from"), moment(to, "to", end_of_day=True)
-    assert start is not None and end is not None
-    if end <= start:
-        raise Problem(422, f"to={to}: not after from={from_}",
-                      errors=[{"parameter": "to", "value": to}])
+    if to < from_ or (to - from_).days >= _MAX_DAYS:
+        raise Problem(422, f"to={to}: on or after from={from_} and at most {_MAX_DAYS} days "
+                           "later expected", errors=[{"parameter": "to", "value": str(to)}])
+    start = datetime.combine(from_, time(), CHINA_TZ)
+    end = datetime.combine(to + timedelta(days=1), time(), CHINA_TZ)
     frame = quality_scores(store, start, end, by=by, period=period)
     return table_response(frame, request, format, name=f"quality_{by}",
                           meta={"from": start, "to": end, "by": by, "period": period})
@@ -49,6 +53,11 @@ def scores(
 
 class Review(BaseModel):
     """An operator's verdict on one reading's automatic QC flags."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "mn": "MN-0", "factor": "a34004", "kind": "hour",
+        "period_start": "2026-12-01T08:00:00+08:00", "statistic": "Avg",
+        "decision": "accept", "reason": "现场核实"}]})
 
     mn: str
     factor: str
@@ -59,7 +68,8 @@ class Review(BaseModel):
     reason: str = Field(min_length=1, description="why (kept with the review)")
 
 
-@router.post("/reviews", summary="审核质控结论 review a reading", status_code=201)
+@router.post("/reviews", summary="审核质控结论 review a reading", status_code=201,
+             responses={404: {}})
 def add_review(
     body: Review,
     request: Request,

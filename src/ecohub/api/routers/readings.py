@@ -11,16 +11,20 @@ import polars as pl
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from ecohub.api.formats import chosen_format, moment, table_response
+from ecohub.api import schemas
+from ecohub.api.formats import Format, chosen_format, moment, table_response
 from ecohub.api.problems import Problem
 from ecohub.api.routers.objects import object_type, visible_objects
 from ecohub.api.security import get_store, require
 from ecohub.identity import Principal
 from ecohub.store import KINDS, MonitoredObject, Store
 from ecohub.store.measurements import ReadingCursor
-from ecohub.vocabulary import FACTORS, wire_unit
+from ecohub.vocabulary import FACTORS, OBJECT_TYPES, wire_unit
 
 router = APIRouter(tags=["监测数据 readings"])
+
+_KINDS = {"enum": list(KINDS)}
+_TYPES = {"enum": [*OBJECT_TYPES, *OBJECT_TYPES.values()]}
 
 _READING_COLUMNS = ("object_code", "mn", "factor", "kind", "statistic", "period_start",
                     "period_s", "value", "unit", "device_flag", "qc_flag", "qc_valid",
@@ -75,19 +79,24 @@ def _with_units(frame: pl.DataFrame, objects: dict[int, MonitoredObject]) -> pl.
     return frame.join(units, on=["factor", "object_type"], how="left", maintain_order="left")
 
 
-@router.get("/readings", summary="监测数据 readings")
+@router.get("/readings", summary="监测数据 readings", response_model=schemas.ReadingsPage,
+            responses={**schemas.TABLE_FORMATS, 404: {}})
 def readings(
     request: Request,
-    object: Annotated[list[str] | None, Query(description="对象编码，可重复")] = None,
+    object: Annotated[list[str] | None, Query(description="对象编码，可重复",
+                                              examples=[["340100-A01"]])] = None,
     mn: Annotated[str | None, Query(description="数采仪 MN")] = None,
-    factor: Annotated[list[str] | None, Query(description="因子编码，如 a34004，可重复")] = None,
-    kind: Annotated[str | None, Query(description="realtime | minute | hour | day")] = None,
+    factor: Annotated[list[str] | None, Query(description="因子编码，如 a34004，可重复",
+                                              examples=[["a34004"]])] = None,
+    kind: Annotated[str | None, Query(description="realtime | minute | hour | day",
+                                      json_schema_extra=_KINDS)] = None,
     statistic: Annotated[str | None, Query(description="Avg / Rtd / Min / Max …")] = None,
-    from_: Annotated[str | None, Query(alias="from", description="起（含），北京时间")] = None,
+    from_: Annotated[str | None, Query(alias="from", description="起（含），北京时间",
+                                       examples=["2026-12-01T08:00"])] = None,
     to: Annotated[str | None, Query(description="止（不含）；只写日期时含当天")] = None,
     after: Annotated[str | None, Query(description="上一页 next 的值")] = None,
     limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
-    format: Annotated[str | None, Query(description="json | csv | xlsx | parquet")] = None,
+    format: Format = None,
     principal: Principal = Depends(require("data.read")),  # noqa: B008
     store: Store = Depends(get_store),  # noqa: B008
 ) -> Response:
@@ -130,14 +139,18 @@ def readings(
                           meta={"next": None if next_cursor is None else _encode(next_cursor)})
 
 
-@router.get("/latest", summary="各对象最新值 latest per object (the map)")
+@router.get("/latest", summary="各对象最新值 latest per object (the map)",
+            response_model=schemas.LatestPage, responses=schemas.TABLE_FORMATS)
 def latest(
     request: Request,
-    type: Annotated[str, Query(description="空气站 / air_station …")],
-    factor: Annotated[list[str] | None, Query(description="因子编码，可重复")] = None,
-    kind: Annotated[str, Query(description="realtime | minute | hour | day")] = "hour",
+    type: Annotated[str, Query(description="空气站 / air_station …", json_schema_extra=_TYPES,
+                               examples=["air_station"])],
+    factor: Annotated[list[str] | None, Query(description="因子编码，可重复",
+                                              examples=[["a34004"]])] = None,
+    kind: Annotated[str, Query(description="realtime | minute | hour | day",
+                               json_schema_extra=_KINDS)] = "hour",
     statistic: Annotated[str | None, Query(description="Avg / Rtd …")] = None,
-    format: Annotated[str | None, Query(description="json | csv | xlsx | parquet")] = None,
+    format: Format = None,
     principal: Principal = Depends(require("data.read")),  # noqa: B008
     store: Store = Depends(get_store),  # noqa: B008
 ) -> Response:

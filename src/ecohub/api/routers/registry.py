@@ -14,10 +14,11 @@ from __future__ import annotations
 import dataclasses
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
-from pydantic import BaseModel, Field
+from fastapi import Path as InPath
+from pydantic import BaseModel, ConfigDict, Field
 
 from ecohub.api.formats import moment
 from ecohub.api.problems import Problem
@@ -28,11 +29,19 @@ from ecohub.store import DeviceSpec, ObjectSpec, RegistryChange, Store
 router = APIRouter(tags=["登记 registry"])
 
 Writer = Annotated[Principal, Depends(require("registry.write"))]
+ObjectCode = Annotated[str, InPath(description="对象编码", examples=["340100-A01"])]
+OutletCode = Annotated[str, InPath(description="对象编码", examples=["E1-DA001"])]
+LoggerMN = Annotated[str, InPath(description="数采仪 MN", examples=["MN-1"])]
 StoreDep = Annotated[Store, Depends(get_store)]
 
 
 class NewObject(BaseModel):
     """A monitored object to register."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "code": "340100-A99", "name": "合肥市新建站", "object_type": "air_station",
+        "longitude": 117.2, "latitude": 31.8, "city": "合肥市", "city_code": "340100",
+        "department": "大气环境处", "reason": "新建站点"}]})
 
     code: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=200)
@@ -52,6 +61,10 @@ class NewObject(BaseModel):
 class NewDevice(BaseModel):
     """A data logger to register at an object (the password is kept only as its hash)."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "mn": "Y80110010000099", "object_code": "340100-A01", "password": "123456",
+        "factors": ["a34004"], "profile": "default", "reason": "新装数采仪"}]})
+
     mn: str = Field(min_length=1, max_length=64)
     object_code: str
     password: str = Field(min_length=1, max_length=64)
@@ -67,12 +80,25 @@ class NewDevice(BaseModel):
 class Change(BaseModel):
     """Fields to change (name → new value) and why."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "changes": {"county": "蜀山区"}, "reason": "核对登记"}]})
+
     changes: dict[str, Any] = Field(min_length=1)
     reason: str = ""
 
 
+class DeviceChange(Change):
+    """Fields of a logger to change (password, profile, accept, zone …) and why."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "changes": {"minute_interval": 10}, "reason": "核对登记"}]})
+
+
 class Reason(BaseModel):
-    """Why (kept in the history)."""
+    """Why (kept in the history); ``cascade`` retires an object's loggers and outlets too."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "停运",
+                                                               "cascade": True}]})
 
     reason: str = ""
     cascade: bool = False
@@ -106,7 +132,8 @@ def _device_department(store: Store, mn: str) -> str | None:
     return _object_department(store, device.object_code)
 
 
-@router.post("/objects", summary="登记监测对象 register an object", status_code=201)
+@router.post("/objects", summary="登记监测对象 register an object", status_code=201,
+             responses={404: {}})
 def add_object(body: NewObject, request: Request, principal: Writer, store: StoreDep) -> dict:
     """Register one object (its history names the signed-in user)."""
     _own(principal, body.department, f"object {body.code!r}")
@@ -117,8 +144,8 @@ def add_object(body: NewObject, request: Request, principal: Writer, store: Stor
     return {"id": object_id, "code": body.code}
 
 
-@router.patch("/objects/{code}", summary="变更监测对象 change an object")
-def change_object(code: str, body: Change, request: Request, principal: Writer,
+@router.patch("/objects/{code}", summary="变更监测对象 change an object", responses={404: {}})
+def change_object(code: ObjectCode, body: Change, request: Request, principal: Writer,
                   store: StoreDep) -> dict:
     """Change fields of an object, keeping the history (old → new)."""
     _own(principal, _object_department(store, code), f"object {code!r}")
@@ -129,7 +156,8 @@ def change_object(code: str, body: Change, request: Request, principal: Writer,
     return _change(change)
 
 
-@router.post("/devices", summary="登记数采仪 register a logger", status_code=201)
+@router.post("/devices", summary="登记数采仪 register a logger", status_code=201,
+             responses={404: {}})
 def add_device(body: NewDevice, principal: Writer, store: StoreDep) -> dict:
     """Register one data logger at an object; the running gateway accepts it within seconds."""
     _own(principal, _object_department(store, body.object_code), f"object {body.object_code!r}")
@@ -142,8 +170,8 @@ def add_device(body: NewDevice, principal: Writer, store: StoreDep) -> dict:
     return {"mn": body.mn, "object_code": body.object_code}
 
 
-@router.patch("/devices/{mn}", summary="变更数采仪 change a logger")
-def change_device(mn: str, body: Change, principal: Writer, store: StoreDep) -> dict:
+@router.patch("/devices/{mn}", summary="变更数采仪 change a logger", responses={404: {}})
+def change_device(mn: LoggerMN, body: DeviceChange, principal: Writer, store: StoreDep) -> dict:
     """Change a logger (password, profile, accepted deviations, zone, factors …)."""
     _own(principal, _device_department(store, mn), f"MN {mn!r}")
     if "object_code" in body.changes:
@@ -154,26 +182,30 @@ def change_device(mn: str, body: Change, principal: Writer, store: StoreDep) -> 
     return _change(change)
 
 
-@router.post("/objects/{code}/retire", summary="停用监测对象 retire an object")
-def retire_object(code: str, body: Reason, principal: Writer, store: StoreDep) -> dict:
+@router.post("/objects/{code}/retire", summary="停用监测对象 retire an object",
+             responses={404: {}})
+def retire_object(code: OutletCode, body: Reason, principal: Writer, store: StoreDep) -> dict:
     """Retire an object (nothing is deleted; ``cascade`` retires its loggers and outlets)."""
     return _status_change("retire", "object", code, body, principal, store)
 
 
-@router.post("/objects/{code}/reinstate", summary="恢复监测对象 reinstate an object")
-def reinstate_object(code: str, body: Reason, principal: Writer, store: StoreDep) -> dict:
+@router.post("/objects/{code}/reinstate", summary="恢复监测对象 reinstate an object",
+             responses={404: {}})
+def reinstate_object(code: OutletCode, body: Reason, principal: Writer, store: StoreDep) -> dict:
     """Bring a retired object back into service."""
     return _status_change("reinstate", "object", code, body, principal, store)
 
 
-@router.post("/devices/{mn}/retire", summary="停用数采仪 retire a logger")
-def retire_device(mn: str, body: Reason, principal: Writer, store: StoreDep) -> dict:
+@router.post("/devices/{mn}/retire", summary="停用数采仪 retire a logger",
+             responses={404: {}})
+def retire_device(mn: LoggerMN, body: Reason, principal: Writer, store: StoreDep) -> dict:
     """Retire a logger: its packets are rejected (reason ``retired``) from then on."""
     return _status_change("retire", "device", mn, body, principal, store)
 
 
-@router.post("/devices/{mn}/reinstate", summary="恢复数采仪 reinstate a logger")
-def reinstate_device(mn: str, body: Reason, principal: Writer, store: StoreDep) -> dict:
+@router.post("/devices/{mn}/reinstate", summary="恢复数采仪 reinstate a logger",
+             responses={404: {}})
+def reinstate_device(mn: LoggerMN, body: Reason, principal: Writer, store: StoreDep) -> dict:
     """Bring a retired logger back into service."""
     return _status_change("reinstate", "device", mn, body, principal, store)
 
@@ -220,7 +252,8 @@ def list_devices(
 def history(
     principal: Annotated[Principal, Depends(require("registry.read"))],
     store: StoreDep,
-    entity: Annotated[str | None, Query(description="object | device | permit | limit")] = None,
+    entity: Annotated[Literal["object", "device", "permit", "limit"] | None,
+                      Query(description="记录类型")] = None,
     key: Annotated[str | None, Query(description="编码、MN 或许可证号")] = None,
     since: Annotated[str | None, Query(description="起（北京时间）")] = None,
 ) -> dict:
@@ -230,7 +263,8 @@ def history(
         {**_change(c), "actor": c.actor, "reason": c.reason} for c in changes]}
 
 
-@router.post("/registry/import", summary="导入登记表 import a registry workbook")
+@router.post("/registry/import", summary="导入登记表 import a registry workbook",
+             responses={400: {}})
 async def import_workbook(
     file: Annotated[UploadFile, File(description="登记表（.xlsx 模板格式或 .csv）")],
     principal: Writer,
