@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from datetime import datetime
 from typing import Annotated
 
@@ -154,12 +155,31 @@ def latest(
     principal: Principal = Depends(require("data.read")),  # noqa: B008
     store: Store = Depends(get_store),  # noqa: B008
 ) -> Response:
-    """The latest reading per object and factor, for every object of one type, in one call."""
+    """The latest reading per object and factor, for every object of one type, in one call.
+
+    Maps ask for this every few seconds from many browsers at once: an answer is shared by the
+    callers who see the same objects for :data:`LATEST_FRESH_S` (readings reach it within that
+    much of their commit).
+    """
     _check(kind, factor)
-    objects = {o.id: o for o in visible_objects(store, principal, object_type(type))}
-    frame = store.measurements.latest(kind, list(objects), factor, statistic)
-    request.state.object_ids = sorted(objects)
-    shown = _with_units(frame, objects).select(
-        "object_code", "mn", "factor", "kind", "statistic", "period_start", "period_s",
-        "value", "unit", "device_flag", "received_at")
+    kind_of_object = object_type(type)
+    scope = principal.enterprise_code if principal.role == "enterprise" else None
+    key = (kind_of_object, tuple(factor or ()), kind, statistic, scope)
+    cache = request.app.state.__dict__.setdefault("latest_answers", {})
+    hit = cache.get(key)
+    if hit is not None and time.monotonic() - hit[0] < LATEST_FRESH_S:
+        shown, object_ids = hit[1], hit[2]
+    else:
+        objects = {o.id: o for o in visible_objects(store, principal, kind_of_object)}
+        frame = store.measurements.latest(kind, list(objects), factor, statistic)
+        shown = _with_units(frame, objects).select(
+            "object_code", "mn", "factor", "kind", "statistic", "period_start", "period_s",
+            "value", "unit", "device_flag", "received_at")
+        object_ids = sorted(objects)
+        cache[key] = (time.monotonic(), shown, object_ids)
+    request.state.object_ids = object_ids
     return table_response(shown, request, format, name="latest")
+
+
+LATEST_FRESH_S = 1.0
+"""How long one answer of ``/latest`` serves every caller with the same view (seconds)."""
