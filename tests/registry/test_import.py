@@ -392,3 +392,17 @@ def test_workbook_without_record_sheets(tmp_path) -> None:
     book.save(tmp_path / "wrong.xlsx")
     with pytest.raises(RegistryFileError, match="no sheet 监测对象, 数采仪, 排污许可证, 排放限值"):
         read_registry_file(tmp_path / "wrong.xlsx")
+
+
+def test_records_outside_names_what_another_department_owns(tmp_path):
+    from ecohub.registry import plan_import, read_registry_file, records_outside
+    from ecohub.store import ObjectSpec, open_store
+
+    with open_store(data_dir=tmp_path / "data", migrate=True) as store:
+        store.registry.add_objects([ObjectSpec("S1", "站一", "air_station", department="大气处")])
+        csv = tmp_path / "objects.csv"
+        csv.write_text("编码,名称,类型,所属部门\nA1,新站,空气站,大气处\nW1,水站,水质站,水处\n",
+                       encoding="utf-8")
+        plan = plan_import(store.registry, read_registry_file(csv))
+        assert records_outside(plan, store.registry, lambda d: d == "大气处") == ["object W1"]
+        assert records_outside(plan, store.registry, lambda d: True) == []

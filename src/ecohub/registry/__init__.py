@@ -28,6 +28,7 @@ from ecohub.registry.importing import (
     RowProblem,
     import_file,
     plan_import,
+    records_outside,
 )
 from ecohub.registry.layout import (
     DEVICES_SHEET,
@@ -50,6 +51,6 @@ __all__ = [
     "RegistryFileError", "RowProblem", "archive_frames", "credit_code_check_character",
     "credit_code_error", "devices_frame", "division_code_error", "export_registry",
     "format_utc_offset", "history_frame", "import_file", "limits_frame", "objects_frame",
-    "parse_utc_offset", "permits_frame", "plan_import", "read_registry_file", "write_archive",
-    "write_template",
+    "parse_utc_offset", "permits_frame", "plan_import", "read_registry_file", "records_outside",
+    "write_archive", "write_template",
 ]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -57,7 +57,7 @@ from ecohub.store import (
 from ecohub.vocabulary import FACTORS, OBJECT_TYPES
 
 __all__ = ["ActorRequired", "DeviceRow", "ImportPlan", "ImportReport", "PlannedUpdate",
-           "RowProblem", "import_file", "plan_import", "write_problems"]
+           "RowProblem", "import_file", "plan_import", "records_outside", "write_problems"]
 
 _TYPE_OF_NAME = {name: key for key, name in OBJECT_TYPES.items()}
 _LIST_SEPARATORS = re.compile(r"[,，、;；\s]+")
@@ -691,3 +691,47 @@ def _repeated(first_row: dict, field: str, value: str, number: int, content: obj
     if value:
         first_row[value] = (number, content)
     return []
+
+
+def records_outside(plan: ImportPlan, registry: Registry,
+                    may_change: Callable[[str | None], bool]) -> list[str]:
+    """What an import plan would touch in departments the importer may not change.
+
+    ``may_change(department)`` says whether a record of that department may be changed (a data
+    manager: its own department only, :meth:`ecohub.identity.Principal.may_change_department`).
+    An object counts by its department (before and after a change), a logger by its object's;
+    permits and limits are outside for anyone ``may_change(None)`` refuses.
+
+    Returns
+    -------
+    list of str
+        ``object CODE``, ``MN …``, ``permit …``, ``limit …`` or ``<entity> KEY (row N)``, in plan
+        order; empty when the whole plan may be applied.
+    """
+    in_file = {spec.code: spec.department for spec in plan.new_objects}
+
+    def department(code: str) -> str | None:
+        if code in in_file:
+            return in_file[code]
+        found = registry.object_by_code(code)
+        return None if found is None else found.department
+
+    outside = [f"object {spec.code}" for spec in plan.new_objects
+               if not may_change(spec.department)]
+    outside += [f"MN {row.mn}" for row in plan.new_devices
+                if not may_change(department(row.object_code))]
+    if not may_change(None):
+        outside += [f"permit {p.number}" for p in plan.new_permits]
+        outside += [f"limit {lim.outlet_code}/{lim.factor}" for lim in plan.new_limits]
+    for update in plan.updates:
+        if update.entity == "object":
+            touched = [department(update.key),
+                       update.changes.get("department", department(update.key))]
+        elif update.entity == "device":
+            device = registry.device(update.key)
+            touched = [None if device is None else department(device.object_code)]
+        else:
+            touched = [None]
+        if not all(may_change(d) for d in touched):
+            outside.append(f"{update.entity} {update.key} (row {update.row})")
+    return outside

@@ -278,7 +278,7 @@ async def import_workbook(
     (permits and limits: administrators); a file touching another department is refused whole,
     naming the rows.
     """
-    from ecohub.registry import import_file, plan_import, read_registry_file
+    from ecohub.registry import import_file, plan_import, read_registry_file, records_outside
 
     suffix = Path(file.filename or "registry.xlsx").suffix.lower()
     if suffix not in (".xlsx", ".csv"):
@@ -289,7 +289,7 @@ async def import_workbook(
         path.write_bytes(await file.read())
         if principal.role != "administrator":
             plan = plan_import(store.registry, read_registry_file(path))
-            foreign = _foreign_rows(plan, store, principal)
+            foreign = records_outside(plan, store.registry, principal.may_change_department)
             if foreign:
                 raise Problem(403, f"the file touches records outside department "
                                    f"{principal.department!r}: {'; '.join(foreign[:10])}")
@@ -298,33 +298,3 @@ async def import_workbook(
     return {"dry_run": report.dry_run, "added": report.added, "updated": report.updated,
             "unchanged": report.unchanged, "errors": report.errors,
             "problems": [dataclasses.asdict(p) for p in report.problems]}
-
-
-def _foreign_rows(plan, store: Store, principal: Principal) -> list[str]:
-    """What an import plan would touch outside the principal's department."""
-    in_file = {spec.code: spec.department for spec in plan.new_objects}
-
-    def department(code: str) -> str | None:
-        if code in in_file:
-            return in_file[code]
-        found = store.registry.object_by_code(code)
-        return None if found is None else found.department
-
-    foreign = [f"object {spec.code}" for spec in plan.new_objects
-               if not principal.may_change_department(spec.department)]
-    foreign += [f"MN {row.mn}" for row in plan.new_devices
-                if not principal.may_change_department(department(row.object_code))]
-    foreign += [f"permit {p.number}" for p in plan.new_permits]
-    foreign += [f"limit {lim.outlet_code}/{lim.factor}" for lim in plan.new_limits]
-    for update in plan.updates:
-        if update.entity == "object":
-            touched = [department(update.key), update.changes.get("department",
-                                                                  department(update.key))]
-        elif update.entity == "device":
-            device = store.registry.device(update.key)
-            touched = [None if device is None else department(device.object_code)]
-        else:
-            touched = [None]  # permits and limits: administrators
-        if not all(principal.may_change_department(d) for d in touched):
-            foreign.append(f"{update.entity} {update.key} (row {update.row})")
-    return foreign
