@@ -234,3 +234,17 @@ def test_the_enterprise_archive(store: Store) -> None:
         ("object", "S1", "create")]
     with pytest.raises(RegistryError, match="not a pollution source"):
         store.registry.archive("A1")
+
+
+def test_objects_are_read_again_after_every_change(store):
+    from ecohub.store import ObjectSpec
+
+    store.registry.add_objects([ObjectSpec("K1", "站一", "air_station")])
+    first = store.registry.objects("air_station")
+    assert [o.name for o in first] == ["站一"]
+    first.clear()  # a caller's list is its own
+    store.registry.update_object("K1", {"name": "站一（新）"}, actor="张工")
+    assert [o.name for o in store.registry.objects("air_station")] == ["站一（新）"]
+    store.registry.retire("object", "K1", actor="张工")
+    assert store.registry.objects("air_station") == []
+    assert [o.code for o in store.registry.objects("air_station", include_retired=True)] == ["K1"]

@@ -365,6 +365,9 @@ class Registry:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._objects: dict[tuple[str | None, bool], tuple[int, list[MonitoredObject]]] = {}
+        """objects() answers by (type, retired too), with the registry version they were read at
+        (every request of the HTTP service asks; the version query is far cheaper)."""
 
     # -- objects -------------------------------------------------------------------------
 
@@ -481,15 +484,22 @@ class Registry:
                 include_retired: bool = False) -> list[MonitoredObject]:
         """Registered objects (of one type), in the order they were registered.
 
-        Retired objects are left out unless ``include_retired``.
+        Retired objects are left out unless ``include_retired``. Read again only when the
+        registry changed (:meth:`version`, which every write moves).
         """
+        version = self.version()  # first: a change made while reading shows up next time
+        kept = self._objects.get((object_type, include_retired))
+        if kept is not None and kept[0] == version:
+            return list(kept[1])
         statement = select(models.MonitoredObject).order_by(models.MonitoredObject.id)
         if object_type is not None:
             statement = statement.where(models.MonitoredObject.object_type == object_type)
         if not include_retired:
             statement = statement.where(models.MonitoredObject.retired_at.is_(None))
         with Session(self.engine) as session:
-            return [_object(o) for o in session.scalars(statement)]
+            objects = [_object(o) for o in session.scalars(statement)]
+        self._objects[(object_type, include_retired)] = (version, objects)
+        return list(objects)
 
     def object_by_code(self, code: str) -> MonitoredObject | None:
         """The object registered under ``code`` (retired or not), or None."""
