@@ -16,6 +16,7 @@ import anyio
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
 
+from ecohub import web
 from ecohub.api import schemas
 from ecohub.api.metrics import ServiceMetrics
 from ecohub.api.problems import install_problem_handlers, no_nul_characters
@@ -80,6 +81,7 @@ def create_app(store: Store, *, gateway: Gateway | None = None,
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    web.mount(app)
 
     @app.middleware("http")
     async def count_and_audit(request: Request, call_next) -> Response:
