@@ -49,7 +49,10 @@ try {
   map = await drawMap(regions, config);
   drawControls(regions);
   window.ecohubMap = map;
-  map.once('idle', () => { document.body.dataset.ready = '1'; });
+  map.once('idle', () => {
+    window.ecohubTiming = { ready: performance.now() };
+    document.body.dataset.ready = '1';
+  });
   listen();
   setInterval(() => refresh(null), 60e3);  // loggers go offline without sending anything
 } catch (error) {
@@ -280,6 +283,7 @@ async function openPanel(code, { fly = false, quiet = false } = {}) {
   if (!feature) return;
   const p = feature.properties;
   openCode = code;
+  const started = performance.now();
   delete panel.dataset.ready;
   if (fly) map.flyTo({ center: feature.geometry.coordinates, zoom: Math.max(map.getZoom(), 11.5) });
   const body = el('div', { id: 'panel-body' });
@@ -309,7 +313,10 @@ async function openPanel(code, { fly = false, quiet = false } = {}) {
   } catch (error) {
     showError(body, error);
   }
-  if (openCode === code) panel.dataset.ready = '1';
+  if (openCode === code) {
+    panel.dataset.ready = '1';
+    window.ecohubTiming = { ...window.ecohubTiming, panel: performance.now() - started };
+  }
 }
 
 async function drawDetail(p, body) {
