@@ -98,7 +98,8 @@ def set_up(data_dir: str, objects: int, seed: int = 15) -> list[str]:
     rows = []
     for i, (spec, oid) in enumerate(zip(specs, ids, strict=True)):
         for factor, level in factors[spec.object_type].items():
-            values = level * rng.lognormal(0, 0.35, 24)
+            values = (level + rng.normal(0, 0.4, 24) if factor == "w01001"
+                      else level * rng.lognormal(0, 0.35, 24))
             for h in range(24):
                 start = end - dt.timedelta(hours=24 - h)
                 rows.append({"mn": f"MN{i:06d}", "object_id": oid, "factor": factor,
@@ -174,6 +175,8 @@ def main() -> None:
             context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai",
                                           viewport={"width": 1440, "height": 900})
             page = context.new_page()
+            page.on("console", lambda m: m.type == "error" and print("console:", m.text))
+            page.on("pageerror", lambda e: print("page error:", e))
             page.goto(f"{url}/login?next=/login")
             page.get_by_label("用户名").fill("analyst")
             page.get_by_label("密码").fill(PASSWORD)
@@ -185,11 +188,16 @@ def main() -> None:
         for run in range(args.runs):
             context, page = signed_in_page()
             page.goto(f"{url}/")
-            page.wait_for_selector("body[data-ready='1']", timeout=60_000)
+            page.wait_for_selector("body[data-ready]", timeout=60_000, state="attached")
+            if page.evaluate("document.body.dataset.ready") != "1":
+                raise SystemExit("map: " + page.locator("#map").inner_text())
             map_ms.append(page.evaluate("window.ecohubTiming.ready"))
             count = page.evaluate("document.querySelector('#map-status').textContent")
             if run == 0:
                 print(f"map page: {count}", flush=True)
+                print(page.evaluate("""performance.getEntriesByType('resource')
+                    .filter(e => e.duration > 50).map(e => e.name.replace(location.origin, '')
+                    + ' ' + Math.round(e.startTime) + '+' + Math.round(e.duration)).join('\\n')"""))
                 page.screenshot(path=str(Path(data_dir) / "bench-map.png"))
             for code in codes:
                 page.fill("#search", code)

@@ -42,7 +42,7 @@ from ecohub.analytics.air import AIR_POLLUTANTS, to_standard_units
 from ecohub.analytics.compliance import outlet_compliance, outlet_status
 from ecohub.analytics.noise import NOISE_FACTOR
 from ecohub.standards import aqi, gb3095, gb3838, noise
-from ecohub.store import MonitoredObject, Store
+from ecohub.store import Device, MonitoredObject, Store
 from ecohub.vocabulary import CHINA_TZ, CHINA_TZ_NAME, OBJECT_TYPES
 
 __all__ = ["MAP_COLUMNS", "ONLINE_WITHIN", "STATUSES", "WATER_CLASS_COLOURS", "legend",
@@ -139,15 +139,16 @@ def map_state(store: Store, objects: Sequence[MonitoredObject], *,
         return pl.DataFrame(schema=MAP_COLUMNS)
     ids = frame["object_id"].to_list()
     latest = store.measurements.latest(None, ids)
+    devices = store.registry.devices()
     judged = [
-        _air(store, frame.filter(pl.col("object_type") == "air_station"), latest),
+        _air(devices, frame.filter(pl.col("object_type") == "air_station"), latest),
         _water(frame.filter(pl.col("object_type") == "water_station"), latest),
         _noise(frame.filter(pl.col("object_type") == "noise_station"), latest),
         _outlets_and_sources(store, frame, now),
     ]
     judged = pl.concat([j for j in judged if not j.is_empty()] or [pl.DataFrame(schema=_JUDGED)],
                        how="vertical_relaxed")
-    online = _online(store, frame, latest, now, data_dir)
+    online = _online(devices, frame, latest, now, data_dir)
     status = pl.col("status").fill_null("no_data")
     return (
         frame.join(judged, on="object_id", how="left", maintain_order="left")
@@ -192,7 +193,8 @@ def _latest_hour(latest: pl.DataFrame, ids: pl.Series, factors: Sequence[str]) -
     )
 
 
-def _air(store: Store, stations: pl.DataFrame, latest: pl.DataFrame) -> pl.DataFrame:
+def _air(devices: dict[str, Device], stations: pl.DataFrame,
+         latest: pl.DataFrame) -> pl.DataFrame:
     """The latest hour's AQI, category and colour of each air station (HJ 633 5.1-5.3)."""
     if stations.is_empty():
         return pl.DataFrame(schema=_JUDGED)
@@ -204,7 +206,7 @@ def _air(store: Store, stations: pl.DataFrame, latest: pl.DataFrame) -> pl.DataF
     ).pivot(on="pollutant", index=["object_id", "period_start"], values="value",
             aggregate_function="first")
     measured: dict[int, set[str]] = {}
-    for device in store.registry.devices().values():
+    for device in devices.values():
         measured.setdefault(device.object_id, set()).update(
             AIR_POLLUTANTS[f] for f in device.factors if f in AIR_POLLUTANTS)
     values = values.with_columns(
@@ -259,7 +261,7 @@ def _water(sections: pl.DataFrame, latest: pl.DataFrame) -> pl.DataFrame:
         if item == "TN" and not lake:  # informative only for rivers
             continue
         value = part["value"].to_numpy() * gb3838.hj212_to_table_unit(code)
-        classes = gb3838.factor_class(item, value, waterbody="lake" if lake else "river")
+        classes = _classes(item, value, "lake" if lake else "river")
         unit = gb3838.TABLE_1[item].unit
         parts.append(part.select("object_id", "period_start").with_columns(
             pl.Series("class", np.asarray(classes, dtype=np.int8)),
@@ -368,10 +370,9 @@ def _outlets_and_sources(store: Store, frame: pl.DataFrame, now: dt.datetime) ->
         list(_JUDGED)).cast(_JUDGED)
 
 
-def _online(store: Store, frame: pl.DataFrame, latest: pl.DataFrame, now: dt.datetime,
-            data_dir: Path | None) -> pl.DataFrame:
+def _online(devices: dict[str, Device], frame: pl.DataFrame, latest: pl.DataFrame,
+            now: dt.datetime, data_dir: Path | None) -> pl.DataFrame:
     """Per object with loggers: online now, and the last reading received."""
-    devices = store.registry.devices()
     connected: set[str] = set()
     if data_dir is not None:
         from ecohub.ingest.status import live_connections
@@ -503,3 +504,20 @@ def factor_limits(store: Store, obj: MonitoredObject, factors: Sequence[str],
 
 def _stage(stage: str | None) -> str:
     return "" if stage is None else "（过渡阶段）" if stage == "transition" else "（最终阶段）"
+
+
+def _classes(item: str, values: np.ndarray, waterbody: str) -> np.ndarray:
+    """GB 3838 classes of ``values``; a value the standard refuses is no class (0).
+
+    A faulty reading (pH 15, a negative concentration) must not fail the whole map.
+    """
+    try:
+        return np.asarray(gb3838.factor_class(item, values, waterbody=waterbody), dtype=np.int8)
+    except ValueError:
+        out = np.zeros(len(values), dtype=np.int8)
+        for i, value in enumerate(values):
+            try:
+                out[i] = gb3838.factor_class(item, float(value), waterbody=waterbody)
+            except ValueError:
+                out[i] = gb3838.MISSING
+        return out

@@ -86,7 +86,7 @@ async function drawMap(regions, config) {
   const m = new maplibregl.Map({
     container: 'map', style, attributionControl: { compact: false },
     bounds: bounds.isEmpty() ? [[114.8, 29.4], [119.7, 34.7]] : bounds,
-    fitBoundsOptions: { padding: 60, maxZoom: 11 }, maxZoom: 18,
+    fitBoundsOptions: { padding: 60, maxZoom: 11 }, maxZoom: 18, fadeDuration: 0,
   });
   m.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
   m.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
