@@ -30,6 +30,7 @@ from ecohub.api.routers import (
     quality,
     readings,
     registry,
+    reports,
 )
 from ecohub.api.routers import audit as audit_router
 from ecohub.ingest.hj212_server import Gateway
@@ -69,7 +70,7 @@ def create_app(store: Store, *, gateway: Gateway | None = None,
     app.state.metrics = metrics = ServiceMetrics(gateway)
     install_problem_handlers(app)
     app.include_router(health.router)
-    for module in (auth, objects, registry, readings, assessments, quality, ingest,
+    for module in (auth, objects, registry, readings, assessments, reports, quality, ingest,
                    audit_router, internal):
         app.include_router(module.router, prefix=API_PREFIX)
 
