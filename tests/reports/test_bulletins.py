@@ -255,3 +255,20 @@ def test_monthly_pdf_pages_text_and_month_without_last_year(store, tmp_path):
     assert "composite_index_change" not in older.tables[0].frame.columns
     with pytest.raises(NoData, match="2026-11"):
         bulletins.air_monthly(store, dt.date(2026, 11, 5))
+
+
+def test_no_publishable_aqi_is_said_not_drawn_as_empty_figures(tmp_path):
+    """PM2.5 alone at 30 µg/m³: AQI <= 100 with pollutants missing is "NA" (HJ 633 5.3)."""
+    with open_store(data_dir=tmp_path, migrate=True) as store:
+        (a,) = store.registry.add_objects([ObjectSpec(
+            code="H1", name="合肥站", object_type="air_station", city="合肥市",
+            city_code="340100", longitude=117.23, latitude=31.82)])
+        write(store, hourly(a, PM25, cst(2026, 12, 1), [30.0] * 24))
+        daily = bulletins.air_daily(store, DAY, now=NOW)
+        monthly = bulletins.air_monthly(store, DAY, now=NOW)
+        assert pdf_pages(bulletins.write(daily, tmp_path / "d.pdf")) == 2
+        assert pdf_pages(bulletins.write(monthly, tmp_path / "m.pdf")) == 3
+    assert "合肥市当日有效数据不足，AQI 为 NA" in daily.summary[0]
+    assert "无污染城市" not in daily.summary[0]
+    assert [f.caption for f in daily.figures] == ["2026年12月1日各城市空气质量指数（AQI）"]
+    assert monthly.summary == ("2026年12月，安徽省1个城市均无有效的日空气质量指数，本月不作排名。",)

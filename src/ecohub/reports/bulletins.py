@@ -307,7 +307,7 @@ def _daily_summary(ranked: pl.DataFrame, period: str, region: str) -> str:
         if kinds:
             word = "均为" if len(kinds) == 1 and len(firsts) > 1 else "为"
             text.append(f"，污染城市的首要污染物{word}{'、'.join(kinds)}")
-    else:
+    elif rated.height:
         text.append("；无污染城市")
     text.append("。")
     if rated.height:
@@ -609,6 +609,8 @@ def _monthly_summary(table: pl.DataFrame, statistics: pl.DataFrame, period: str,
         pm = statistics["PM2.5_mean_ug_m3"].drop_nulls()
         if pm.len():
             parts.append(f"PM2.5 月平均浓度在 {pm.min():.0f}～{pm.max():.0f} µg/m³ 之间。")
+    if not parts:
+        parts.append(f"{period}，{where}均无有效的日空气质量指数，本月不作排名。")
     if compared and "composite_index_change" in table.columns:
         change = table["composite_index_change"].drop_nulls()
         if change.len():
