@@ -266,9 +266,9 @@ def test_no_publishable_aqi_is_said_not_drawn_as_empty_figures(tmp_path):
         write(store, hourly(a, PM25, cst(2026, 12, 1), [30.0] * 24))
         daily = bulletins.air_daily(store, DAY, now=NOW)
         monthly = bulletins.air_monthly(store, DAY, now=NOW)
-        assert pdf_pages(bulletins.write(daily, tmp_path / "d.pdf")) == 2
-        assert pdf_pages(bulletins.write(monthly, tmp_path / "m.pdf")) == 3
+        assert pdf_pages(bulletins.write(daily, tmp_path / "d.pdf")) == 1
+        assert pdf_pages(bulletins.write(monthly, tmp_path / "m.pdf")) == 2
     assert "合肥市当日有效数据不足，AQI 为 NA" in daily.summary[0]
     assert "无污染城市" not in daily.summary[0]
-    assert [f.caption for f in daily.figures] == ["2026年12月1日各城市空气质量指数（AQI）"]
+    assert daily.figures == () and monthly.figures == ()
     assert monthly.summary == ("2026年12月，安徽省1个城市均无有效的日空气质量指数，本月不作排名。",)

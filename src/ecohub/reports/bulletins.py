@@ -255,12 +255,13 @@ def air_daily(store: Store, day: dt.date, *, edition: str | None = None,
 
     step("绘图")
     with_aqi = ranked.filter(pl.col("aqi").is_not_null())
-    figures = [Figure(f"{period}各城市空气质量指数（AQI）", charts.bar_chart(
-        with_aqi["city"].to_list(), [float(v) for v in with_aqi["aqi"].to_list()],
-        [str(c) for c in with_aqi["colour_rgb"].to_list()],
-        f"{period}各城市 AQI（按 HJ 633-{used_edition}）", "AQI（无量纲）",
-        guides=[(100, "AQI 100：优良上限")], legend=_legend_present(with_aqi)))]
-    if not with_aqi.is_empty():
+    figures = []
+    if not with_aqi.is_empty():  # no AQI published: the summary says so, nothing is drawn
+        figures.append(Figure(f"{period}各城市空气质量指数（AQI）", charts.bar_chart(
+            with_aqi["city"].to_list(), [float(v) for v in with_aqi["aqi"].to_list()],
+            [str(c) for c in with_aqi["colour_rgb"].to_list()],
+            f"{period}各城市 AQI（按 HJ 633-{used_edition}）", "AQI（无量纲）",
+            guides=[(100, "AQI 100：优良上限")], legend=_legend_present(with_aqi))))
         figures.append(Figure(f"{period}各城市空气质量分布示意图",
                               maps.city_map(result, store, day)))
     return Bulletin(
@@ -533,6 +534,8 @@ def _monthly_figures(result: AirAssessment, store: Store, table: pl.DataFrame, p
     figures = []
     ranked = table.filter(pl.col("composite_index").is_not_null())
     n = ranked.height
+    if n == 0:  # no city ranked: the summary says so, nothing is drawn
+        return figures
     tiers = [_TIERS[0][0] if r <= 3 else _TIERS[2][0] if r > n - 3 else _TIERS[1][0]
              for r in ranked["rank"].to_list()]
     values = [float(v) for v in ranked["composite_index"].to_list()]
@@ -726,9 +729,10 @@ def to_html(bulletin: Bulletin) -> str:
     if bulletin.kind == "daily":
         body.append(_html_table(1, tables[0]))
         body.append(_notes(bulletin.notes))
-        body.append('<div class="break"></div><h2>图表</h2>')
-        body += [_svg_img(f, i, "map" if i == len(figures) and i > 1 else "")
-                 for i, f in enumerate(figures, 1)]
+        if figures:
+            body.append('<div class="break"></div><h2>图表</h2>')
+            body += [_svg_img(f, i, "map" if i == len(figures) and i > 1 else "")
+                     for i, f in enumerate(figures, 1)]
     else:
         body.append(_html_table(1, tables[0]))
         body.append(_notes(bulletin.notes))
