@@ -31,6 +31,7 @@ from ecohub.api.routers import (
     quality,
     readings,
     registry,
+    reports,
 )
 from ecohub.api.routers import audit as audit_router
 from ecohub.api.routers import map as map_router
@@ -78,7 +79,7 @@ def create_app(store: Store, *, gateway: Gateway | None = None,
     app.state.metrics = metrics = ServiceMetrics(gateway)
     install_problem_handlers(app)
     app.include_router(health.router)
-    for module in (auth, objects, registry, readings, assessments, quality, ingest,
+    for module in (auth, objects, registry, readings, assessments, reports, quality, ingest,
                    audit_router, internal, map_router):
         app.include_router(module.router, prefix=API_PREFIX)
 
