@@ -14,11 +14,24 @@ from tests.web.conftest import Watched
 
 from ecohub.ingest.hj212_server import GatewayConfig
 
+PlaywrightError = pytest.importorskip("playwright.sync_api").Error
 # HJ 633-2026 Table 1 / Appendix A RGB, written out here (not read from ecohub.standards.aqi)
 AQI_COLOURS = {(0, 50): "#00E400", (51, 100): "#FFFF00", (101, 150): "#FF7E00",
                (151, 200): "#FF0000", (201, 300): "#99004C", (301, 500): "#7E0023"}
-POINT_LAYERS = [f"{t}-points" for t in ("air_station", "water_station", "noise_station",
-                                        "pollution_source", "outlet")]
+# every object type is in one clustered source, `objects`: markers, clusters and labels layers
+SHOWN = """async () => {
+    const m = window.ecohubMap;
+    const points = m.queryRenderedFeatures({layers: ['objects-points']}).map(f => f.properties);
+    const clusters = new Map(m.queryRenderedFeatures({layers: ['objects-clusters']})
+      .map(f => [f.properties.cluster_id, f.properties]));
+    const inside = [];
+    for (const [id, cluster] of clusters) {
+      const leaves = await m.getSource('objects').getClusterLeaves(id, Infinity, 0);
+      if (leaves.length !== cluster.point_count) throw new Error('cluster count ' + id);
+      inside.push(...leaves.map(f => f.properties));
+    }
+    return [points, inside];
+}"""
 
 
 def aqi_colour(aqi: float) -> str:
@@ -26,10 +39,36 @@ def aqi_colour(aqi: float) -> str:
 
 
 def rendered(browser_page) -> dict[str, dict]:
+    """The objects drawn as a marker each (by code)."""
     features = browser_page.evaluate(
-        "layers => window.ecohubMap.queryRenderedFeatures({layers})"
-        ".map(f => f.properties)", POINT_LAYERS)
+        "window.ecohubMap.queryRenderedFeatures({layers: ['objects-points']})"
+        ".map(f => f.properties)")
     return {f["code"]: f for f in features}
+
+
+def shown(browser_page) -> dict[str, dict]:
+    """The objects the map shows: a marker each, or counted in a cluster drawn — never both,
+    never twice in clusters."""
+    points, inside = browser_page.evaluate(SHOWN)
+    markers = {f["code"]: f for f in points}
+    clustered = {f["code"]: f for f in inside}
+    assert len(clustered) == len(inside) and not set(markers) & set(clustered)
+    return markers | clustered
+
+
+def wait_shown(browser_page, codes: set[str]) -> dict[str, dict]:
+    """Waits until the map shows exactly `codes` (the source has been given new data)."""
+    deadline = time.monotonic() + 10
+    while True:
+        try:  # tiles drawn before the new data may name clusters the source no longer has
+            objects = shown(browser_page)
+        except PlaywrightError:
+            objects = {}
+        if set(objects) == codes or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert set(objects) == codes
+    return objects
 
 
 def ready(browser_page):
@@ -39,21 +78,41 @@ def ready(browser_page):
 
 def test_one_marker_per_object_in_the_colour_its_data_implies(page, web):
     browser_page = ready(page.sign_in("viewer"))
-    shown = rendered(browser_page)
+    objects = shown(browser_page)
     with web.client("viewer") as client:
         state = {r["code"]: r for r in client.get("/api/v1/map/objects").json()["items"]}
-    assert set(shown) == set(state) == {"340100-A01", "340200-A01", "E1", "E1-DA001"}
+    assert set(objects) == set(state) == {"340100-A01", "340200-A01", "E1", "E1-DA001"}
     for code, row in state.items():
-        assert shown[code]["colour"] == row["colour"], code
+        assert objects[code]["colour"] == row["colour"], code
     # the stations' last hour: PM2.5 53 and 54 µg/m³ → AQI 86 and 88 (良, yellow)
-    assert shown["340100-A01"]["colour"] == aqi_colour(86) == "#FFFF00"
-    assert shown["340200-A01"]["colour"] == aqi_colour(88)
+    assert objects["340100-A01"]["colour"] == aqi_colour(86) == "#FFFF00"
+    assert objects["340200-A01"]["colour"] == aqi_colour(88)
+    # the source and its outlet share a position: a cluster of 2 until zoomed in, then a marker
+    # each (overlapping) in its own colour
+    browser_page.evaluate("""() => new Promise(resolve => {
+        window.ecohubMap.jumpTo({center: [117.3, 31.9], zoom: 12});
+        window.ecohubMap.once('idle', resolve);
+    })""")
+    near = rendered(browser_page)
+    assert {"E1", "E1-DA001"} <= set(near)
+    for code in ("E1", "E1-DA001"):
+        assert near[code]["colour"] == state[code]["colour"], code
     legend = browser_page.locator("#legend").inner_text()
     assert "HJ 633-2026" in legend and "重度污染" in legend and "示意（非真实行政边界）" in legend
     # labels are drawn with the system's CJK font (no glyph server): the symbol layer renders
     labels = browser_page.evaluate(
-        "window.ecohubMap.queryRenderedFeatures({layers: ['air_station-labels']}).length")
-    assert labels >= 1
+        "window.ecohubMap.queryRenderedFeatures({layers: ['objects-labels']})"
+        ".map(f => f.properties.code)")
+    assert {"E1", "E1-DA001"} & set(labels)
+    browser_page.evaluate("""() => new Promise(resolve => {
+        window.ecohubMap.jumpTo({center: [117.8, 31.6], zoom: 7});
+        window.ecohubMap.once('idle', resolve);
+    })""")
+    # the schematic regions are named by their city, above their circle
+    cities = browser_page.evaluate(
+        "window.ecohubMap.queryRenderedFeatures({layers: ['regions-label']})"
+        ".map(f => f.properties.city)")
+    assert {"合肥市", "芜湖市"} <= set(cities)
     page.screenshot("map-signed-in")
 
 
@@ -61,7 +120,7 @@ def test_a_click_opens_the_panel_with_charts_limits_and_the_record(page, web):
     browser_page = ready(page.sign_in("analyst"))
     point = browser_page.evaluate("""() => {
         const m = window.ecohubMap;
-        const f = m.queryRenderedFeatures({layers: ['air_station-points']})
+        const f = m.queryRenderedFeatures({layers: ['objects-points']})
           .find(f => f.properties.code === '340100-A01');
         const p = m.project(f.geometry.coordinates);
         const box = m.getCanvas().getBoundingClientRect();
@@ -86,7 +145,7 @@ def test_the_public_view_shows_only_published_stations(page, web):
     browser_page = page.page
     browser_page.on("request", lambda r: requests.append(r.url))
     ready(page.open("/"))
-    assert set(rendered(browser_page)) == {"340100-A01", "340200-A01"}
+    assert set(shown(browser_page)) == {"340100-A01", "340200-A01"}
     text = browser_page.locator("#controls").inner_text()
     assert "排放口" not in text and "污染源" not in text and "公众视图" in text
     browser_page.fill("#search", "芜湖")
@@ -112,9 +171,10 @@ def test_keyboard_reaches_layers_and_search_and_enter_opens_the_panel(page, web)
     browser_page.focus("#layer-air_station")
     browser_page.keyboard.press("Space")
     assert not browser_page.locator("#layer-air_station").is_checked()
-    browser_page.wait_for_function(
-        "window.ecohubMap.getLayoutProperty('air_station-points', 'visibility') === 'none'")
+    # the air stations leave the map (markers and clusters' counts); the others stay
+    wait_shown(browser_page, {"E1", "E1-DA001"})
     browser_page.keyboard.press("Space")
+    wait_shown(browser_page, {"340100-A01", "340200-A01", "E1", "E1-DA001"})
     browser_page.focus("#search")
     browser_page.keyboard.type("E1-DA")
     browser_page.keyboard.press("Tab")  # to the first result
@@ -153,7 +213,7 @@ def test_a_reading_sent_to_the_gateway_appears_within_5_seconds(browser, live):
             exchange(link, hour_upload("MN-0", 200, hour))
         # 200 µg/m³ → AQI 250, 重度污染 (purple) — on the marker and in the open panel
         browser_page.wait_for_function(
-            "() => window.ecohubMap.querySourceFeatures('air_station').some(f =>"
+            "() => window.ecohubMap.querySourceFeatures('objects').some(f =>"
             " f.properties.code === '340100-A01' && f.properties.colour === '#99004C')",
             timeout=5_000)
         browser_page.wait_for_function(

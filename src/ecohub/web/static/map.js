@@ -9,10 +9,10 @@ const TYPES = [
   ['air_station', '空气站'], ['water_station', '水质站'], ['noise_station', '噪声站'],
   ['pollution_source', '污染源'], ['outlet', '排放口'],
 ];
-const CLUSTER_COLOURS = {
-  air_station: '#3b6ea8', water_station: '#1e8a9c', noise_station: '#7a5aa6',
-  pollution_source: '#8a5a2b', outlet: '#a0522d',
-};
+// what a cluster's red ring and red figure count: objects over a limit or in a polluted grade
+// (outlets, sources and noise stations 超标; water IV, V, 劣V; air 轻度污染 and worse)
+const BAD = new Set(['exceeded', 'class_4', 'class_5', 'class_6',
+  'aqi_3', 'aqi_4', 'aqi_5', 'aqi_6']);
 const FONT = ['Noto Sans CJK SC'];
 const HOUR = 3600e3;
 
@@ -34,6 +34,7 @@ const isPublic = publicView(who);
 const statusLine = document.getElementById('map-status');
 const panel = document.getElementById('panel');
 const features = new Map();   // code → GeoJSON feature
+const hidden = new Set();     // object types whose checkbox is off: left out of the source
 let legendTypes = [];
 let openCode = null;
 
@@ -84,14 +85,18 @@ function chartsLoaded() {
   return echartsLoading;
 }
 
-function collection(type) {
-  // what the layers draw and a click needs, nothing more: the worker gets a small copy (the
-  // panel reads the whole row from `features`)
-  return { type: 'FeatureCollection',
-    features: [...features.values()].filter((f) => f.properties.object_type === type)
-      .map(({ geometry, properties: p }) => ({ type: 'Feature', geometry,
-        properties: { code: p.code, name: p.name, colour: p.colour, status: p.status,
-          offline: p.offline } })) };
+function collection() {
+  // every shown object in one clustered source (a cluster counts all its objects, whatever
+  // their type); what the layers draw and a click needs, nothing more: the worker gets a small
+  // copy (the panel reads the whole row from `features`)
+  const shown = [];
+  for (const { geometry, properties: p } of features.values()) {
+    if (hidden.has(p.object_type)) continue;
+    shown.push({ type: 'Feature', geometry,
+      properties: { code: p.code, name: p.name, object_type: p.object_type, colour: p.colour,
+        status: p.status, offline: p.offline, bad: BAD.has(p.status) ? 1 : 0 } });
+  }
+  return { type: 'FeatureCollection', features: shown };
 }
 
 function startMap() {
@@ -119,72 +124,86 @@ async function drawMap(m, regions, config) {
   const bounds = new maplibregl.LngLatBounds();
   for (const f of features.values()) bounds.extend(f.geometry.coordinates);
   if (!bounds.isEmpty()) m.fitBounds(bounds, { padding: 60, maxZoom: 11, animate: false });
-  m.addSource('regions', { type: 'geojson', data: regions });
-  m.addLayer({ id: 'regions-fill', type: 'fill', source: 'regions',
+  // the outlines and one label point per region in one source (fewer sources: fewer frames
+  // before the map is idle)
+  m.addSource('regions', { type: 'geojson', data: { type: 'FeatureCollection',
+    features: [...regions.features, ...regions.features.map((f) => ({ type: 'Feature',
+      properties: f.properties,
+      geometry: { type: 'Point', coordinates: labelPoint(f.geometry, regions.schematic) } }))] } });
+  const outline = ['!=', ['geometry-type'], 'Point'];
+  m.addLayer({ id: 'regions-fill', type: 'fill', source: 'regions', filter: outline,
     paint: { 'fill-color': '#ffffff', 'fill-opacity': 0.55 } });
-  m.addLayer({ id: 'regions-line', type: 'line', source: 'regions',
+  m.addLayer({ id: 'regions-line', type: 'line', source: 'regions', filter: outline,
     paint: { 'line-color': '#5b6f82', 'line-width': 1.2,
       'line-dasharray': regions.schematic ? [3, 2] : [1, 0] } });
-  m.addSource('region-labels', { type: 'geojson', data: { type: 'FeatureCollection',
-    features: regions.features.map((f) => ({ type: 'Feature', properties: f.properties,
-      geometry: { type: 'Point', coordinates: labelPoint(f.geometry) } })) } });
-  m.addLayer({ id: 'regions-label', type: 'symbol', source: 'region-labels',
-    layout: { 'text-field': ['get', 'name'], 'text-font': FONT, 'text-size': 13,
-      'text-allow-overlap': false },
-    paint: { 'text-color': '#4a5866', 'text-halo-color': '#ffffff', 'text-halo-width': 1.5 } });
-  for (const [type] of TYPES) {
-    m.addSource(type, { type: 'geojson', data: collection(type), cluster: true,
-      clusterMaxZoom: 10, clusterRadius: 36,
-      clusterProperties: { exceeded: ['+', ['case',
-        ['in', ['get', 'status'], ['literal', ['exceeded', 'class_4', 'class_5', 'class_6',
-          'aqi_3', 'aqi_4', 'aqi_5', 'aqi_6']]], 1, 0]] } });
-    m.addLayer({ id: `${type}-clusters`, type: 'circle', source: type,
-      filter: ['has', 'point_count'],
-      paint: { 'circle-color': CLUSTER_COLOURS[type], 'circle-opacity': 0.85,
-        'circle-radius': ['step', ['get', 'point_count'], 14, 20, 18, 100, 24],
-        'circle-stroke-color': ['case', ['>', ['get', 'exceeded'], 0], '#d7191c', '#ffffff'],
-        'circle-stroke-width': 3 } });
-    m.addLayer({ id: `${type}-cluster-count`, type: 'symbol', source: type,
-      filter: ['has', 'point_count'],
-      layout: { 'text-field': ['get', 'point_count_abbreviated'], 'text-font': FONT,
-        'text-size': 12, 'text-allow-overlap': true },
-      paint: { 'text-color': '#ffffff' } });
-    m.addLayer({ id: `${type}-offline`, type: 'circle', source: type,
-      filter: ['all', ['!', ['has', 'point_count']], ['==', ['get', 'offline'], true]],
-      paint: { 'circle-radius': 11, 'circle-color': 'rgba(0,0,0,0)',
-        'circle-stroke-color': '#1d2733', 'circle-stroke-width': 2,
-        'circle-stroke-opacity': 0.7 } });
-    m.addLayer({ id: `${type}-points`, type: 'circle', source: type,
-      filter: ['!', ['has', 'point_count']],
-      paint: { 'circle-color': ['get', 'colour'], 'circle-radius': 7,
-        'circle-stroke-color': '#1d2733', 'circle-stroke-width': 1 } });
-    m.addLayer({ id: `${type}-labels`, type: 'symbol', source: type,
-      filter: ['!', ['has', 'point_count']],
-      layout: { 'text-field': ['get', 'name'], 'text-font': FONT, 'text-size': 12,
-        'text-offset': [0, 1.1], 'text-anchor': 'top', 'text-allow-overlap': false,
-        'text-optional': true },
-      paint: { 'text-color': '#1d2733', 'text-halo-color': '#ffffff', 'text-halo-width': 1.5 } });
-    m.on('click', `${type}-points`, (e) => openPanel(e.features[0].properties.code));
-    m.on('click', `${type}-clusters`, async (e) => {
-      const cluster = e.features[0];
-      const zoom = await m.getSource(type).getClusterExpansionZoom(cluster.properties.cluster_id);
-      m.easeTo({ center: cluster.geometry.coordinates, zoom });
-    });
-    for (const layer of [`${type}-points`, `${type}-clusters`]) {
-      m.on('mouseenter', layer, () => { m.getCanvas().style.cursor = 'pointer'; });
-      m.on('mouseleave', layer, () => { m.getCanvas().style.cursor = ''; });
-    }
+  m.addSource('objects', { type: 'geojson', data: collection(), cluster: true,
+    clusterMaxZoom: 10, clusterRadius: 36,
+    clusterProperties: { bad: ['+', ['get', 'bad']] } });
+  const cluster = ['has', 'point_count'];
+  const single = ['!', cluster];
+  m.addLayer({ id: 'objects-clusters', type: 'circle', source: 'objects', filter: cluster,
+    paint: { 'circle-color': '#3d5a80', 'circle-opacity': 0.9,
+      'circle-radius': ['step', ['get', 'point_count'], 13, 10, 16, 50, 20, 200, 25],
+      'circle-stroke-color': ['case', ['>', ['get', 'bad'], 0], '#d7191c', '#ffffff'],
+      'circle-stroke-width': ['case', ['>', ['get', 'bad'], 0], 4, 2] } });
+  // the counts never hide a label (they sit on their circle): placed without collision boxes
+  m.addLayer({ id: 'objects-cluster-count', type: 'symbol', source: 'objects', filter: cluster,
+    layout: { 'text-field': ['get', 'point_count_abbreviated'], 'text-font': FONT,
+      'text-size': 12, 'text-allow-overlap': true, 'text-ignore-placement': true },
+    paint: { 'text-color': '#ffffff' } });
+  // how many of them are over a limit / polluted: a red figure at the circle's upper right
+  m.addLayer({ id: 'objects-cluster-bad', type: 'symbol', source: 'objects',
+    filter: ['all', cluster, ['>', ['get', 'bad'], 0]],
+    layout: { 'text-field': ['to-string', ['get', 'bad']], 'text-font': FONT, 'text-size': 11,
+      'text-anchor': 'bottom-left',
+      'text-offset': ['step', ['get', 'point_count'], ['literal', [0.8, -0.8]],
+        10, ['literal', [1, -1]], 50, ['literal', [1.3, -1.3]], 200, ['literal', [1.6, -1.6]]],
+      'text-allow-overlap': true, 'text-ignore-placement': true },
+    paint: { 'text-color': '#b3131b', 'text-halo-color': '#ffffff', 'text-halo-width': 2 } });
+  m.addLayer({ id: 'objects-offline', type: 'circle', source: 'objects',
+    filter: ['all', single, ['==', ['get', 'offline'], true]],
+    paint: { 'circle-radius': 11, 'circle-color': 'rgba(0,0,0,0)',
+      'circle-stroke-color': '#1d2733', 'circle-stroke-width': 2,
+      'circle-stroke-opacity': 0.7 } });
+  m.addLayer({ id: 'objects-points', type: 'circle', source: 'objects', filter: single,
+    paint: { 'circle-color': ['get', 'colour'], 'circle-radius': 7,
+      'circle-stroke-color': '#1d2733', 'circle-stroke-width': 1 } });
+  m.addLayer({ id: 'objects-labels', type: 'symbol', source: 'objects', filter: single,
+    layout: { 'text-field': ['get', 'name'], 'text-font': FONT, 'text-size': 12,
+      'text-offset': [0, 1.1], 'text-anchor': 'top', 'text-allow-overlap': false,
+      'text-optional': true },
+    paint: { 'text-color': '#1d2733', 'text-halo-color': '#ffffff', 'text-halo-width': 1.5 } });
+  // region names last: placed first, so an object's name gives way to its city's, never the
+  // reverse; a schematic circle is named at its top edge (its centre is under the clusters)
+  m.addLayer({ id: 'regions-label', type: 'symbol', source: 'regions',
+    filter: ['==', ['geometry-type'], 'Point'],
+    layout: { 'text-field': regions.schematic ? ['coalesce', ['get', 'city'], ['get', 'name']]
+      : ['get', 'name'], 'text-font': FONT, 'text-size': 13, 'text-allow-overlap': false,
+    'text-anchor': regions.schematic ? 'bottom' : 'center' },
+    paint: { 'text-color': '#34424f', 'text-halo-color': '#ffffff', 'text-halo-width': 2 } });
+  m.on('click', 'objects-points', (e) => openPanel(e.features[0].properties.code));
+  m.on('click', 'objects-clusters', async (e) => {
+    const clicked = e.features[0];
+    const zoom = await m.getSource('objects')
+      .getClusterExpansionZoom(clicked.properties.cluster_id);
+    m.easeTo({ center: clicked.geometry.coordinates, zoom });
+  });
+  for (const layer of ['objects-points', 'objects-clusters']) {
+    m.on('mouseenter', layer, () => { m.getCanvas().style.cursor = 'pointer'; });
+    m.on('mouseleave', layer, () => { m.getCanvas().style.cursor = ''; });
   }
   return m;
 }
 
-function labelPoint(geometry) {
-  // the middle of the bounding box of the largest polygon's outer ring: one label per region
+function labelPoint(geometry, schematic) {
+  // one label per region: the middle of the bounding box of the largest polygon's outer ring;
+  // a schematic circle's at its top edge (the label is anchored at its bottom)
   const polygons = geometry.type === 'Polygon' ? [geometry.coordinates] : geometry.coordinates;
   const ring = polygons.map((p) => p[0]).sort((a, b) => b.length - a.length)[0];
   const xs = ring.map((c) => c[0]);
   const ys = ring.map((c) => c[1]);
-  return [(Math.min(...xs) + Math.max(...xs)) / 2, (Math.min(...ys) + Math.max(...ys)) / 2];
+  const x = (Math.min(...xs) + Math.max(...xs)) / 2;
+  return [x, schematic ? Math.max(...ys) : (Math.min(...ys) + Math.max(...ys)) / 2];
 }
 
 function loadScript(src) {
@@ -194,12 +213,10 @@ function loadScript(src) {
 }
 
 function setVisible(type, visible) {
-  for (const suffix of ['clusters', 'cluster-count', 'points', 'labels']) {
-    map.setLayoutProperty(`${type}-${suffix}`, 'visibility', visible ? 'visible' : 'none');
-  }
-  const offline = document.getElementById('layer-offline');
-  map.setLayoutProperty(`${type}-offline`, 'visibility',
-    visible && (!offline || offline.checked) ? 'visible' : 'none');
+  // a layer switch filters what the one clustered source is given: its clusters then count
+  // only the objects shown
+  if (visible) hidden.delete(type); else hidden.add(type);
+  map.getSource('objects').setData(collection());
 }
 
 function drawControls(regions) {
@@ -207,7 +224,7 @@ function drawControls(regions) {
   const counts = {};
   for (const f of features.values()) counts[f.properties.object_type] = (counts[f.properties.object_type] || 0) + 1;
   for (const [type, name] of TYPES) {
-    if (!counts[type]) { setVisible(type, false); continue; }
+    if (!counts[type]) continue;
     fieldset.append(el('label', {},
       el('input', { type: 'checkbox', id: `layer-${type}`, checked: true,
         onchange: (e) => setVisible(type, e.target.checked) }),
@@ -216,11 +233,8 @@ function drawControls(regions) {
   if (!isPublic) {
     fieldset.append(el('label', {},
       el('input', { type: 'checkbox', id: 'layer-offline', checked: true, onchange: (e) => {
-        for (const [type] of TYPES) {
-          const shown = document.getElementById(`layer-${type}`)?.checked;
-          map.setLayoutProperty(`${type}-offline`, 'visibility',
-            e.target.checked && shown ? 'visible' : 'none');
-        }
+        map.setLayoutProperty('objects-offline', 'visibility',
+          e.target.checked ? 'visible' : 'none');
       } }), el('span', { class: 'ring', 'aria-hidden': 'true' }), '设备离线（黑圈）'));
   }
   fieldset.append(el('label', {},
@@ -238,6 +252,8 @@ function drawControls(regions) {
       el('ul', {}, entry.entries.map((e) => el('li', {},
         el('span', { class: 'swatch', style: `background:${e.colour}` }), e.name))));
   }
+  legend.append(el('p', { class: 'note' }, '聚合圆：圆内数字为该处对象数（各类合计）；',
+    '红圈及右上红色数字：其中超标或污染（空气轻度污染及以上、水质 IV 类及以下）的对象数。'));
   if (regions.schematic) {
     legend.append(el('p', { class: 'note' }, '区域轮廓：示意（非真实行政边界），由登记的城市生成；',
       '导入真实边界：ecohub map import FILE.geojson --crs wgs84|gcj02'));
@@ -285,13 +301,13 @@ function listen() {
 async function refresh(codes) {
   try {
     const state = await api(objectsPath(codes));
-    const touched = new Set();
+    let touched = false;
     for (const row of state.items) {
       if (row.longitude === null || row.latitude === null) continue;
       features.set(row.code, toFeature(row));
-      touched.add(row.object_type);
+      touched = true;
     }
-    for (const type of touched) map.getSource(type)?.setData(collection(type));
+    if (touched) map.getSource('objects').setData(collection());
     if (openCode && (!codes || codes.includes(openCode))) await openPanel(openCode, { quiet: true });
     window.ecohubLive.updated = Date.now();
   } catch (error) {
