@@ -156,8 +156,9 @@ async function drawMap(m, regions, config) {
     filter: ['all', cluster, ['>', ['get', 'bad'], 0]],
     layout: { 'text-field': ['to-string', ['get', 'bad']], 'text-font': FONT, 'text-size': 11,
       'text-anchor': 'bottom-left',
-      'text-offset': ['step', ['get', 'point_count'], ['literal', [0.8, -0.8]],
-        10, ['literal', [1, -1]], 50, ['literal', [1.3, -1.3]], 200, ['literal', [1.6, -1.6]]],
+      // just outside the ring, whatever the circle's size (ems of the 11 px figure)
+      'text-offset': ['step', ['get', 'point_count'], ['literal', [1.1, -1.1]],
+        10, ['literal', [1.35, -1.35]], 50, ['literal', [1.6, -1.6]], 200, ['literal', [2, -2]]],
       'text-allow-overlap': true, 'text-ignore-placement': true },
     paint: { 'text-color': '#b3131b', 'text-halo-color': '#ffffff', 'text-halo-width': 2 } });
   m.addLayer({ id: 'objects-offline', type: 'circle', source: 'objects',
