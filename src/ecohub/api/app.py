@@ -27,6 +27,7 @@ from ecohub.api.routers import (
     ingest,
     internal,
     objects,
+    overview,
     quality,
     readings,
     registry,
@@ -70,7 +71,7 @@ def create_app(store: Store, *, gateway: Gateway | None = None,
     install_problem_handlers(app)
     app.include_router(health.router)
     for module in (auth, objects, registry, readings, assessments, quality, ingest,
-                   audit_router, internal):
+                   overview, audit_router, internal):
         app.include_router(module.router, prefix=API_PREFIX)
 
     def openapi() -> dict:
