@@ -1,0 +1,170 @@
+"""The data pages and the cockpit in a real browser, over two weeks of data in three cities.
+
+Each page must draw without a console error, show what the API answers (the same call), keep
+the public view to public data, be usable by keyboard and readable (WCAG AA contrast).
+Screenshots go to build/test-output/web/ for people to look at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from tests.api.conftest import Service, running
+from tests.web.data import LAST_DAY, populate_rich
+
+DAY = LAST_DAY.isoformat()
+
+# Relative luminance and contrast ratio of WCAG 2.1 (1.4.3), of each cell's text against the
+# first opaque background behind it.
+CONTRAST = """(selector) => {
+  const rgb = (text) => text.match(/[\\d.]+/g).map(Number);
+  const lum = ([r, g, b]) => [r, g, b].map((c) => c / 255)
+    .map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4))
+    .reduce((sum, c, i) => sum + c * [0.2126, 0.7152, 0.0722][i], 0);
+  const background = (node) => {
+    for (; node; node = node.parentElement) {
+      const colour = rgb(getComputedStyle(node).backgroundColor);
+      if (colour.length < 4 || colour[3] > 0) return colour;
+    }
+    return [255, 255, 255];
+  };
+  return [...document.querySelectorAll(selector)].filter((n) => n.innerText.trim())
+    .map((node) => {
+      const [a, b] = [lum(rgb(getComputedStyle(node).color)), lum(background(node))];
+      return { text: node.innerText.trim().slice(0, 20),
+               ratio: (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05) };
+    });
+}"""
+
+
+@pytest.fixture
+def web(store) -> Iterator[Service]:
+    """The server over the richer data (overrides conftest's ``web``)."""
+    secrets = populate_rich(store)
+    with running(store) as url:
+        yield Service(url, store, secrets)
+
+
+def ready(browser_page) -> None:
+    browser_page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+
+
+def cells(browser_page, table: str) -> list[list[str]]:
+    return browser_page.eval_on_selector_all(
+        f"#{table} tbody tr", "rows => rows.map(r => [...r.cells].map(c => c.innerText.trim()))")
+
+
+def assert_readable(browser_page, selector: str) -> None:
+    measured = browser_page.evaluate(CONTRAST, selector)
+    assert measured, f"no text under {selector}"
+    poor = [m for m in measured if m["ratio"] < 4.5]
+    assert not poor, f"contrast below 4.5:1 under {selector}: {poor[:5]}"
+
+
+def tab_to(browser_page, selector: str, presses: int = 40) -> None:
+    """Press Tab until the element matched has the focus; assert its focus is visible."""
+    for _ in range(presses):
+        browser_page.keyboard.press("Tab")
+        if browser_page.evaluate(f"document.activeElement.matches({selector!r})"):
+            outline = browser_page.evaluate(
+                "getComputedStyle(document.activeElement).outlineStyle")
+            assert outline not in ("none", ""), f"{selector}: focus not visible"
+            return
+    raise AssertionError(f"{selector} not reached by Tab in {presses} presses")
+
+
+# ---- air -----------------------------------------------------------------------------------
+
+
+def test_the_air_ranking_is_the_apis(page, web):
+    browser_page = page.sign_in("analyst", next_path=f"/air?day={DAY}")
+    ready(browser_page)
+    with web.client("analyst") as api:
+        answer = api.get("/api/v1/assessments/air", params={
+            "from": DAY, "to": DAY, "table": "daily_ranking", "published": "true"}).json()
+    shown = cells(browser_page, "daily-ranking")
+    assert len(shown) == answer["count"] == 3
+    for row, item in zip(shown, answer["items"], strict=True):
+        assert row[:5] == [str(item["rank"]), item["city"], str(item["aqi"]),
+                           "、".join(item["primary"]) or "—", item["category"]]
+        assert row[5] == str(item["PM2.5_ug_m3"])
+    # the category in its HJ 633 colour, as the API gives it
+    colour = browser_page.eval_on_selector(
+        "#daily-ranking tbody tr:first-child .chip", "n => getComputedStyle(n).backgroundColor")
+    r, g, b = (int(answer["items"][0]["colour_rgb"][i:i + 2], 16) for i in (1, 3, 5))
+    assert colour == f"rgb({r}, {g}, {b})"
+    headers = browser_page.eval_on_selector_all("#daily-ranking th", "h => h.map(n => n.innerText)")
+    assert "PM2.5 (µg/m³)" in headers and "CO (mg/m³)" in headers
+    assert "GB 3095-2026（过渡阶段）" in browser_page.locator("#daily-standards").inner_text()
+
+    # the month's comprehensive index, as the API ranks it
+    with web.client("analyst") as api:
+        month = api.get("/api/v1/assessments/air", params={
+            "from": "2026-12-01", "to": DAY, "table": "ranking", "published": "true"}).json()
+    expected = [[str(i["rank"]), i["city"], f"{i['composite_index']:.2f}"]
+                for i in month["items"] if i["period"] == "month"]
+    assert [row[:3] for row in cells(browser_page, "period-ranking")] == expected
+
+    # good days to date against the year before, from the API
+    with web.client("analyst") as api:
+        good = api.get("/api/v1/assessments/air/good-days",
+                       params={"day": DAY, "published": "true"}).json()["items"]
+    shown = cells(browser_page, "good-days")
+    assert [row[0] for row in shown] == [g["city"] for g in good][:3] + ["全部城市"]
+    assert shown[0][3] == f"{good[0]['good_share'] * 100:.1f}"
+    assert browser_page.locator("#calendar svg").count() == 1
+    links = browser_page.eval_on_selector_all("#downloads a", "a => a.map(n => n.href)")
+    assert f"{web.url}/api/v1/reports/air-daily?day={DAY}&format=pdf" in links
+    assert f"{web.url}/api/v1/reports/air-monthly?month=2026-12&format=xlsx" in links
+    page.screenshot("air")
+
+
+def test_the_air_page_follows_the_date_picker(page, web):
+    browser_page = page.sign_in("viewer", next_path=f"/air?day={DAY}")
+    ready(browser_page)
+    before = cells(browser_page, "daily-ranking")
+    browser_page.fill("#day", "2026-11-28")
+    browser_page.dispatch_event("#day", "change")
+    browser_page.wait_for_function(
+        "document.querySelector('#daily-sub').innerText.startsWith('2026-11-28')")
+    ready(browser_page)
+    assert "day=2026-11-28" in browser_page.url
+    with web.client("viewer") as api:
+        answer = api.get("/api/v1/assessments/air", params={
+            "from": "2026-11-28", "to": "2026-11-28", "table": "daily_ranking",
+            "published": "true"}).json()["items"]
+    after = cells(browser_page, "daily-ranking")
+    assert [r[2] for r in after] == [str(i["aqi"]) for i in answer]
+    assert after != before
+
+
+def test_the_public_air_view_calls_only_public_endpoints(page, web):
+    calls: list[str] = []
+    page.page.on("request", lambda r: "/api/v1/" in r.url and calls.append(r.url))
+    browser_page = page.open(f"/air?day={DAY}")
+    ready(browser_page)
+    assert browser_page.locator(".public-badge").is_visible()
+    paths = {c.split("/api/v1", 1)[1].split("?")[0] for c in calls}
+    assert paths == {"/auth/me", "/assessments/public/air/city-daily"}
+    with web.client() as api:
+        public = api.get("/api/v1/assessments/public/air/city-daily",
+                         params={"day": DAY}).json()["items"]
+    shown = cells(browser_page, "daily-ranking")
+    assert [r[:3] for r in shown] == [[str(p["rank"]), p["city"], str(p["aqi"])] for p in public]
+    # no concentrations, no period ranking, no good days for the public
+    assert len(shown[0]) == 5
+    assert browser_page.locator("#signed-in").is_hidden()
+    assert browser_page.locator("#public-note").is_visible()
+    page.screenshot("air-public")
+
+
+def test_the_air_page_is_keyboard_usable_and_readable(page, web):
+    browser_page = page.sign_in("analyst", next_path=f"/air?day={DAY}")
+    ready(browser_page)
+    tab_to(browser_page, "#day")
+    tab_to(browser_page, "#city")
+    tab_to(browser_page, "#downloads a")
+    tab_to(browser_page, ".table-wrap")
+    assert_readable(browser_page, "table.data th, table.data td, table.data .chip")
+    assert_readable(browser_page, "#shell a, #shell .viewer, h1, h2")
