@@ -168,3 +168,49 @@ def test_the_air_page_is_keyboard_usable_and_readable(page, web):
     tab_to(browser_page, ".table-wrap")
     assert_readable(browser_page, "table.data th, table.data td, table.data .chip")
     assert_readable(browser_page, "#shell a, #shell .viewer, h1, h2")
+
+
+# ---- cockpit -------------------------------------------------------------------------------
+
+
+def test_the_cockpit_fits_a_1920x1080_screen_and_shows_the_apis_figures(browser, web):
+    from tests.web.conftest import Watched
+
+    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai",
+                                  viewport={"width": 1920, "height": 1080})
+    page = Watched(context.new_page(), web.url)
+    try:
+        browser_page = page.sign_in("viewer", next_path=f"/cockpit?day={DAY}")
+        ready(browser_page)
+        size = browser_page.evaluate(
+            "[document.documentElement.scrollWidth, document.documentElement.scrollHeight,"
+            " innerWidth, innerHeight]")
+        assert size[0] <= size[2] and size[1] <= size[3], f"scrolls: {size}"
+        # every panel inside the screen
+        bottom = browser_page.evaluate(
+            "Math.max(...[...document.querySelectorAll('.kpi, .panel, .foot')]"
+            ".map(n => n.getBoundingClientRect().bottom))")
+        assert bottom <= 1080
+        with web.client("viewer") as api:
+            overview = api.get("/api/v1/overview/day", params={"day": DAY}).json()
+        tile = browser_page.locator("#kpi-aqi .value").inner_text()
+        assert tile.startswith(str(overview["air"]["day"]["mean_aqi"]))
+        good = browser_page.locator("#kpi-good .value").inner_text()
+        assert good.startswith(f"{overview['good_days']['good_share'] * 100:.1f}")
+        assert overview["air"]["day"]["worst"]["city"] in browser_page.locator(
+            "#kpi-worst").inner_text()
+        rejected = browser_page.locator("#kpi-rejected .value").inner_text()
+        assert rejected.startswith(str(overview["rejected"]["today"])) and overview[
+            "rejected"]["today"] == 3
+        assert browser_page.locator("#ranking svg").count() == 1
+        assert browser_page.locator("#trend svg").count() == 1
+        assert_readable(browser_page, ".kpi h2, .kpi .value, .kpi .change, .panel h2, .foot")
+        page.screenshot("cockpit")
+    finally:
+        context.close()
+    assert not page.errors, "\n".join(page.errors)
+
+
+def test_the_cockpit_needs_a_sign_in(page):
+    browser_page = page.open("/cockpit")
+    browser_page.wait_for_url("**/login?next=%2Fcockpit")
