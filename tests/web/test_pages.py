@@ -214,3 +214,55 @@ def test_the_cockpit_fits_a_1920x1080_screen_and_shows_the_apis_figures(browser,
 def test_the_cockpit_needs_a_sign_in(page):
     browser_page = page.open("/cockpit")
     browser_page.wait_for_url("**/login?next=%2Fcockpit")
+
+
+# ---- operations ----------------------------------------------------------------------------
+
+
+def test_operations_explains_why_packets_were_not_stored(page, web):
+    from ecohub.ingest.reasons import REASONS
+
+    browser_page = page.sign_in("operator", next_path="/operations")
+    ready(browser_page)
+    rejected = cells(browser_page, "rejected-packets")
+    assert len(rejected) == 3
+    by_mn = {row[1]: row for row in rejected}
+    assert REASONS["unknown_mn"].explanation in by_mn["MN-X9"][4]
+    assert "隔离待登记" == by_mn["MN-X9"][3]
+    explained = " ".join(row[4] for row in rejected)
+    assert REASONS["password"].explanation in explained
+    assert REASONS["crc"].action in explained
+    status = {row[0]: row for row in cells(browser_page, "logger-status")}
+    assert REASONS["crc"].explanation in status["MN-0"][6]
+    assert "未连接" in status["MN-0"][2]
+    page.screenshot("operations")
+
+    # filtered by MN: only that logger and its packets
+    browser_page.select_option("#mn", "MN-0")
+    browser_page.get_by_role("button", name="查询").click()
+    browser_page.wait_for_function("location.search.includes('mn=MN-0')")
+    ready(browser_page)
+    assert [row[0] for row in cells(browser_page, "logger-status")] == ["MN-0"]
+    assert {row[1] for row in cells(browser_page, "rejected-packets")} == {"MN-0"}
+    tab_to(browser_page, "#since")
+    tab_to(browser_page, "#mn")
+    assert_readable(browser_page, "table.data th, table.data td")
+
+
+def test_operations_shows_the_status_since_a_chosen_day(page, web):
+    browser_page = page.sign_in("administrator", next_path=f"/operations?since={DAY}")
+    ready(browser_page)
+    status = {row[0]: row for row in cells(browser_page, "logger-status")}
+    with web.client("administrator") as api:
+        items = api.get("/api/v1/ingest/status", params={"since": DAY}).json()["items"]
+    assert set(status) == {i["mn"] for i in items}
+    assert status["MN-0"][8] == f"{items[0]['clock_offset_s']:.0f}"
+
+
+def test_operations_is_not_for_the_public_nor_for_viewers(page):
+    browser_page = page.open("/operations")
+    browser_page.wait_for_url("**/login?next=%2Foperations")
+    browser_page = page.sign_in("viewer", next_path="/operations")
+    browser_page.wait_for_selector("#status .error")
+    assert "无权" in browser_page.locator("#status .error").inner_text()
+    page.errors.clear()  # the 403s are the console's only errors: the role may not read this
