@@ -266,3 +266,42 @@ def test_operations_is_not_for_the_public_nor_for_viewers(page):
     browser_page.wait_for_selector("#status .error")
     assert "无权" in browser_page.locator("#status .error").inner_text()
     page.errors.clear()  # the 403s are the console's only errors: the role may not read this
+
+
+# ---- water and quality ---------------------------------------------------------------------
+
+
+def test_the_water_page_shows_the_apis_classes_and_a_trend(page, web):
+    page.sign_in("analyst", next_path="/water")
+    browser_page = page.open(f"/water?from=2026-11-25&to={DAY}")
+    ready(browser_page)
+    with web.client("analyst") as api:
+        sections = api.get("/api/v1/assessments/water", params={
+            "from": "2026-11-25", "to": DAY, "published": "true"}).json()
+    shown = cells(browser_page, "water-sections")
+    assert [(r[1], r[3]) for r in shown] == [(s["name"], s["label"])
+                                             for s in sections["items"]]
+    assert {r[6] for r in shown} == {"达标", "未达标"}
+    headers = browser_page.eval_on_selector_all("#water-sections th", "h => h.map(n => n.innerText)")
+    assert "氨氮 (mg/L)" in headers
+    assert browser_page.locator("#trend svg").count() == 1
+    assert browser_page.locator("#section option").count() == 2
+    tab_to(browser_page, "#from")
+    assert_readable(browser_page, "table.data th, table.data td")
+    page.screenshot("water")
+
+
+def test_the_quality_page_explains_low_scores(page, web):
+    page.sign_in("viewer", next_path="/quality")
+    browser_page = page.open(f"/quality?from={DAY}&to={DAY}")
+    ready(browser_page)
+    with web.client("viewer") as api:
+        scores = api.get("/api/v1/quality/scores", params={"from": DAY, "to": DAY}).json()
+    shown = cells(browser_page, "quality-scores")
+    assert [r[0] for r in shown] == [s["department"] for s in scores["items"]]
+    assert [r[-1] for r in shown] == [f"{s['score'] * 100:.1f}" for s in scores["items"]]
+    assert scores["notes"] and browser_page.locator("#why li").first.inner_text() == \
+        scores["notes"][0]
+    tab_to(browser_page, "#by")
+    assert_readable(browser_page, "table.data th, table.data td, #why li")
+    page.screenshot("quality")
