@@ -305,7 +305,9 @@ def serve(
     settings = migrate_store(database_url, data_dir)  # several server processes migrate once
     with Store(settings) as store, QualityControl(store, background=True) as quality:
         parts = ([f"HJ 212 gateway on {host}:{port}"] if gateway else []) + (
-            [f"HTTP on {http_host}:{http_port} (/api/v1/docs)"] if http else [])
+            [f"web app http://{'127.0.0.1' if http_host == '0.0.0.0' else http_host}:"
+             f"{http_port}/ and API /api/v1/docs"]
+            if http else [])
         console.print(f"{'; '.join(parts)}; {store.settings.describe()}; "
                       f"quality control {quality.config.version}")
         # uvloop: the asyncio API on a faster loop for thousands of links (bench/RESULTS.md)

@@ -1,7 +1,8 @@
 """The web app in a real browser: Playwright driving Debian's Chromium against a real server.
 
-The server is :func:`ecohub.server.serve` over a real store (tests/api's ``running_service``:
-two cities' air stations, an enterprise's outlet, a day of PM2.5, a user and a token per role).
+The server is :func:`ecohub.server.serve` over a real embedded store (tests/api's
+``running_service``: two cities' air stations, an enterprise's outlet, a day of PM2.5, a user
+and a token per role).
 Every page a test opens is watched: a console error or an uncaught exception fails the test.
 Screenshots go to ``build/test-output/web/`` for people to look at.
 """
@@ -15,6 +16,8 @@ from pathlib import Path
 
 import pytest
 from tests.api.conftest import PASSWORD, Service, running_service
+
+from ecohub.store import Store, open_store
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = Path(os.environ.get("ECOHUB_TEST_OUTPUT", "build/test-output")) / "web"
@@ -37,9 +40,20 @@ def browser():
 
 
 @pytest.fixture
-def web(store) -> Iterator[Service]:
+def web_store(tmp_path) -> Iterator[Store]:
+    """The embedded store: the browser tests are about the pages, which read only the API
+    (whose tests cover both back-ends); one smoke test runs the pages on PostgreSQL too."""
+    opened = open_store(data_dir=tmp_path, migrate=True)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+@pytest.fixture
+def web(web_store) -> Iterator[Service]:
     """The server with the web app, over the tests' store and users."""
-    with running_service(store) as started:
+    with running_service(web_store) as started:
         yield started
 
 

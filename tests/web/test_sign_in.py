@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import httpx
-from tests.api.conftest import PASSWORD
+import pytest
+from tests.api.conftest import PASSWORD, running_service
+from tests.web.conftest import Watched
+
+from ecohub.store import open_store
 
 
 def test_sign_in_sets_an_http_only_session_and_sign_out_ends_it(page, web):
@@ -42,3 +46,18 @@ def test_the_sign_in_page_sends_its_user_only_to_this_site(page):
     browser_page.get_by_label("密码").fill(PASSWORD)
     browser_page.get_by_role("button", name="登录").click()
     browser_page.wait_for_url(f"{page.base_url}/")
+
+
+@pytest.mark.postgres
+def test_the_pages_work_on_the_postgresql_server_deployment(browser, pg_url):
+    store = open_store(pg_url, migrate=True)
+    try:
+        with running_service(store) as service:
+            context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
+            watched = Watched(context.new_page(), service.url)
+            browser_page = watched.sign_in("analyst", next_path="/login")
+            assert browser_page.locator("#shell .viewer").inner_text() == "analyst（分析人员）"
+            context.close()
+            assert not watched.errors, "\n".join(watched.errors)
+    finally:
+        store.close()
