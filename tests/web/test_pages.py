@@ -39,11 +39,11 @@ CONTRAST = """(selector) => {
 
 
 @pytest.fixture
-def web(store) -> Iterator[Service]:
+def web(web_store) -> Iterator[Service]:
     """The server over the richer data (overrides conftest's ``web``)."""
-    secrets = populate_rich(store)
-    with running(store) as url:
-        yield Service(url, store, secrets)
+    secrets = populate_rich(web_store)
+    with running(web_store) as url:
+        yield Service(url, web_store, secrets)
 
 
 def ready(browser_page) -> None:
@@ -228,7 +228,7 @@ def test_operations_explains_why_packets_were_not_stored(page, web):
     assert len(rejected) == 3
     by_mn = {row[1]: row for row in rejected}
     assert REASONS["unknown_mn"].explanation in by_mn["MN-X9"][4]
-    assert "隔离待登记" == by_mn["MN-X9"][3]
+    assert by_mn["MN-X9"][3] == "隔离待登记"
     explained = " ".join(row[4] for row in rejected)
     assert REASONS["password"].explanation in explained
     assert REASONS["crc"].action in explained
@@ -282,7 +282,8 @@ def test_the_water_page_shows_the_apis_classes_and_a_trend(page, web):
     assert [(r[1], r[3]) for r in shown] == [(s["name"], s["label"])
                                              for s in sections["items"]]
     assert {r[6] for r in shown} == {"达标", "未达标"}
-    headers = browser_page.eval_on_selector_all("#water-sections th", "h => h.map(n => n.innerText)")
+    headers = browser_page.eval_on_selector_all("#water-sections th",
+                                                "h => h.map(n => n.innerText)")
     assert "氨氮 (mg/L)" in headers
     assert browser_page.locator("#trend svg").count() == 1
     assert browser_page.locator("#section option").count() == 2
@@ -305,3 +306,25 @@ def test_the_quality_page_explains_low_scores(page, web):
     tab_to(browser_page, "#by")
     assert_readable(browser_page, "table.data th, table.data td, #why li")
     page.screenshot("quality")
+
+
+# ---- sources -------------------------------------------------------------------------------
+
+
+def test_the_sources_page_lists_the_sources_loggers(page, web):
+    page.sign_in("operator", next_path="/sources")
+    browser_page = page.open(f"/sources?day={DAY}")
+    ready(browser_page)
+    shown = cells(browser_page, "source-loggers")
+    assert sorted(r[2] for r in shown) == ["MN-2", "MN-3"]  # the enterprise and its outlet
+    assert {r[1] for r in shown} == {"污染源", "排放口"}
+    assert "尚未" in browser_page.locator("#exceed").inner_text()
+    tab_to(browser_page, "#day")
+    assert_readable(browser_page, "table.data th, table.data td")
+    page.screenshot("sources")
+
+
+def test_the_sources_page_says_when_the_role_may_not_see_loggers(page, web):
+    browser_page = page.sign_in("viewer", next_path="/sources")
+    ready(browser_page)
+    assert "无权" in browser_page.locator("#online").inner_text()
