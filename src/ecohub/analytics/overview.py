@@ -39,7 +39,8 @@ def _air_of_day(daily: pl.DataFrame, day: dt.date) -> dict[str, Any]:
     station's or city's AQI); ``by_category`` counts the cities per HJ 633 category;
     ``over_100`` the cities with AQI > 100 (a day over the standard).
     """
-    rows = daily.filter((pl.col("date") == day) & pl.col("aqi").is_not_null())
+    rows = (daily.filter((pl.col("date") == day) & pl.col("aqi").is_not_null())
+            if "aqi" in daily.columns else daily.clear())
     if rows.is_empty():
         return {"date": day, "cities": 0, "mean_aqi": None, "category": None, "colour": None,
                 "by_category": _categories(rows), "worst": None, "over_100": None}
