@@ -13,7 +13,7 @@ import math
 import pyarrow as pa
 from tests.api.conftest import CST, populate
 
-from ecohub.store import READING_SCHEMA, DeviceSpec, ObjectSpec, Store
+from ecohub.store import PACKET_SCHEMA, READING_SCHEMA, DeviceSpec, ObjectSpec, Store
 from ecohub.store.registry import RejectedPacket
 
 LAST_DAY = dt.date(2026, 12, 1)
@@ -84,20 +84,29 @@ def populate_rich(store: Store) -> dict[str, str]:
                               "w21011": 0.08 + 0.06 * worse}
                     rows.extend(_row(mn, object_id, code, moment, round(v, 3))
                                 for code, v in values.items())
-    store.measurements.write(pa.Table.from_pylist(rows, schema=READING_SCHEMA))
+    # the loggers of the Hefei station, the enterprise and a water section sent a real-time
+    # packet a minute ago: they are on line today
     now = dt.datetime.now(dt.UTC)
+    sent = now.replace(second=0, microsecond=0) - dt.timedelta(minutes=1)
+    today = {"MN-0": (stations["340100-A01"], "a34004"), "MN-2": (stations["E1"], "a34004"),
+             "MN-W-1": (w1, "w21003")}
+    rows.extend({**_row(mn, object_id, code, sent, 35.0), "kind": "realtime", "period_s": 0,
+                 "statistic": "Rtd", "received_at": sent + dt.timedelta(seconds=2)}
+                for mn, (object_id, code) in today.items())
+    store.measurements.write(pa.Table.from_pylist(rows, schema=READING_SCHEMA),
+                             _packets(rows))
     registry.record_rejected_many([
         RejectedPacket(b"##0101QN=20261201080000000;ST=22;CN=2061;PW=654321;MN=MN-0;"
                        b"Flag=5;CP=&&&&ABCD\r\n",
                        "password: PW '654321' does not match the registry for MN MN-0",
-                       now - dt.timedelta(minutes=30), "10.0.0.5:40001", "MN-0"),
+                       now - dt.timedelta(seconds=3), "10.0.0.5:40001", "MN-0"),
         RejectedPacket(b"##0101QN=20261201090000000;ST=22;CN=2061;PW=123456;MN=MN-0;"
                        b"Flag=5;CP=&&&&FFFF\r\n",
                        "crc: CRC 'FFFF' does not match the data segment ('ABCD' expected)",
-                       now - dt.timedelta(minutes=20), "10.0.0.5:40001", "MN-0"),
+                       now - dt.timedelta(seconds=2), "10.0.0.5:40001", "MN-0"),
         RejectedPacket(b"##0101QN=20261201090000000;ST=22;CN=2061;PW=123456;MN=MN-X9;"
                        b"Flag=5;CP=&&&&1234\r\n", "unknown_mn: MN 'MN-X9' is not registered",
-                       now - dt.timedelta(minutes=10), "10.0.0.9:40002", "MN-X9",
+                       now - dt.timedelta(seconds=1), "10.0.0.9:40002", "MN-X9",
                        "quarantined"),
     ])
     return secrets
@@ -107,4 +116,19 @@ def _row(mn: str, object_id: int, code: str, moment: dt.datetime, value: float) 
     return {"mn": mn, "object_id": object_id, "factor": code, "kind": "hour",
             "period_start": moment, "period_s": 3600, "statistic": "Avg", "value": value,
             "device_flag": "N", "received_at": moment + dt.timedelta(hours=1, minutes=5),
-            "packet_id": None}
+            "packet_id": f"{mn}@{moment.timestamp():.0f}"}
+
+
+def _packets(rows: list[dict]) -> pa.Table:
+    """One stored packet per logger and period, as the gateway keeps them (the water section
+    W-002's logger writes its CRC in lower case: a deviation its profile accepts)."""
+    packets = {}
+    for row in rows:
+        cn = "2011" if row["kind"] == "realtime" else "2061"
+        packets.setdefault(row["packet_id"], {
+            "packet_id": row["packet_id"], "mn": row["mn"], "cn": cn,
+            "received_at": row["received_at"],
+            "raw": f"QN=;ST=22;CN={cn};PW=123456;MN={row['mn']};Flag=5;CP=&&…&&",
+            "deviations": "crc.lowercase: CRC 'abcd' written as 'ABCD' by the standard"
+            if row["mn"] == "MN-W-2" else None})
+    return pa.Table.from_pylist(list(packets.values()), schema=PACKET_SCHEMA)

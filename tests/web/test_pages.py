@@ -7,6 +7,7 @@ Screenshots go to build/test-output/web/ for people to look at.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 import pytest
@@ -235,6 +236,13 @@ def test_operations_explains_why_packets_were_not_stored(page, web):
     status = {row[0]: row for row in cells(browser_page, "logger-status")}
     assert REASONS["crc"].explanation in status["MN-0"][6]
     assert "未连接" in status["MN-0"][2]
+    with web.client("operator") as api:
+        items = {i["mn"]: i for i in api.get("/api/v1/ingest/status").json()["items"]}
+    # MN-0 sent a packet a minute ago: its arrival in China Standard Time, as the API says
+    last = dt.datetime.fromisoformat(items["MN-0"]["last_received"])
+    assert last.utcoffset() == dt.timedelta(hours=8)
+    assert status["MN-0"][3] == f"{last:%Y-%m-%d %H:%M}"
+    assert status["MN-1"][3] == "—" and items["MN-1"]["last_received"] is None
     page.screenshot("operations")
 
     # filtered by MN: only that logger and its packets
@@ -254,9 +262,18 @@ def test_operations_shows_the_status_since_a_chosen_day(page, web):
     ready(browser_page)
     status = {row[0]: row for row in cells(browser_page, "logger-status")}
     with web.client("administrator") as api:
-        items = api.get("/api/v1/ingest/status", params={"since": DAY}).json()["items"]
-    assert set(status) == {i["mn"] for i in items}
-    assert status["MN-0"][8] == f"{items[0]['clock_offset_s']:.0f}"
+        items = {i["mn"]: i for i in api.get("/api/v1/ingest/status",
+                                              params={"since": DAY}).json()["items"]}
+    assert set(status) == set(items)
+    for mn, item in items.items():
+        assert status[mn][4:6] == [str(item["packets"]), str(item["readings"])]
+    assert status["MN-0"][8] == f"{items['MN-0']['clock_offset_s']:.0f}"
+    # the deviations the water section's logger's profile accepted, described in Chinese
+    from ecohub.protocols.hj212.profiles import DEVIATION_KINDS
+
+    assert items["MN-W-2"]["deviations"].startswith("crc.lowercase×")
+    assert DEVIATION_KINDS["crc.lowercase"] in status["MN-W-2"][7]
+    page.screenshot("operations-since")
 
 
 def test_operations_is_not_for_the_public_nor_for_viewers(page):
@@ -315,9 +332,17 @@ def test_the_sources_page_lists_the_sources_loggers(page, web):
     page.sign_in("operator", next_path="/sources")
     browser_page = page.open(f"/sources?day={DAY}")
     ready(browser_page)
-    shown = cells(browser_page, "source-loggers")
-    assert sorted(r[2] for r in shown) == ["MN-2", "MN-3"]  # the enterprise and its outlet
-    assert {r[1] for r in shown} == {"污染源", "排放口"}
+    shown = {r[2]: r for r in cells(browser_page, "source-loggers")}
+    assert sorted(shown) == ["MN-2", "MN-3"]  # the enterprise and its outlet
+    assert {r[1] for r in shown.values()} == {"污染源", "排放口"}
+    with web.client("operator") as api:
+        items = {i["mn"]: i for i in api.get("/api/v1/ingest/status",
+                                              params={"since": DAY}).json()["items"]}
+    for mn, row in shown.items():  # the enterprise's logger sent today, the outlet's did not
+        sent = items[mn]["last_received"]
+        assert row[4] == (f"{dt.datetime.fromisoformat(sent):%Y-%m-%d %H:%M}" if sent else "—")
+        assert row[5] == str(items[mn]["readings"])
+    assert shown["MN-2"][4] != "—" and shown["MN-3"][4] == "—"
     assert "尚未" in browser_page.locator("#exceed").inner_text()
     tab_to(browser_page, "#day")
     assert_readable(browser_page, "table.data th, table.data td")

@@ -326,10 +326,18 @@ class ReasonRow(BaseModel):
     action: str
 
 
+class DeviationRow(BaseModel):
+    """A kind of deviation from HJ 212, described."""
+
+    kind: str
+    description: str
+
+
 class ReasonsPage(_Page):
-    """Every reason kind, explained (``ecohub.ingest.reasons``)."""
+    """Every reason kind, explained (``ecohub.ingest.reasons``), and the deviation kinds."""
 
     items: list[ReasonRow]
+    deviations: list[DeviationRow]
 
 
 class RejectedPage(_Page):

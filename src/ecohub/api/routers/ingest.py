@@ -105,12 +105,18 @@ def rejected(
 def reasons(
     principal: Principal = Depends(require("ingest.read")),  # noqa: B008
 ) -> dict:
-    """Every reason kind with its explanation and what to do (``ecohub.ingest.reasons``)."""
+    """Why packets are not stored, and how stored packets deviate from HJ 212.
+
+    Every reason kind with its explanation and what to do (``ecohub.ingest.reasons``), and
+    every kind of deviation a stored packet may carry (``hj212.profiles.DEVIATION_KINDS``).
+    """
     from ecohub.ingest.reasons import REASONS
+    from ecohub.protocols.hj212.profiles import DEVIATION_KINDS
 
     items = [{"kind": r.kind, "explanation": r.explanation, "action": r.action}
              for r in REASONS.values()]
-    return {"count": len(items), "items": items}
+    deviations = [{"kind": k, "description": d} for k, d in DEVIATION_KINDS.items()]
+    return {"count": len(items), "items": items, "deviations": deviations}
 
 
 @router.post("/release", summary="释放隔离报文 release quarantined packets",

@@ -9,6 +9,7 @@ const $ = (id) => document.getElementById(id);
 $('since').value = /^\d{4}-\d{2}-\d{2}$/.test(param('since') || '') ? param('since') : todayCst(0);
 const DISPOSITIONS = { rejected: '拒收', quarantined: '隔离待登记', released: '已释放' };
 let reasons = new Map();
+let deviations = new Map();
 let registered = new Set();
 
 /** "crc 3, password 1" (the API's counts per reason kind) → the kinds explained. */
@@ -20,6 +21,16 @@ function rejectedCell(text) {
       const why = reasons.get(kind);
       return el('li', { title: why?.action || '' }, `${count} 条：`,
         why ? why.explanation : kind);
+    }));
+}
+
+/** "crc.lowercase×14, header.order×2" (stored packets per deviation kind) → described. */
+function deviationCell(text) {
+  if (!text) return '—';
+  return el('ul', { class: 'reason', style: 'margin:0;padding-left:1.1rem' },
+    text.split(', ').map((part) => {
+      const [kind, count] = part.split('×');
+      return el('li', { title: kind }, `${count} 包：${deviations.get(kind) || kind}`);
     }));
 }
 
@@ -36,7 +47,7 @@ async function drawStatus(since, mn) {
     { key: 'packets', label: '入库报文数', num: true },
     { key: 'readings', label: '入库数据条数', num: true },
     { key: 'rejected', label: '未入库报文及原因', render: (r) => rejectedCell(r.rejected) },
-    { key: 'deviations', label: '协议偏差', render: (r) => r.deviations || '—' },
+    { key: 'deviations', label: '已接受的协议偏差', render: (r) => deviationCell(r.deviations) },
     { key: 'clock_offset_s', label: '时钟偏差（秒）', num: true, decimals: 0 },
   ], page.items));
   return page.items;
@@ -64,7 +75,9 @@ async function load() {
   const mn = $('mn').value;
   try {
     if (!reasons.size) {
-      reasons = new Map((await api('/ingest/reasons')).items.map((r) => [r.kind, r]));
+      const explained = await api('/ingest/reasons');
+      reasons = new Map(explained.items.map((r) => [r.kind, r]));
+      deviations = new Map(explained.deviations.map((d) => [d.kind, d.description]));
     }
     // status only for registered loggers; rejected packets for any MN
     const status = await drawStatus(since, registered.has(mn) ? mn : '');
