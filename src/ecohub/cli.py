@@ -274,6 +274,9 @@ def serve(
     http: Annotated[bool, typer.Option(help="Run the HTTP service (/api/v1).")] = True,
     log_json: Annotated[bool, typer.Option(
         "--log-json", help="Log one JSON object per line (for log collectors).")] = False,
+    basemap: Annotated[Path | None, typer.Option(
+        "--basemap", help="A PMTiles basemap the web map draws under its layers (no online "
+        "basemap is ever fetched).")] = None,
 ) -> None:
     """Run the HJ 212 gateway and the HTTP service over one store until interrupted."""
     import uvloop
@@ -302,6 +305,9 @@ def serve(
         raise typer.BadParameter(str(error)) from None
     if not (gateway or http):
         raise typer.BadParameter("--no-gateway and --no-http together leave nothing to run")
+    if basemap is not None and not basemap.is_file():
+        raise typer.BadParameter(f"{basemap}: no such file (a .pmtiles basemap)",
+                                 param_hint="--basemap")
     settings = migrate_store(database_url, data_dir)  # several server processes migrate once
     with Store(settings) as store, QualityControl(store, background=True) as quality:
         parts = ([f"HJ 212 gateway on {host}:{port}"] if gateway else []) + (
@@ -314,7 +320,8 @@ def serve(
         try:
             counters = uvloop.run(serve_both(
                 store, config if gateway else None,
-                HttpConfig(http_host, http_port) if http else None, on_commit=[quality]))
+                HttpConfig(http_host, http_port, basemap=basemap) if http else None,
+                on_commit=[quality]))
         except OSError as error:
             fail(error)
     if counters is not None:
@@ -1762,6 +1769,36 @@ def audit_list(
                          ).with_columns(pl.col("时间（北京时间）").dt.strftime("%Y-%m-%d %H:%M:%S"))
     console.print(to_rich_table(shown, f"审计日志 {shown.height} 条",
                                 max_rows=max(shown.height, 1)))
+
+
+map_app = typer.Typer(help="The one map: region outlines (docs/web.md).", no_args_is_help=True)
+app.add_typer(map_app, name="map")
+
+
+@map_app.command("import")
+def map_import(
+    file: Annotated[Path, typer.Argument(help="GeoJSON of Polygon / MultiPolygon features.")],
+    crs: Annotated[str | None, typer.Option(
+        "--crs", help="What the coordinates are in: wgs84 | gcj02 (required; GCJ-02 is "
+        "converted to WGS 84).")] = None,
+    by: Actor = None,
+    data_dir: DataDir = Path("ecohub-data"),
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Import region outlines for the map, replacing those imported before."""
+    from ecohub.registry.regions import RegionFileError, read_regions
+
+    if not file.is_file():
+        fail(f"FILE {file}: no such file" if not file.exists() else f"FILE {file} is not a file")
+    try:
+        regions = read_regions(file, crs)
+    except RegionFileError as error:
+        fail(error)
+    with open_existing_store(database_url, data_dir, registry_only=True) as store:
+        count = store.regions.replace(regions, actor=by or os_user())
+    source = "GCJ-02, converted to WGS 84" if regions[0].source_crs == "gcj02" else "WGS 84"
+    console.print(f"{count} region outline(s) imported from {file} ({source}); the map shows "
+                  "them instead of the schematic", markup=False, soft_wrap=True)
 
 
 if __name__ == "__main__":

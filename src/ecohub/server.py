@@ -18,6 +18,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -60,6 +61,8 @@ class HttpConfig:
     """Requests answered at once (the others wait): each runs on a thread, and beside the
     gateway on two cores more threads only share the same CPU and slow the loggers' answers
     (bench/RESULTS.md, "HTTP service": 4-8 kept the gateway's p99 under 300 ms, 40 did not)."""
+    basemap: Path | None = None
+    """An operator's PMTiles basemap the web map draws under its layers (``--basemap``)."""
 
 
 def bind(host: str, port: int, what: str, option: str) -> socket.socket:
@@ -123,7 +126,7 @@ async def serve(store: Store, gateway: GatewayConfig | None = None,
                 local = write_server_file(store.settings.data_dir,
                                           f"http://{_loopback(host)}:{port}")
             anyio.to_thread.current_default_thread_limiter().total_tokens = http.threads
-            web = _start_http(store, running, http_socket, local)
+            web = _start_http(store, running, http_socket, local, http.basemap)
             log.info("HTTP service listening on %s:%s", host, port)
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
@@ -133,6 +136,7 @@ async def serve(store: Store, gateway: GatewayConfig | None = None,
     finally:
         if web is not None:
             server, task = web
+            server.config.app.state.events.close()  # live streams end: uvicorn can finish
             server.should_exit = True
             await task
             if store.settings.is_embedded:
@@ -149,7 +153,7 @@ def _loopback(host: str) -> str:
 
 
 def _start_http(store: Store, gateway: Gateway | None, sock: socket.socket,
-                local_secret: str | None):
+                local_secret: str | None, basemap: Path | None = None):
     import uvicorn
 
     from ecohub.api import create_app
@@ -161,7 +165,8 @@ def _start_http(store: Store, gateway: Gateway | None, sock: socket.socket,
         def capture_signals(self) -> Iterator[None]:
             yield
 
-    config = uvicorn.Config(create_app(store, gateway=gateway, local_secret=local_secret),
+    config = uvicorn.Config(create_app(store, gateway=gateway, local_secret=local_secret,
+                                       basemap=basemap),
                             log_config=None,
                             access_log=False, lifespan="off", server_header=False)
     server = EmbeddedServer(config)

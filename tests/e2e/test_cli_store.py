@@ -47,12 +47,12 @@ def test_store_migrate_creates_once(tmp_path, monkeypatch):
     created = runner.invoke(app, ["store", "migrate", "--data-dir", str(data)])
     assert created.exit_code == 0, created.output
     assert created.output.splitlines() == [
-        f"operational database {data / 'ecohub.db'}: created at revision 0006",
+        f"operational database {data / 'ecohub.db'}: created at revision 0007",
         f"measurement store {data / 'measurements.duckdb'}: created at schema version 5"]
     again = runner.invoke(app, ["store", "migrate", "--data-dir", str(data)])
     assert again.exit_code == 0, again.output
     assert again.output.splitlines() == [
-        f"operational database {data / 'ecohub.db'}: already current (revision 0006)",
+        f"operational database {data / 'ecohub.db'}: already current (revision 0007)",
         f"measurement store {data / 'measurements.duckdb'}: already current (schema version 5)"]
     info = runner.invoke(app, ["store", "info", "--data-dir", str(data)])
     assert info.exit_code == 0 and "registered devices: 0" in info.output
@@ -66,9 +66,9 @@ def test_store_migrate_on_postgresql(pg_url, tmp_path):
     created = runner.invoke(app, ["store", "migrate", "--database-url", pg_url])
     assert created.exit_code == 0, created.output
     assert created.output.startswith("operational database and measurement store postgresql")
-    assert created.output.rstrip().endswith(": created at revision 0006")
+    assert created.output.rstrip().endswith(": created at revision 0007")
     again = runner.invoke(app, ["store", "migrate", "--database-url", pg_url])
-    assert again.output.rstrip().endswith(": already current (revision 0006)")
+    assert again.output.rstrip().endswith(": already current (revision 0007)")
     info = runner.invoke(app, ["store", "info", "--database-url", pg_url])
     assert info.exit_code == 0 and "registered devices: 0" in info.output
 
@@ -95,7 +95,7 @@ def test_serve_migrates_a_new_data_directory_at_start(tmp_path):
     finally:
         process.kill()
     assert process.returncode == 0, output
-    assert f"operational database {data / 'ecohub.db'}: created at revision 0006" in output
+    assert f"operational database {data / 'ecohub.db'}: created at revision 0007" in output
     assert "measurement store" in output and "created at schema version 5" in output
     open_store(data_dir=data).close()
 

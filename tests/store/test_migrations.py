@@ -19,7 +19,7 @@ from ecohub.store import ObjectSpec, StoreNotFound, StoreNotMigrated, migrate, o
 from ecohub.store.schema import MEASUREMENT_SCHEMA_VERSION, MIGRATION_LOCK_KEY, MIGRATIONS
 from ecohub.store.settings import StoreSettings, resolve
 
-HEAD = "0006"
+HEAD = "0007"
 
 
 @pytest.fixture(params=["embedded", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -80,11 +80,11 @@ def test_an_operational_database_behind_says_so_until_migrated(settings):
     migrate(settings)
     alembic_downgrade(settings, "0002")
     with pytest.raises(StoreNotMigrated, match=(
-            r"database.* is at revision 0002, this ecohub needs revision 0006: "
+            r"database.* is at revision 0002, this ecohub needs revision 0007: "
             r"run `ecohub store migrate`")):
         open_store(settings.database_url, settings.data_dir)
     (upgraded, *_) = migrate(settings)
-    assert str(upgraded).endswith("upgraded from revision 0002 to revision 0006")
+    assert str(upgraded).endswith("upgraded from revision 0002 to revision 0007")
     with open_store(settings.database_url, settings.data_dir) as store:
         assert store.registry.journal_position("gw") == 0  # the table 0003 adds is back
 

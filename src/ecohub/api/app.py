@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from importlib.metadata import version
+from pathlib import Path
 
 import anyio
 from fastapi import Depends, FastAPI, Request, Response
@@ -33,6 +34,8 @@ from ecohub.api.routers import (
     registry,
 )
 from ecohub.api.routers import audit as audit_router
+from ecohub.api.routers import map as map_router
+from ecohub.ingest.events import EventHub
 from ecohub.ingest.hj212_server import Gateway
 from ecohub.store import Store
 
@@ -55,11 +58,13 @@ ecohub 生态环境数据平台 HTTP 接口。
 
 
 def create_app(store: Store, *, gateway: Gateway | None = None,
-               local_secret: str | None = None) -> FastAPI:
+               local_secret: str | None = None, basemap: Path | None = None) -> FastAPI:
     """The FastAPI application serving ``store`` (OpenAPI at ``/api/v1/openapi.json``).
 
     ``local_secret`` opens the reads of commands beside the server
-    (:mod:`ecohub.api.routers.internal`).
+    (:mod:`ecohub.api.routers.internal`). ``basemap``: an operator's PMTiles file the map
+    draws under its layers. The gateway's store writer feeds ``app.state.events`` (the live
+    ``/api/v1/events`` stream) after each commit.
     """
     app = FastAPI(title="ecohub", version=version("ecohub"), description=_DESCRIPTION,
                   openapi_url=f"{API_PREFIX}/openapi.json", docs_url=f"{API_PREFIX}/docs",
@@ -67,11 +72,15 @@ def create_app(store: Store, *, gateway: Gateway | None = None,
     app.state.store = store
     app.state.gateway = gateway
     app.state.local_secret = local_secret
+    app.state.basemap = basemap
+    app.state.events = EventHub()
+    if gateway is not None:
+        gateway.on_commit.append(app.state.events.readings_committed)
     app.state.metrics = metrics = ServiceMetrics(gateway)
     install_problem_handlers(app)
     app.include_router(health.router)
     for module in (auth, objects, registry, readings, assessments, quality, ingest,
-                   overview, audit_router, internal):
+                   overview, audit_router, internal, map_router):
         app.include_router(module.router, prefix=API_PREFIX)
 
     def openapi() -> dict:

@@ -16,10 +16,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
-    "AirPage", "AuditPage", "CityDailyPage", "GoodDaysPage", "Healthy", "IngestStatusPage",
-    "LatestPage", "NoisePage", "ObjectDetail", "ObjectsPage", "ParameterError", "ProblemDetails",
-    "ReadingsPage", "ReasonsPage", "Ready", "RejectedPage", "Released", "StationsPage",
-    "TABLE_FORMATS", "WaterPage", "table_formats",
+    "AirPage", "AuditPage", "CityDailyPage", "CompliancePage", "GoodDaysPage", "LimitsPage",
+    "MapConfig", "MapObjectsPage", "PublicMapObjectsPage", "RegionCollection", "Healthy",
+    "IngestStatusPage", "LatestPage", "NoisePage", "ObjectDetail", "ObjectsPage",
+    "ParameterError", "ProblemDetails", "ReadingsPage", "ReasonsPage", "Ready", "RejectedPage",
+    "Released", "StationsPage", "TABLE_FORMATS", "WaterPage", "table_formats",
 ]
 
 
@@ -382,6 +383,136 @@ PROBLEM_STATUSES = {
     422: "参数有误：errors 指明参数、取值与期望 a wrong parameter (see errors)",
     503: "服务暂不可用：读取超时（重试见 Retry-After） a read took longer than its limit",
 }
+
+
+# ---- the one map -----------------------------------------------------------------------------
+
+class LegendEntry(BaseModel):
+    """One status of an object type: its Chinese name and colour."""
+
+    status: str
+    name: str
+    colour: str = Field(description="#RRGGBB")
+
+
+class LegendType(BaseModel):
+    """The legend of one object type, with the standard (edition) it is judged by."""
+
+    object_type: str
+    type_name: str
+    standard: str
+    entries: list[LegendEntry]
+
+
+class PublicMapRow(BaseModel):
+    """A published air station on the map: the latest hour's AQI."""
+
+    code: str
+    name: str
+    object_type: str
+    type_name: str
+    longitude: float | None
+    latitude: float | None
+    city: str | None
+    city_code: str | None
+    status: str = Field(description="aqi_1 … aqi_6, aqi_na, class_1 … class_6, compliant, "
+                                    "exceeded, no_limit, no_zone, no_data")
+    status_name: str
+    colour: str = Field(description="#RRGGBB (AQI: HJ 633 Appendix A)")
+    value: float | None = Field(description="what the status is judged on (AQI, mg/L, dB(A) …)")
+    value_text: str | None
+    factor: str | None
+    unit: str | None
+    period_start: datetime | None = _moment()
+    standard: str | None = Field(description="standard and edition, e.g. HJ 633-2026")
+
+
+class MapRow(PublicMapRow):
+    """An object on the map, with its loggers' state."""
+
+    online: bool | None = Field(description="a logger connected or sending; null: no logger")
+    last_received: datetime | None = _moment()
+
+
+class PublicMapObjectsPage(_Page):
+    """The published objects on the map and the legend."""
+
+    legend: list[LegendType]
+    items: list[PublicMapRow]
+
+
+class MapObjectsPage(_Page):
+    """The caller's objects on the map and the legend."""
+
+    legend: list[LegendType]
+    items: list[MapRow]
+
+
+class LimitRow(BaseModel):
+    """A limit line of a chart, in the unit of the factor's readings."""
+
+    factor: str
+    factor_name: str
+    unit: str
+    averaging: str = Field(description="hour | day")
+    bound: str = Field(description="max (above exceeds) | min (below fails)")
+    limit: float
+    label: str
+    standard: str
+
+
+class LimitsPage(_Page):
+    """The limits of one object's factors."""
+
+    object: str
+    items: list[LimitRow]
+
+
+class ComplianceRow(BaseModel):
+    """One outlet and limited factor on one day."""
+
+    object_code: str
+    name: str
+    source_code: str | None
+    factor: str
+    factor_name: str
+    statistic: str
+    limit: float
+    unit: str
+    standard: str | None
+    day: date
+    worst_value: float | None
+    worst_at: datetime | None = _moment()
+    hours: int
+    hours_exceeded: int
+    exceeded: bool | None = Field(description="null: no valid hourly value that day")
+    status: str = Field(description="compliant | exceeded | no_data")
+    status_name: str
+
+
+class CompliancePage(_Page):
+    """Outlets against their permit limits on one day (CST)."""
+
+    day: date
+    items: list[ComplianceRow]
+
+
+class RegionCollection(BaseModel):
+    """Region outlines as a GeoJSON FeatureCollection (WGS 84)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = "FeatureCollection"
+    schematic: bool = Field(description="true: drawn from the registered cities, not real "
+                                        "boundaries")
+    note: str | None
+    features: list[dict[str, Any]]
+
+
+class MapConfig(BaseModel):
+    """What the map page needs to know about this server."""
+
+    basemap: str | None = Field(description="URL of the operator's PMTiles basemap, if any")
 
 
 def complete(document: dict[str, Any], api_prefix: str) -> dict[str, Any]:

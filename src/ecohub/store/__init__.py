@@ -32,6 +32,7 @@ from ecohub.store.measurements import (
     PostgresMeasurements,
     ReadTimeout,
 )
+from ecohub.store.regions import Region, Regions
 from ecohub.store.registry import (
     ENTITIES,
     SECRET,
@@ -69,7 +70,8 @@ __all__ = [
     "ENTITIES", "KINDS", "PACKET_SCHEMA", "QC_FLAG_SCHEMA", "READING_SCHEMA", "SECRET",
     "STATISTICS", "Device", "DeviceSpec", "DischargeLimit", "EnterpriseArchive", "LimitSpec",
     "MeasurementStore", "Migration", "MonitoredObject", "ObjectSpec", "Permit", "PermitSpec",
-    "ReadTimeout", "Registry", "RegistryChange", "RegistryError", "RejectedByLogger",
+    "ReadTimeout", "Region", "Regions", "Registry", "RegistryChange", "RegistryError",
+    "RejectedByLogger",
     "RejectedCount", "RejectedPacket", "Store", "StoreNotFound", "StoreNotMigrated",
     "StoreSettings", "StoreUnavailable", "limit_key", "migrate", "open_store",
 ]
@@ -93,6 +95,7 @@ class Store:
             schema.check_operational(self.engine)
             self.registry = Registry(self.engine)
             self.identity = Identity(self.engine)
+            self.regions = Regions(self.engine)
             if not registry_only:
                 self._measurements = self._open_measurements()
         except BaseException:

@@ -297,3 +297,23 @@ class AuditEvent(Base):
     status: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (Index("ix_audit_events_actor_at", "actor", "at"),)
+
+
+class MapRegion(Base):
+    """A region outline of the map (administrative boundary), imported from GeoJSON.
+
+    ``geometry`` is the GeoJSON Polygon or MultiPolygon in WGS 84 (converted at import when the
+    file was GCJ-02); ``source_crs`` says what the file was in. An import replaces the set.
+    """
+
+    __tablename__ = "map_regions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    code: Mapped[str | None] = mapped_column(String(64))
+    geometry: Mapped[dict] = mapped_column(JSON)
+    properties: Mapped[dict] = mapped_column(JSON, default=dict)
+    source_crs: Mapped[str] = mapped_column(String(16))
+    source_file: Mapped[str | None] = mapped_column(String(500))
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    imported_by: Mapped[str] = mapped_column(String(200))
