@@ -206,15 +206,20 @@ def test_the_cockpit_fits_a_1920x1080_screen_and_shows_the_apis_figures(browser,
         assert browser_page.locator("#ranking svg").count() == 1
         assert browser_page.locator("#trend svg").count() == 1
         assert_readable(browser_page, ".kpi h2, .kpi .value, .kpi .change, .panel h2, .foot")
+        tab_to(browser_page, "#day")
         page.screenshot("cockpit")
     finally:
         context.close()
     assert not page.errors, "\n".join(page.errors)
 
 
-def test_the_cockpit_needs_a_sign_in(page):
-    browser_page = page.open("/cockpit")
-    browser_page.wait_for_url("**/login?next=%2Fcockpit")
+@pytest.mark.parametrize("path", ["/cockpit", "/water", "/quality", "/sources", "/operations"])
+def test_pages_with_non_public_data_send_the_public_to_sign_in(page, path):
+    calls: list[str] = []
+    page.page.on("request", lambda r: "/api/v1/" in r.url and calls.append(r.url))
+    browser_page = page.open(path)
+    browser_page.wait_for_url(f"**/login?next=%2F{path[1:]}")
+    assert {c.split("/api/v1", 1)[1].split("?")[0] for c in calls} == {"/auth/me"}
 
 
 # ---- operations ----------------------------------------------------------------------------
