@@ -13,7 +13,15 @@ import math
 import pyarrow as pa
 from tests.api.conftest import CST, populate
 
-from ecohub.store import PACKET_SCHEMA, READING_SCHEMA, DeviceSpec, ObjectSpec, Store
+from ecohub.store import (
+    PACKET_SCHEMA,
+    READING_SCHEMA,
+    DeviceSpec,
+    LimitSpec,
+    ObjectSpec,
+    PermitSpec,
+    Store,
+)
 from ecohub.store.registry import RejectedPacket
 
 LAST_DAY = dt.date(2026, 12, 1)
@@ -95,6 +103,11 @@ def populate_rich(store: Store) -> dict[str, str]:
                 for mn, (object_id, code) in today.items())
     store.measurements.write(pa.Table.from_pylist(rows, schema=READING_SCHEMA),
                              _packets(rows))
+    # the outlet's permit: its PM2.5 (tests/api's 30 + 3 + h ng/m³ on 2026-12-01) over 50 ng/m³
+    # from 18:00 to 24:00; an SO2 limit without data
+    registry.add_permit(PermitSpec("P-1", "E1"))
+    registry.add_limits([LimitSpec("E1-DA001", "a34004", "Avg", 0.05, "µg/m³", "排污许可", "P-1"),
+                         LimitSpec("E1-DA001", "a21026", "Avg", 50, "mg/m³", "排污许可", "P-1")])
     registry.record_rejected_many([
         RejectedPacket(b"##0101QN=20261201080000000;ST=22;CN=2061;PW=654321;MN=MN-0;"
                        b"Flag=5;CP=&&&&ABCD\r\n",

@@ -200,6 +200,9 @@ def test_the_cockpit_fits_a_1920x1080_screen_and_shows_the_apis_figures(browser,
         assert good.startswith(f"{overview['good_days']['good_share'] * 100:.1f}")
         assert overview["air"]["day"]["worst"]["city"] in browser_page.locator(
             "#kpi-worst").inner_text()
+        outlets = browser_page.locator("#kpi-outlets .value").inner_text()
+        assert outlets.startswith(str(overview["exceedances"]["day"]["outlets_exceeded"]))
+        assert overview["exceedances"]["day"]["outlets_exceeded"] == 1
         rejected = browser_page.locator("#kpi-rejected .value").inner_text()
         assert rejected.startswith(str(overview["rejected"]["today"])) and overview[
             "rejected"]["today"] == 3
@@ -348,13 +351,25 @@ def test_the_sources_page_lists_the_sources_loggers(page, web):
         assert row[4] == (f"{dt.datetime.fromisoformat(sent):%Y-%m-%d %H:%M}" if sent else "—")
         assert row[5] == str(items[mn]["readings"])
     assert shown["MN-2"][4] != "—" and shown["MN-3"][4] == "—"
-    assert "尚未" in browser_page.locator("#exceed").inner_text()
+    # the outlet against its permit limits, as GET /compliance/outlets answers
+    with web.client("operator") as api:
+        rows = api.get("/api/v1/compliance/outlets", params={"day": DAY}).json()["items"]
+    compliance = cells(browser_page, "outlet-compliance")
+    assert len(compliance) == len(rows) == 2
+    exceeded = next(r for r in rows if r["status"] == "exceeded")
+    first = compliance[0]  # exceeded first
+    assert first[2] == exceeded["factor_name"] and first[8] == "超标"
+    assert first[4] == f"{exceeded['worst_value']} {exceeded['unit']}"
+    assert first[7] == str(exceeded["hours_exceeded"]) == "6"
+    assert compliance[1][8] == "无数据" and compliance[1][4] == "—"
     tab_to(browser_page, "#day")
     assert_readable(browser_page, "table.data th, table.data td")
     page.screenshot("sources")
 
 
 def test_the_sources_page_says_when_the_role_may_not_see_loggers(page, web):
-    browser_page = page.sign_in("viewer", next_path="/sources")
+    page.sign_in("viewer", next_path="/sources")
+    browser_page = page.open(f"/sources?day={DAY}")
     ready(browser_page)
     assert "无权" in browser_page.locator("#online").inner_text()
+    assert cells(browser_page, "outlet-compliance")  # the compliance is data.read

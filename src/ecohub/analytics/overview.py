@@ -73,8 +73,22 @@ def _water_of(store: Store, day: dt.date) -> dict[str, Any]:
             if classed.height else None}
 
 
-def day_overview(store: Store, day: dt.date, *, now: dt.datetime | None = None
-                 ) -> dict[str, Any]:
+def _outlets_of(store: Store, day: dt.date, outlets: list[str] | None) -> dict[str, Any]:
+    """Outlets and outlet-factors over their permit limits on the day.
+
+    As :func:`ecohub.analytics.compliance.outlet_compliance` judges them.
+    """
+    from ecohub.analytics.compliance import outlet_compliance
+
+    rows = outlet_compliance(store, day, outlets)
+    over = rows.filter(pl.col("exceeded").fill_null(False))
+    return {"date": day, "limits": rows.height,
+            "with_data": int(rows["exceeded"].is_not_null().sum()),
+            "exceeded": over.height, "outlets_exceeded": over["object_code"].n_unique()}
+
+
+def day_overview(store: Store, day: dt.date, *, now: dt.datetime | None = None,
+                 outlets: list[str] | None = None) -> dict[str, Any]:
     """The headline figures of ``day`` and, for the live figures, of today.
 
     Parameters
@@ -85,6 +99,8 @@ def day_overview(store: Store, day: dt.date, *, now: dt.datetime | None = None
     now : datetime, optional
         The moment "today" is taken from (default now); loggers and rejected packets are
         counted from today's midnight (CST), yesterday's for the comparison.
+    outlets : list of str, optional
+        The outlets counted in ``exceedances`` (the viewer's); default every outlet.
 
     Returns
     -------
@@ -92,7 +108,8 @@ def day_overview(store: Store, day: dt.date, *, now: dt.datetime | None = None
         ``air`` (``day``, ``previous``, ``last_year``: :func:`_air_of_day`), ``ranking`` (the
         day's cities by AQI), ``trend`` (the region's mean AQI of :data:`TREND_DAYS` days),
         ``good_days`` (all cities' share of good days to date and a year before),
-        ``water`` (``day``, ``previous``), ``loggers`` and ``rejected`` (today, yesterday),
+        ``water`` (``day``, ``previous``), ``exceedances`` (outlets over their permit limits on
+        ``day``, the day before and today), ``loggers`` and ``rejected`` (today, yesterday),
         ``standards`` (the editions applied, in Chinese).
     """
     from ecohub.ingest.status import logger_status
@@ -129,6 +146,9 @@ def day_overview(store: Store, day: dt.date, *, now: dt.datetime | None = None
         "trend": trend,
         "good_days": good_days,
         "water": {"day": _water_of(store, day), "previous": _water_of(store, previous)},
+        "exceedances": {"day": _outlets_of(store, day, outlets),
+                        "previous": _outlets_of(store, previous, outlets),
+                        "today": _outlets_of(store, today.date(), outlets)},
         "loggers": {"today": today.date(), "registered": registered, "sending": status.sending,
                     "connected": status.connected,
                     "online_rate": None if online is None

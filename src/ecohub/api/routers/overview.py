@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.encoders import jsonable_encoder
 
 from ecohub.api.formats import in_range
+from ecohub.api.routers.objects import visible_objects
 from ecohub.api.security import get_store, require
 from ecohub.identity import Principal
 from ecohub.store import Store
@@ -31,4 +32,5 @@ def day(
     from ecohub.analytics.overview import day_overview
 
     chosen = in_range(day, "day") if day else datetime.now(CHINA_TZ).date() - timedelta(days=1)
-    return jsonable_encoder(day_overview(store, chosen))
+    outlets = [o.code for o in visible_objects(store, principal, "outlet")]
+    return jsonable_encoder(day_overview(store, chosen, outlets=outlets))

@@ -33,7 +33,6 @@ function kpi(id, title, value, unit, ...extra) {
 function draw(o) {
   const { day: air, previous, last_year: lastYear } = o.air;
   const good = o.good_days;
-  const goodCities = (a) => a.by_category.slice(0, 2).reduce((n, c) => n + c.cities, 0);
   $('when').textContent = `评价日 ${o.day}（北京时间）· 数采仪与报文为今日 ${o.loggers.today} 实时统计 · 更新于 ${cst(new Date())}`;
   $('kpis').replaceChildren(
     kpi('kpi-aqi', '全部城市平均 AQI', [air.mean_aqi ?? '—', chip(air.category, air.colour)], null,
@@ -42,10 +41,11 @@ function draw(o) {
     kpi('kpi-good', '优良天数比例（年初至今）', good ? percent(good.good_share) : null, '%',
       el('div', { class: 'change' }, `去年同期 ${good ? percent(good.good_share_last) : '—'}%`),
       change('同比', good?.change_pp ?? null, 0, { decimals: 1, worseUp: false, unit: ' 个百分点' })),
-    kpi('kpi-good-cities', '空气质量优良城市', goodCities(air), `/ ${air.cities} 个`,
-      change('较前日', goodCities(air), goodCities(previous), { worseUp: false }),
-      change('较去年同日', goodCities(air), goodCities(lastYear), { worseUp: false })),
-    kpi('kpi-over', '超标城市（AQI>100）', air.over_100, '个',
+    kpi('kpi-outlets', '排放口超标（对照许可限值）', o.exceedances.day.outlets_exceeded, '个',
+      el('div', { class: 'change' }, `超标因子 ${o.exceedances.day.exceeded} 项（有数据 ${o.exceedances.day.with_data} / 限值 ${o.exceedances.day.limits} 项）`),
+      change('较前日', o.exceedances.day.outlets_exceeded, o.exceedances.previous.outlets_exceeded),
+      el('div', { class: 'change' }, `今日（实时）${o.exceedances.today.outlets_exceeded} 个`)),
+    kpi('kpi-over', '空气质量超标城市（AQI>100）', air.over_100, `/ ${air.cities} 个`,
       change('较前日', air.over_100, previous.over_100),
       change('较去年同日', air.over_100, lastYear.over_100)),
     kpi('kpi-worst', '污染最重城市', air.worst?.city ?? '—', null,

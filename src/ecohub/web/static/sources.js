@@ -1,6 +1,6 @@
-// Pollution sources: whether each source's and outlet's data logger sent data on the day, and
-// when its last packet came (GET /api/v1/objects + /ingest/status). The outlets' exceedances
-// against permit limits wait for GET /api/v1/compliance/outlets (not on this version).
+// Pollution sources: each outlet's factors against their permit limits on the day
+// (GET /api/v1/compliance/outlets: worst hourly value, hours over the limit), and whether each
+// source's and outlet's data logger sent data (GET /api/v1/objects + /ingest/status).
 import { api, cst, el, me, shell, showError } from '/static/app.js';
 import { dataTable, defaultDay, param, ready, setParam } from '/static/pages.js';
 
@@ -9,10 +9,41 @@ const $ = (id) => document.getElementById(id);
 $('day').value = param('day') || defaultDay();
 const TYPES = { pollution_source: '污染源', outlet: '排放口' };
 
+const STATUS_CLASS = { exceeded: 'bad', compliant: 'good' };
+
+async function drawCompliance(day) {
+  const page = await api(`/compliance/outlets?day=${day}`);
+  const rows = page.items;
+  const over = new Set(rows.filter((r) => r.exceeded).map((r) => r.object_code));
+  $('exceed-sub').textContent = `${day}：超标排放口 ${over.size} 个，超标因子 ${rows.filter((r) => r.exceeded).length} 项`;
+  // exceeded first, then no data, then compliant: what needs action on top
+  const order = { exceeded: 0, no_data: 1, compliant: 2 };
+  rows.sort((a, b) => order[a.status] - order[b.status]);
+  $('exceed').replaceChildren(dataTable('outlet-compliance', '排放口超标情况', [
+    { key: 'name', label: '排放口', render: (r) => `${r.name}（${r.object_code}）` },
+    { key: 'source_code', label: '污染源' },
+    { key: 'factor_name', label: '因子' },
+    { key: 'limit', label: '许可限值', num: true, render: (r) => `${r.limit} ${r.unit}` },
+    { key: 'worst_value', label: '当日最大小时值', num: true,
+      render: (r) => (r.worst_value === null ? '—' : `${r.worst_value} ${r.unit}`) },
+    { key: 'worst_at', label: '出现时段（北京时间）', render: (r) => cst(r.worst_at) },
+    { key: 'hours', label: '有效小时数', num: true },
+    { key: 'hours_exceeded', label: '超标小时数', num: true },
+    { key: 'status_name', label: '判定', render: (r) => el('span', {
+      class: STATUS_CLASS[r.status] || null }, r.status_name) },
+    { key: 'standard', label: '限值依据' },
+  ], rows));
+}
+
 async function load() {
   delete document.body.dataset.ready;
   const day = $('day').value;
   const who = await me();
+  try {
+    await drawCompliance(day);
+  } catch (error) {
+    showError($('exceed'), error);
+  }
   try {
     if (!(who.permissions || []).includes('ingest.read')) {
       $('online').replaceChildren(el('p', { class: 'note' },
