@@ -124,3 +124,12 @@ def test_every_reason_the_gateway_gives_is_explained():
     assert kinds <= set(REASONS), kinds - set(REASONS)
     assert explain("CRC") is REASONS["crc"]
     assert explain("no-such-kind").explanation and explain(None).action
+
+
+def test_a_day_without_data_has_no_figures_and_no_error(rich):
+    day = dt.date(2026, 6, 1)
+    ranked = assess_air(rich, day, day).daily_ranking
+    assert ranked.height == 0 and {"rank", "aqi", "category", "colour_rgb"} <= set(ranked.columns)
+    overview = day_overview(rich, day)
+    assert overview["air"]["day"]["cities"] == 0 and overview["air"]["day"]["mean_aqi"] is None
+    assert overview["ranking"] == [] and overview["water"]["day"]["share_i_iii"] is None

@@ -139,14 +139,17 @@ class AirAssessment:
         ``date, rank, city, city_code, aqi, grade, category, colour_rgb, primary, edition,
         stage`` and the day's concentrations (:func:`concentration_column`).
         """
+        first = {"date": pl.Date, "rank": pl.Int32, "city": pl.String, "city_code": pl.String,
+                 "aqi": pl.Int64, "grade": pl.Int8, "category": pl.String,
+                 "colour_rgb": pl.String, "primary": pl.List(pl.String), "edition": pl.String,
+                 "stage": pl.String}
         daily = self.city_daily
-        if daily.is_empty():
-            return daily.with_columns(pl.lit(None, pl.Int32).alias("rank"))
+        # a period without any AQI (no data) has no AQI columns: the same table, empty
+        daily = daily.with_columns(pl.lit(None, dtype).alias(name) for name, dtype in
+                                   first.items() if name not in daily.columns and name != "rank")
         ranked = daily.with_columns(
             pl.col("aqi").rank("min").over("date").cast(pl.Int32).alias("rank")
         ).sort("date", "rank", "city_code", nulls_last=True)
-        first = ["date", "rank", "city", "city_code", "aqi", "grade", "category", "colour_rgb",
-                 "primary", "edition", "stage"]
         return ranked.select(*first, *(c for c in ranked.columns
                                        if c not in first and c.endswith(("_m3", "n_stations"))))
 
