@@ -403,6 +403,106 @@ def assess(
         console.print(f"地图已写入：{map_svg}")
 
 
+report_app = typer.Typer(help="Bulletins people publish: the city air-quality daily and "
+                         "monthly reports, as PDF or Excel (docs/bulletins.md).",
+                         no_args_is_help=True)
+app.add_typer(report_app, name="report")
+
+BulletinOut = Annotated[Path | None, typer.Option(
+    "--out", help="Write here: .pdf (A4, Chinese) or .xlsx (one sheet per table). Default: "
+                  "<title>_<day or month>.pdf in the current directory.")]
+BulletinEdition = Annotated[str | None, typer.Option(
+    help="2026 | 2012: the standards' edition (default: the edition in force).")]
+BulletinStage = Annotated[str | None, typer.Option(
+    help="transition | final: the GB 3095-2026 stage, with --edition 2026 (default: in force).")]
+BulletinRegion = Annotated[str | None, typer.Option(
+    help="Region in the title, e.g. 安徽省 (default: the province of the cities' codes).")]
+
+
+def _bulletin_options(out: Path | None, edition: str | None, stage: str | None) -> None:
+    if out is not None and out.suffix.lower() not in (".pdf", ".xlsx"):
+        raise typer.BadParameter(f"{str(out)!r}: expected a .pdf or .xlsx file", param_hint="--out")
+    if edition is not None and edition not in ("2026", "2012"):
+        raise typer.BadParameter(f"{edition!r}; expected 2026 or 2012", param_hint="--edition")
+    if stage is not None and stage not in ("transition", "final"):
+        raise typer.BadParameter(f"{stage!r}; expected transition or final", param_hint="--stage")
+    if stage is not None and edition != "2026":
+        raise typer.BadParameter("a stage needs --edition 2026 (GB 3095-2012 has no stages)",
+                                 param_hint="--stage")
+    if out is not None:
+        check_writable(out, "--out")  # before the work, not after it
+
+
+def _write_bulletin(compose, out: Path | None, data_dir: Path, database_url: str | None) -> None:
+    """Compose a bulletin with a progress display, write it, and say where it went."""
+    from ecohub.reports import bulletins
+
+    with Progress(TextColumn("[progress.description]{task.description}"),
+                  TimeElapsedColumn(), console=console, transient=True) as bar:
+        task = bar.add_task("打开数据存储", total=None)
+        with open_existing_store(database_url, data_dir) as store:
+            bulletin = compose(store, lambda step: bar.update(task, description=step))
+        target = out or Path(f"{bulletin.filename}.pdf")
+        if out is None:
+            check_writable(target, "--out")
+        bar.update(task, description=f"写入 {target.suffix.lstrip('.').upper()}")
+        bulletins.write(bulletin, target)
+    console.print(f"{bulletin.title}（{bulletin.period}）已写入：{target}", soft_wrap=True)
+    console.print(f"执行标准：{bulletin.standards}；{bulletin.edition_statement}",
+                  soft_wrap=True, markup=False)
+
+
+@report_app.command("air-daily")
+def report_air_daily(
+    day: Annotated[str, typer.Option("--day", help="The day (CST), YYYY-MM-DD.")],
+    out: BulletinOut = None,
+    edition: BulletinEdition = None,
+    stage: BulletinStage = None,
+    region: BulletinRegion = None,
+    data_dir: DataDir = Path("ecohub-data"),
+    database_url: DatabaseUrl = None,
+) -> None:
+    """The city air-quality daily report (日报) as PDF or Excel.
+
+    Each city's AQI, category, primary pollutant and six pollutants (HJ 633), ranked; the
+    summary, a chart and the map; the edition and stage stated.
+    """
+    from ecohub.reports import bulletins
+
+    chosen = parse_date(day, "--day")
+    _bulletin_options(out, edition, stage)
+    _write_bulletin(lambda store, step: bulletins.air_daily(
+        store, chosen, edition=edition, stage=stage, region=region, progress=step),
+        out, data_dir, database_url)
+
+
+@report_app.command("air-monthly")
+def report_air_monthly(
+    month: Annotated[str, typer.Option("--month", help="The month (CST), YYYY-MM.")],
+    out: BulletinOut = None,
+    edition: BulletinEdition = None,
+    stage: BulletinStage = None,
+    region: BulletinRegion = None,
+    data_dir: DataDir = Path("ecohub-data"),
+    database_url: DatabaseUrl = None,
+) -> None:
+    """The city air-quality monthly report (月报) as PDF or Excel.
+
+    Ranking by the comprehensive index, share of good days, the six pollutants' statistics
+    (HJ 663), change on the same month last year, the daily calendar and the map.
+    """
+    from ecohub.reports import bulletins
+
+    try:
+        first = bulletins.parse_month(month)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--month") from None
+    _bulletin_options(out, edition, stage)
+    _write_bulletin(lambda store, step: bulletins.air_monthly(
+        store, first, edition=edition, stage=stage, region=region, progress=step),
+        out, data_dir, database_url)
+
+
 store_app = typer.Typer(help="Create, inspect and export the store.", no_args_is_help=True)
 app.add_typer(store_app, name="store")
 

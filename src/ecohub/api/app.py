@@ -32,6 +32,7 @@ from ecohub.api.routers import (
     quality,
     readings,
     registry,
+    reports,
 )
 from ecohub.api.routers import audit as audit_router
 from ecohub.api.routers import map as map_router
@@ -79,7 +80,7 @@ def create_app(store: Store, *, gateway: Gateway | None = None,
     app.state.metrics = metrics = ServiceMetrics(gateway)
     install_problem_handlers(app)
     app.include_router(health.router)
-    for module in (auth, objects, registry, readings, assessments, quality, ingest,
+    for module in (auth, objects, registry, readings, assessments, reports, quality, ingest,
                    overview, audit_router, internal, map_router):
         app.include_router(module.router, prefix=API_PREFIX)
 

@@ -107,6 +107,13 @@ _FIXED: Final[dict[str, Label]] = {
     "period_valid": Label("时段有效"), "clause": Label("依据条款"),
     "rank": Label("排名"), "composite_index": Label("综合指数", 2),
     "preset": Label("排名规则"), "preset_description": Label("排名规则说明"),
+    # bulletins: change against the same period of the year before (同比)
+    "composite_index_change": Label("综合指数同比变化 (%)", 1, percent=True,
+                                    short="综合指数同比 (%)"),
+    "good_share_change": Label("优良天数比例同比变化 (百分点)", 1, percent=True,
+                               short="优良比例同比 (百分点)"),
+    "PM2.5_mean_change": Label("PM2.5 浓度同比变化 (%)", 1, percent=True,
+                               short="PM2.5 同比 (%)"),
     # water (GB 3838-2002)
     "water": Label("水体"), "waterbody": Label("水体类型"), "n_readings": Label("有效数据条数"),
     "water_class": Label("水质类别代码"), "label": Label("水质类别"), "status": Label("水质状况"),
@@ -140,12 +147,21 @@ _FIXED: Final[dict[str, Label]] = {
     "night_compliance": Label("夜间达标率 (%)", 1, percent=True),
 }
 
-# Air concentration columns (ecohub.analytics.air.concentration_column).
+# Air concentration columns (ecohub.analytics.air.concentration_column), and the period
+# statistics of HJ 663 Table 5 (``ecohub.standards.air_stats.EVALUATED_STATISTICS``) as the
+# bulletins name them: ``PM2.5_mean_ug_m3``, ``CO_p95_mg_m3``, ``O3_p90_ug_m3`` (of the daily
+# maximum 8-hour means).
 _AIR_NAMES = {"O3_max_8h": "O3日最大8小时平均", "O3_max_1h": "O3日最大1小时平均",
               "O3_8h": "O3 8小时滑动平均", "SO2_24h": "SO2 24小时滑动平均",
-              "PM10_24h": "PM10 24小时滑动平均", "PM2.5_24h": "PM2.5 24小时滑动平均"}
-_AIR_SHORT = {"O3_max_8h": "O3-8h", "O3_max_1h": "O3-1h"}
-_AIR_COLUMN = re.compile(r"^(SO2|NO2|CO|O3|PM10|PM2\.5)(_max_8h|_max_1h|_8h|_24h)?_(ug|mg)_m3$")
+              "PM10_24h": "PM10 24小时滑动平均", "PM2.5_24h": "PM2.5 24小时滑动平均",
+              **{f"{p}_mean": f"{p} 平均浓度" for p in ("SO2", "NO2", "PM10", "PM2.5")},
+              **{f"{p}_p98": f"{p} 日均值第98百分位数" for p in ("SO2", "NO2")},
+              **{f"{p}_p95": f"{p} 日均值第95百分位数" for p in ("PM10", "PM2.5", "CO")},
+              "O3_p90": "O3日最大8小时平均第90百分位数"}
+_AIR_SHORT = {"O3_max_8h": "O3-8h", "O3_max_1h": "O3-1h", "CO_p95": "CO-95per",
+              "O3_p90": "O3-8h-90per"}
+_AIR_COLUMN = re.compile(
+    r"^(SO2|NO2|CO|O3|PM10|PM2\.5)(_max_8h|_max_1h|_8h|_24h|_mean|_p98|_p95|_p90)?_(ug|mg)_m3$")
 _INDICATOR_ZH = {"O3_8h": "O3 8小时", "O3": "O3", "SO2": "SO2", "NO2": "NO2", "CO": "CO",
                  "PM10": "PM10", "PM2.5": "PM2.5"}
 

@@ -31,8 +31,8 @@ from xlsxwriter.worksheet import Worksheet
 
 from ecohub.reports.labels import edition_text, publish, sheet_name
 
-__all__ = ["EXCEL_MAX_ROWS", "add_sheet", "display_width", "excel_workbook", "flat",
-           "to_rich_table", "write_tables"]
+__all__ = ["EXCEL_MAX_ROWS", "add_published_sheet", "add_sheet", "display_width",
+           "excel_workbook", "flat", "to_rich_table", "write_tables"]
 
 EXCEL_MAX_ROWS = 1_048_576
 """Rows of an Excel worksheet (the header takes one)."""
@@ -166,11 +166,28 @@ def _write_xlsx(tables: Mapping[str, pl.DataFrame], target: Path, *, raw: bool,
             if raw:
                 add_sheet(book, name, frame)
                 continue
-            published, digits = publish(flat(frame))
             title = "　".join(t for t in (sheet_name(name), period,
                                          edition_text(frame, name)) if t)
-            add_sheet(book, sheet_name(name), published, title=title,
+            add_published_sheet(book, sheet_name(name), frame, title=title)
+
+
+def add_published_sheet(book: Workbook, name: str, frame: pl.DataFrame, *,
+                        title: str | None = None) -> tuple[Worksheet, pl.DataFrame]:
+    """Write a result table as published: Chinese headers with units, values rounded.
+
+    :func:`ecohub.reports.labels.publish` of the table, each rounded column shown with its
+    published digits (a trailing zero is a published digit: 1.0 mg/m³), through
+    :func:`add_sheet`.
+
+    Returns
+    -------
+    (Worksheet, polars.DataFrame)
+        The worksheet and the published table written (its column ``j`` is the sheet's).
+    """
+    published, digits = publish(flat(frame))
+    sheet = add_sheet(book, name, published, title=title,
                       column_formats={c: _number_format(d) for c, d in digits.items()})
+    return sheet, published
 
 
 def _number_format(decimals: int) -> str:

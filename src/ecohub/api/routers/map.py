@@ -109,10 +109,9 @@ def map_limits(
     if found is None:
         raise Problem(404, f"object {object!r} is not registered (or not yours to see)")
     request.state.object_ids = [found.id]
+    # the factors it has readings of (reading every logger of the registry costs more than
+    # the whole answer on a large registry)
     factors = set(store.measurements.latest(None, [found.id])["factor"].to_list())
-    for device in store.registry.devices().values():
-        if device.object_id == found.id:
-            factors.update(device.factors)
     frame = factor_limits(store, found, sorted(factors),
                           None if day is None else in_range(day, "day"))
     return table_response(frame, request, None, name="limits", meta={"object": object})
@@ -177,8 +176,9 @@ def map_config(request: Request, principal: Principal = Depends(public)) -> dict
     return {"basemap": "/api/v1/map/basemap.pmtiles" if basemap else None}
 
 
+# Not in the OpenAPI document: a tile archive for MapLibre, not data (docs/web.md "Basemap").
 @router.get("/map/basemap.pmtiles", summary="公开：底图 the operator's PMTiles basemap",
-            response_class=FileResponse, responses={404: {}})
+            response_class=FileResponse, include_in_schema=False)
 def basemap(request: Request, principal: Principal = Depends(public)) -> FileResponse:  # noqa: B008
     """The PMTiles file given to ``ecohub serve --basemap`` (HTTP range requests)."""
     path = getattr(request.app.state, "basemap", None)
@@ -187,8 +187,10 @@ def basemap(request: Request, principal: Principal = Depends(public)) -> FileRes
     return FileResponse(path, media_type="application/octet-stream")
 
 
+# Not in the OpenAPI document: an endless stream has no response a conformance run can read
+# to its end (docs/web.md "Live" describes it).
 @router.get("/events", summary="实时事件 live events (Server-Sent Events)",
-            response_class=StreamingResponse,
+            response_class=StreamingResponse, include_in_schema=False,
             responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
                              "description": "`event: readings`, data `{objects: [编码…]}`"}})
 async def events(request: Request,

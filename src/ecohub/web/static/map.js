@@ -275,6 +275,7 @@ async function refresh(codes) {
 function closePanel() {
   panel.hidden = true;
   openCode = null;
+  map.resize();
   document.getElementById('search').focus();
 }
 
@@ -301,6 +302,8 @@ async function openPanel(code, { fly = false, quiet = false } = {}) {
             .filter(Boolean).join(' · ')))),
     body);
   panel.hidden = false;
+  map.resize();  // the panel took part of the map's width: keep the object in view
+  if (!fly && !quiet) map.easeTo({ center: feature.geometry.coordinates, duration: 300 });
   if (!quiet) panel.focus();
   if (isPublic) {
     body.append(el('p', { class: 'note' }, '公众视图只显示公开的实时空气质量。',
