@@ -64,8 +64,12 @@ def test_good_days_to_date_against_the_same_period_a_year_before(rich):
         assert (row["from_last"], row["to_last"]) == (dt.date(2025, 1, 1), dt.date(2025, 12, 1))
     assert region["good_share"] == pytest.approx(cities["good_share"].mean())
     assert region["valid_aqi_days"] == cities["valid_aqi_days"].sum()
-    # each period under the edition in force: 2026 this year, 2012 a year before
-    assert set(cities["edition"]) == {"2026"} and set(cities["edition_last"]) == {"2012"}
+    # like for like: both periods under the edition in force on the day (not 2012 a year before)
+    assert set(cities["edition"]) == set(cities["edition_last"]) == {"2026"}
+    assert set(cities["stage_last"]) == {"transition"}
+    old = good_days_to_date(rich, LAST_DAY, edition="2012")
+    assert set(old["edition"].drop_nulls()) == set(old["edition_last"].drop_nulls()) == {"2012"}
+    assert old["good_share"].to_list() != frame["good_share"].to_list()
 
 
 def test_same_day_last_year_of_29_february():

@@ -114,6 +114,8 @@ def test_the_air_ranking_is_the_apis(page, web):
     shown = cells(browser_page, "good-days")
     assert [row[0] for row in shown] == [g["city"] for g in good][:3] + ["全部城市"]
     assert shown[0][3] == f"{good[0]['good_share'] * 100:.1f}"
+    assert "两期同口径，均按 GB 3095-2026（过渡阶段）" in browser_page.locator(
+        "#good-standards").inner_text()
     assert browser_page.locator("#calendar svg").count() == 1
     links = browser_page.eval_on_selector_all("#downloads a", "a => a.map(n => n.href)")
     assert f"{web.url}/api/v1/reports/air-daily?day={DAY}&format=pdf" in links
@@ -288,8 +290,9 @@ def test_operations_is_not_for_the_public_nor_for_viewers(page):
     browser_page = page.open("/operations")
     browser_page.wait_for_url("**/login?next=%2Foperations")
     browser_page = page.sign_in("viewer", next_path="/operations")
-    browser_page.wait_for_selector("#status .error")
+    ready(browser_page)
     assert "无权" in browser_page.locator("#status .error").inner_text()
+    assert "无权" in browser_page.locator("#rejected .error").inner_text()
     page.errors.clear()  # the 403s are the console's only errors: the role may not read this
 
 

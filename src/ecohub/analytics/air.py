@@ -728,14 +728,17 @@ def same_day_last_year(day: dt.date) -> dt.date:
         return day.replace(year=day.year - 1, day=28)
 
 
-def good_days_to_date(store: Store, day: dt.date, *, city: str | None = None) -> pl.DataFrame:
+def good_days_to_date(store: Store, day: dt.date, *, city: str | None = None,
+                      edition: str | None = None, stage: str | None = None) -> pl.DataFrame:
     """Share of good days (优良天数比例) from 1 January to ``day`` and a year before.
 
     The share is days with AQI ≤ 100 over days with a valid daily AQI (HJ 663; a day published
-    as "NA" is not valid: ``air_stats.good_day_share``), of each city's daily AQI under the
-    edition in force on each day. The last row, :data:`REGION`, is the arithmetic mean of the
-    cities' shares (the way a provincial bulletin states "各城市平均优良天数比例") ⚑, its days the
-    sums over the cities.
+    as "NA" is not valid: ``air_stats.good_day_share``). Both periods are assessed like for like,
+    with one edition and stage: those in force on ``day`` unless given (as the bulletins compare
+    a month with the same month a year before), so a change is not an artefact of HJ 633-2026's
+    new breakpoints. The last row, :data:`REGION`, is the arithmetic mean of the cities' shares
+    (the way a provincial bulletin states "各城市平均优良天数比例") ⚑, its days the sums over the
+    cities.
 
     Parameters
     ----------
@@ -744,6 +747,9 @@ def good_days_to_date(store: Store, day: dt.date, *, city: str | None = None) ->
         The last day counted (China Standard Time).
     city : str, optional
         One city (name or code); default every city with air stations.
+    edition, stage : str, optional
+        The edition (and GB 3095-2026 stage) both periods are assessed with; default those in
+        force on ``day`` (:func:`ecohub.standards.gb3095.editions_for_days`).
 
     Returns
     -------
@@ -752,8 +758,13 @@ def good_days_to_date(store: Store, day: dt.date, *, city: str | None = None) ->
         this year, the same with the suffix ``_last`` for the same period the year before, and
         ``change_pp``: the change of the share in percentage points (null when either is).
     """
+    if edition is None:
+        editions, stages = gb3095.editions_for_days([np.datetime64(day, "D")], stage=stage)
+        edition, stage = str(editions[0]), stages[0]
+
     def to_date(first: dt.date, last: dt.date) -> pl.DataFrame:
-        periods = assess_air(store, first, last, city=city).city_periods
+        periods = assess_air(store, first, last, city=city, edition=edition,
+                             stage=stage if edition == "2026" else None).city_periods
         return periods.filter(pl.col("period") == "year").select(
             "city", "city_code", pl.lit(first).alias("from"), pl.lit(last).alias("to"),
             "good_days", "valid_aqi_days", "good_share", "edition", "stage")

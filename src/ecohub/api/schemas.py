@@ -252,6 +252,7 @@ class GoodDaysPage(_Page):
 
     day: date
     editions: list[str]
+    standards_text: str = Field(description="the standards both periods are assessed with")
     columns: dict[str, Any] = Field(description="column → Chinese header, unit and digits")
     items: list[dict[str, Any]]
 

@@ -46,7 +46,7 @@ def _editions(frame) -> list[str]:
 
 
 @router.get("/air", summary="空气质量评价 air (HJ 633 / HJ 663 / GB 3095)",
-            response_model=schemas.AirPage, responses=schemas.TABLE_FORMATS)
+            response_model=schemas.AirPage, responses={**schemas.TABLE_FORMATS, 400: {}})
 def air(
     request: Request,
     from_: Annotated[date, Query(alias="from", description="首日（北京时间自然日）",
@@ -85,11 +85,15 @@ def air(
 
 
 @router.get("/air/good-days", summary="优良天数比例：年初至今与去年同期 good days to date",
-            response_model=schemas.GoodDaysPage, responses=schemas.TABLE_FORMATS)
+            response_model=schemas.GoodDaysPage, responses={**schemas.TABLE_FORMATS, 400: {}})
 def air_good_days(
     request: Request,
     day: Annotated[date, Query(description="截止日（北京时间，含）", examples=["2026-12-01"])],
     city: Annotated[str | None, Query(description="城市名称或代码")] = None,
+    edition: Annotated[Literal["2026", "2012"] | None,
+                       Query(description="两期共用的标准版本；缺省为截止日施行的版本")] = None,
+    stage: Annotated[Literal["transition", "final"] | None,
+                     Query(description="GB 3095-2026 的阶段")] = None,
     published: Published = False,
     format: Format = None,
     principal: Principal = Depends(require("data.read")),  # noqa: B008
@@ -97,13 +101,19 @@ def air_good_days(
 ) -> Response:
     """Share of good days from 1 January to ``day``, and the same period a year before.
 
-    Per city and for all cities (``ecohub.analytics.air.good_days_to_date``).
+    Per city and for all cities, both periods with one edition and stage (like for like:
+    ``ecohub.analytics.air.good_days_to_date``).
     """
     from ecohub.analytics.air import good_days_to_date
 
-    frame = good_days_to_date(store, in_range(day, "day"), city=city)
+    if stage is not None and edition != "2026":
+        raise Problem(422, f"stage={stage!r} needs edition=2026 (GB 3095-2012 has no stages)",
+                      errors=[{"parameter": "stage", "value": stage}])
+    frame = good_days_to_date(store, in_range(day, "day"), city=city, edition=edition,
+                              stage=stage)
     return table_response(_shown(frame, published), request, format, name="air_good_days",
                           meta={"day": day, "editions": _editions(frame),
+                                "standards_text": edition_text(frame),
                                 "columns": column_labels(frame.columns)})
 
 
@@ -134,7 +144,7 @@ def public_city_daily(
 
 
 @router.get("/water", summary="水质评价 water (GB 3838-2002)",
-            response_model=schemas.WaterPage, responses=schemas.TABLE_FORMATS)
+            response_model=schemas.WaterPage, responses={**schemas.TABLE_FORMATS, 400: {}})
 def water(
     request: Request,
     from_: Annotated[date, Query(alias="from")],
@@ -156,7 +166,7 @@ def water(
 
 
 @router.get("/water/daily", summary="断面逐日水质类别 daily section classes (GB 3838-2002)",
-            response_model=schemas.WaterPage, responses=schemas.TABLE_FORMATS)
+            response_model=schemas.WaterPage, responses={**schemas.TABLE_FORMATS, 400: {}})
 def water_daily(
     request: Request,
     from_: Annotated[date, Query(alias="from")],

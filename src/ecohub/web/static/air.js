@@ -83,7 +83,7 @@ async function drawGoodDays(day) {
   const region = rows.at(-1);
   $('good-standards').textContent = region
     ? `统计时段：${region.from} 至 ${region.to}，去年同期 ${region.from_last} 至 ${region.to_last}；`
-      + `今年按 HJ 633-${region.edition ?? '—'}、去年同期按 HJ 633-${region.edition_last ?? '—'} 评价。`
+      + `两期同口径，均按 ${page.standards_text || '—'} 评价。`
       + '“全部城市”为各城市比例的算术平均。' : '';
   const cities = rows.map((r) => r.city);
   const percent = (v) => (v === null ? null : +(v * 100).toFixed(1));
