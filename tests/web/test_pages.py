@@ -158,6 +158,7 @@ def test_the_public_air_view_calls_only_public_endpoints(page, web):
     # no concentrations, no period ranking, no good days for the public
     assert len(shown[0]) == 5
     assert browser_page.locator("#signed-in").is_hidden()
+    assert browser_page.locator("#city").is_hidden() and browser_page.locator("#year").is_hidden()
     assert browser_page.locator("#public-note").is_visible()
     page.screenshot("air-public")
 
