@@ -160,3 +160,50 @@ def test_new_readings_are_pushed_to_those_who_may_see_them(store: Store):
     for thread in threads:  # the server's stop ends every stream
         thread.join(timeout=10)
         assert not thread.is_alive()
+
+
+def test_the_kept_map_state_follows_readings_and_registry_changes(store: Store, monkeypatch):
+    """A map state is shared while the registry and the gateway's commits stand; readings
+    stored past the gateway show after MAP_FRESH_S."""
+    import pyarrow as pa
+
+    from ecohub.api.routers import map as map_router
+    from ecohub.store import READING_SCHEMA
+
+    monkeypatch.setattr(map_router, "MAP_FRESH_S", 60.0)  # only a change may renew it here
+    secrets = populate(store)
+    port = free_port()
+    headers = {"Authorization": f"Bearer {secrets['viewer']}"}
+    with running(store, GatewayConfig(host="127.0.0.1", port=port)) as url, \
+            httpx.Client(base_url=url, headers=headers, timeout=30) as client:
+        def state() -> dict[str, dict]:
+            return {r["code"]: r for r in client.get("/api/v1/map/objects").json()["items"]}
+
+        assert state()["340100-A01"]["value"] == 86
+        # the gateway stores a reading: the next state has it (no wait for MAP_FRESH_S)
+        hour = (dt.datetime.now(dt.timezone(dt.timedelta(hours=8)))
+                .replace(minute=0, second=0, microsecond=0) - dt.timedelta(hours=1))
+        with socket.create_connection(("127.0.0.1", port)) as link:
+            exchange(link, hour_upload("MN-0", 200, hour))
+        deadline = time.monotonic() + 5
+        while state()["340100-A01"]["value"] != 250 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert (state()["340100-A01"]["value"], state()["340100-A01"]["colour"]) == (
+            250, HEAVY_PURPLE)
+        # a registry change renews it at once: the outlet gets a limit
+        assert state()["E1-DA001"]["status"] == "no_limit"
+        store.registry.add_permit(PermitSpec("P-1", "E1"))
+        store.registry.add_limit(LimitSpec("E1-DA001", "a34004", "Avg", 50.0, "µg/m³",
+                                           "许可", "P-1"))
+        assert state()["E1-DA001"]["status"] != "no_limit"
+        # a reading stored past the gateway (an upload, another process) shows after the
+        # freshness the state is kept for
+        wuhu = store.registry.object_by_code("340200-A01")
+        store.measurements.write(pa.Table.from_pylist([{
+            "mn": "MN-1", "object_id": wuhu.id, "factor": "a34004", "kind": "hour",
+            "period_start": hour, "period_s": 3600, "statistic": "Avg", "value": 200.0,
+            "device_flag": "N", "received_at": hour + dt.timedelta(hours=1),
+            "packet_id": None}], schema=READING_SCHEMA))
+        assert state()["340200-A01"]["value"] == 88  # kept
+        monkeypatch.setattr(map_router, "MAP_FRESH_S", 0.0)
+        assert state()["340200-A01"]["value"] == 250

@@ -112,3 +112,74 @@ def test_rejected_by_logger(store):
     ]
     with pytest.raises(ValueError, match="timezone-aware"):
         store.registry.rejected_by_logger(datetime(2026, 12, 3))
+
+
+def _statements(engine):
+    """Count the SQL statements run on ``engine`` (a list that grows while listening)."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    return seen, lambda: event.remove(engine, "before_cursor_execute", count)
+
+
+def test_limits_come_in_one_query_with_their_outlet_and_permit(store):
+    from ecohub.store import DischargeLimit, LimitSpec, PermitSpec
+
+    store.registry.add_objects([
+        ObjectSpec("S1", "热电厂", "pollution_source"),
+        *(ObjectSpec(f"S1-DA00{i}", f"{i}号排放口", "outlet", parent_code="S1")
+          for i in (1, 2, 3))])
+    store.registry.add_permits([PermitSpec("P-1", "S1")])
+    store.registry.add_limits([
+        LimitSpec("S1-DA001", "a21026", "Avg", 35.0, "mg/m³", "超低排放", "P-1"),
+        LimitSpec("S1-DA002", "a21002", "ZsAvg", 50.0, "mg/m³"),  # no permit
+        LimitSpec("S1-DA003", "a21026", "Avg", 100.0, "mg/m³", None, "P-1"),
+    ])
+    store.registry.retire("limit", "S1-DA003/a21026/Avg", actor="test")
+    seen, stop = _statements(store.registry.engine)
+    try:
+        limits = store.registry.limits()
+    finally:
+        stop()
+    assert len(seen) == 1  # not one query per limit's outlet and permit
+    assert limits == [
+        DischargeLimit("S1-DA001", "a21026", "Avg", 35.0, "mg/m³", "超低排放", "P-1"),
+        DischargeLimit("S1-DA002", "a21002", "ZsAvg", 50.0, "mg/m³", None, None)]
+    every = store.registry.limits(include_retired=True)
+    assert [(lim.outlet_code, lim.permit_number, lim.retired_at is not None)
+            for lim in every] == [("S1-DA001", "P-1", False), ("S1-DA002", None, False),
+                                  ("S1-DA003", "P-1", True)]
+    assert store.registry.limits("S1-DA002") == limits[1:]
+    with pytest.raises(ValueError, match="NOPE"):
+        store.registry.limits("NOPE")
+
+
+def test_devices_of_one_object_and_the_whole_registry_follow_its_changes(store):
+    one, two = store.registry.add_objects([ObjectSpec("A1", "站点一", "air_station"),
+                                           ObjectSpec("A2", "站点二", "air_station")])
+    store.registry.add_devices([DeviceSpec("MN-1", one, "123456", ("a34004",)),
+                                DeviceSpec("MN-2", two, "123456", ("a34002",)),
+                                DeviceSpec("MN-3", one, "123456", ("a21026",))])
+    assert list(store.registry.devices(one)) == ["MN-1", "MN-3"]
+    assert list(store.registry.devices(two)) == ["MN-2"]
+    assert list(store.registry.devices()) == ["MN-1", "MN-2", "MN-3"]
+    seen, stop = _statements(store.registry.engine)
+    try:
+        again = store.registry.devices()
+    finally:
+        stop()
+    assert list(again) == ["MN-1", "MN-2", "MN-3"] and len(seen) == 1  # the version only
+    again.clear()  # a caller's copy
+    assert len(store.registry.devices()) == 3
+    store.registry.update_device("MN-2", {"factors": ["a34002", "a34004"]}, actor="test")
+    assert store.registry.devices()["MN-2"].factors == ("a34002", "a34004")
+    store.registry.retire("device", "MN-3", actor="test")
+    assert list(store.registry.devices()) == ["MN-1", "MN-2"]
+    assert list(store.registry.devices(one)) == ["MN-1"]
+    store.registry.add_devices([DeviceSpec("MN-4", two, "123456", ("a34004",))])
+    assert list(store.registry.devices()) == ["MN-1", "MN-2", "MN-4"]

@@ -300,17 +300,19 @@ def to_standard_units(readings: pl.DataFrame, object_types: pl.DataFrame) -> pl.
         ``readings`` with ``pollutant`` (SO2 … PM2.5), ``value`` in the standard unit and
         ``unit``; readings of other codes or objects are left out.
     """
-    scale = pl.DataFrame(
+    types = object_types.select(pl.col("object_id").cast(pl.Int64), "object_type")
+    scale = pl.DataFrame(  # one row per object type and code, not per object
         [
-            (object_id, code, pollutant, gb3095.UNITS[pollutant],
+            (kind, code, pollutant, gb3095.UNITS[pollutant],
              unit_factor(wire_unit(code, kind), gb3095.UNITS[pollutant]))
-            for object_id, kind in object_types.select("object_id", "object_type").iter_rows()
+            for kind in types["object_type"].unique().to_list()
             for code, pollutant in AIR_POLLUTANTS.items()
         ],
-        schema={"object_id": pl.Int64, "factor": pl.String, "pollutant": pl.String,
+        schema={"object_type": pl.String, "factor": pl.String, "pollutant": pl.String,
                 "unit": pl.String, "scale": pl.Float64},
         orient="row",
     )
+    scale = types.join(scale, on="object_type").drop("object_type")
     return (
         readings.join(scale, on=["object_id", "factor"])
         .with_columns(pl.col("value") * pl.col("scale"))

@@ -137,8 +137,7 @@ def map_state(store: Store, objects: Sequence[MonitoredObject], *,
     frame = _objects(objects)
     if frame.is_empty():
         return pl.DataFrame(schema=MAP_COLUMNS)
-    ids = frame["object_id"].to_list()
-    latest = store.measurements.latest(None, ids)
+    latest = _latest(store, frame["object_id"])
     devices = store.registry.devices()
     judged = [
         _air(devices, frame.filter(pl.col("object_type") == "air_station"), latest),
@@ -161,6 +160,18 @@ def map_state(store: Store, objects: Sequence[MonitoredObject], *,
             .alias("colour"))
         .select([pl.col(c).cast(t) for c, t in MAP_COLUMNS.items()])
     )
+
+
+_WHOLE_LATEST_FROM: Final = 200
+"""From this many objects on the latest readings are read whole and filtered after: the
+kept latest table reads in milliseconds, a query naming 2,000 ids takes ~100 ms to bind."""
+
+
+def _latest(store: Store, ids: pl.Series) -> pl.DataFrame:
+    if ids.len() < _WHOLE_LATEST_FROM:
+        return store.measurements.latest(None, ids.to_list())
+    return store.measurements.latest(None, None).filter(
+        pl.col("object_id").is_in(ids.implode()))
 
 
 def _objects(objects: Sequence[MonitoredObject]) -> pl.DataFrame:

@@ -75,6 +75,9 @@ class EventHub:
         self._subscribers: set[Subscription] = set()
         self._lock = threading.Lock()
         self.closed = False
+        self.commits = 0
+        """How many commits of readings the writer reported: it moves with every one, so a
+        state kept for the map is known stale after a commit (``/api/v1/map/objects``)."""
 
     def subscribe(self) -> Subscription:
         """A new subscription on the running loop."""
@@ -103,6 +106,8 @@ class EventHub:
 
     def readings_committed(self, readings: pa.Table) -> None:
         """The store writer's hook: a ``readings`` event naming the objects of the table."""
+        if readings.num_rows:
+            self.commits += 1
         if not self._subscribers or readings.num_rows == 0:
             return
         ids = pc.unique(readings.column("object_id")).drop_null().to_pylist()

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
 from sqlalchemy import Engine, and_, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from ecohub.passwords import check_device_password, hash_device_password
 from ecohub.protocols.hj212.profiles import PROFILES, check_kinds
@@ -368,6 +368,9 @@ class Registry:
         self._objects: dict[tuple[str | None, bool], tuple[int, list[MonitoredObject]]] = {}
         """objects() answers by (type, retired too), with the registry version they were read at
         (every request of the HTTP service asks; the version query is far cheaper)."""
+        self._devices: tuple[int, dict[str, Device]] | None = None
+        """devices() of the whole registry, with the version it was read at (the map reads it
+        on every state it draws)."""
 
     # -- objects -------------------------------------------------------------------------
 
@@ -629,16 +632,29 @@ class Registry:
                 session.commit()
             return change
 
-    def devices(self) -> dict[str, Device]:
-        """All active devices keyed by MN (the gateway caches this and reloads on demand)."""
+    def devices(self, object_id: int | None = None) -> dict[str, Device]:
+        """All active devices (of one object) keyed by MN, in MN order.
+
+        The whole registry's is read again only when the registry changed (:meth:`version`,
+        which every write moves); one object's is one filtered query.
+        """
+        version = self.version() if object_id is None else None  # first, as in objects()
+        if version is not None and self._devices is not None and self._devices[0] == version:
+            return dict(self._devices[1])
         statement = (
             select(models.Device, models.MonitoredObject)
             .join(models.MonitoredObject)
             .where(models.Device.active == 1)
+            .order_by(models.Device.mn)
         )
+        if object_id is not None:
+            statement = statement.where(models.Device.object_id == object_id)
         with Session(self.engine) as session:
-            return {device.mn: _device(device, obj)
-                    for device, obj in session.execute(statement)}
+            devices = {device.mn: _device(device, obj)
+                       for device, obj in session.execute(statement)}
+        if version is not None:
+            self._devices = (version, devices)
+        return dict(devices)
 
     def device(self, mn: str) -> Device | None:
         """The data logger registered under ``mn`` (retired or not), or None."""
@@ -790,14 +806,21 @@ class Registry:
     def limits(self, outlet_code: str | None = None, *,
                include_retired: bool = False) -> list[DischargeLimit]:
         """Registered discharge limits (of one outlet), in the order they were registered."""
-        statement = select(models.DischargeLimit).order_by(models.DischargeLimit.id)
+        outlet = aliased(models.MonitoredObject)
+        statement = (
+            select(models.DischargeLimit, outlet.code, models.Permit.number)
+            .join(outlet, models.DischargeLimit.outlet_id == outlet.id)
+            .outerjoin(models.Permit, models.DischargeLimit.permit_id == models.Permit.id)
+            .order_by(models.DischargeLimit.id)
+        )  # one query with the outlet's code and the permit's number (not one per limit)
         if not include_retired:
             statement = statement.where(models.DischargeLimit.retired_at.is_(None))
         with Session(self.engine) as session:
             if outlet_code is not None:
                 statement = statement.where(
                     models.DischargeLimit.outlet_id == _object_row(session, outlet_code).id)
-            return [_limit(session, row) for row in session.scalars(statement)]
+            return [_limit_of(row, code, number)
+                    for row, code, number in session.execute(statement)]
 
     # -- retire and reinstate ------------------------------------------------------------
 
@@ -1320,6 +1343,13 @@ def _limit(session: Session, row: models.DischargeLimit) -> DischargeLimit:
     permit = None if row.permit_id is None else session.get(models.Permit, row.permit_id)
     return DischargeLimit(outlet.code, row.factor, row.statistic, row.limit_value, row.unit,
                           row.standard, None if permit is None else permit.number,
+                          None if row.retired_at is None else _utc(row.retired_at))
+
+
+def _limit_of(row: models.DischargeLimit, outlet_code: str,
+              permit_number: str | None) -> DischargeLimit:
+    return DischargeLimit(outlet_code, row.factor, row.statistic, row.limit_value, row.unit,
+                          row.standard, permit_number,
                           None if row.retired_at is None else _utc(row.retired_at))
 
 

@@ -8,6 +8,7 @@ live events :class:`ecohub.ingest.events.EventHub` (fed by the gateway's store w
 from __future__ import annotations
 
 import json
+import time
 from datetime import date, datetime
 from typing import Annotated
 
@@ -34,11 +35,34 @@ HEARTBEAT_S = 15.0
 """An SSE comment this often keeps proxies from closing a quiet stream."""
 
 
-def _state(request: Request, store: Store, objects: list[MonitoredObject]) -> pl.DataFrame:
+MAP_FRESH_S = 1.0
+"""How long a computed map state serves the callers who see the same objects (seconds)."""
+
+
+def _state(request: Request, store: Store, objects: list[MonitoredObject],
+           scope: tuple) -> pl.DataFrame:
+    """The map state of ``objects``, shared by the callers of one ``scope`` (view, types, codes).
+
+    Kept while the registry's version and the count of commits the gateway's writer reported
+    (:attr:`ecohub.ingest.events.EventHub.commits`) stand, and no longer than
+    :data:`MAP_FRESH_S`: readings stored by other ways (uploads, another process) show within
+    that much of their commit, the gateway's at once.
+    """
     from ecohub.analytics.map_state import map_state
 
     request.state.object_ids = [o.id for o in objects]
-    return map_state(store, objects, data_dir=store.settings.data_dir)
+    hub = getattr(request.app.state, "events", None)
+    stamp = (store.registry.version(), hub.commits if hub is not None else None)
+    cache = request.app.state.__dict__.setdefault("map_states", {})
+    hit = cache.get(scope)
+    if hit is not None and hit[1] == stamp and time.monotonic() - hit[0] < MAP_FRESH_S:
+        return hit[2]
+    started = time.monotonic()  # the age counts from before the read
+    frame = map_state(store, objects, data_dir=store.settings.data_dir)
+    if len(cache) > 256:  # many code lists (live refreshes): keep it bounded
+        cache.clear()
+    cache[scope] = (started, stamp, frame)
+    return frame
 
 
 def _legend(types: set[str] | None = None) -> list[dict]:
@@ -68,7 +92,11 @@ def map_objects(
     objects = [o for o in visible_objects(store, principal)
                if (kinds is None or o.object_type in kinds)
                and (codes is None or o.code in codes)]
-    return table_response(_state(request, store, objects), request, format, name="map_objects",
+    scope = ("signed-in", principal.enterprise_code if principal.role == "enterprise" else None,
+             None if kinds is None else tuple(sorted(kinds)),
+             None if codes is None else tuple(sorted(codes)))
+    return table_response(_state(request, store, objects, scope), request, format,
+                          name="map_objects",
                           meta={"legend": _legend(kinds)})
 
 
@@ -85,7 +113,8 @@ def public_map_objects(
     codes = set(code) if code else None
     objects = [o for kind in PUBLIC_TYPES for o in store.registry.objects(kind)
                if codes is None or o.code in codes]
-    frame = _state(request, store, objects).select(_PUBLIC_COLUMNS)
+    scope = ("public", None, PUBLIC_TYPES, None if codes is None else tuple(sorted(codes)))
+    frame = _state(request, store, objects, scope).select(_PUBLIC_COLUMNS)
     return table_response(frame, request, format, name="map_objects",
                           meta={"legend": _legend(set(PUBLIC_TYPES))})
 

@@ -121,7 +121,7 @@ def one_object(
     if found is None:
         raise Problem(404, f"object {code!r} is not registered (or not yours to see)")
     request.state.object_ids = [found.id]
-    devices = [d for d in store.registry.devices().values() if d.object_id == found.id]
+    devices = list(store.registry.devices(found.id).values())
     history = store.registry.history("object", code)
     for device in devices:
         history += store.registry.history("device", device.mn)

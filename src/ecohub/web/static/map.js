@@ -3,7 +3,6 @@
 // (/api/v1/map/regions), a detail panel with 24-hour and 30-day charts and their limits, and live
 // updates from /api/v1/events. No online basemap: a background colour, the outlines, and an
 // operator's PMTiles file if the server has one (/api/v1/map/config).
-import * as maplibregl from '/static/vendor/maplibre-gl.mjs';
 import { api, cst, el, num, shell, showError } from '/static/app.js';
 
 const TYPES = [
@@ -17,8 +16,21 @@ const CLUSTER_COLOURS = {
 const FONT = ['Noto Sans CJK SC'];
 const HOUR = 3600e3;
 
-const who = await shell('/');
-const isPublic = who.kind === 'anonymous' || !(who.permissions || []).includes('data.read');
+// The viewer, then the data, are asked for while MapLibre loads and starts (its worker, the
+// canvas, the empty style): on software WebGL its start is a large part of the page's time.
+const whoAsked = shell('/');
+const publicView = (viewer) => viewer.kind === 'anonymous'
+  || !(viewer.permissions || []).includes('data.read');
+const dataAsked = whoAsked.then((viewer) => Promise.all([
+  api(publicView(viewer) ? '/public/map/objects' : '/map/objects'), api('/map/regions'),
+  api('/map/config')]));
+dataAsked.catch(() => {});  // shown where it is awaited
+const maplibregl = await import('/static/vendor/maplibre-gl.mjs');
+maplibregl.prewarm();
+const mapStarted = startMap();
+const who = await whoAsked;
+performance.mark('ecohub:who');
+const isPublic = publicView(who);
 const statusLine = document.getElementById('map-status');
 const panel = document.getElementById('panel');
 const features = new Map();   // code → GeoJSON feature
@@ -40,16 +52,21 @@ function toFeature(row) {
 
 let map;
 try {
-  const [state, regions, config] = await Promise.all([
-    api(objectsPath()), api('/map/regions'), api('/map/config')]);
+  const [state, regions, config] = await dataAsked;
+  performance.mark('ecohub:data');
   legendTypes = state.legend;
   for (const row of state.items) {
     if (row.longitude !== null && row.latitude !== null) features.set(row.code, toFeature(row));
   }
-  map = await drawMap(regions, config);
+  map = await mapStarted;
+  performance.mark('ecohub:map-loaded');
+  await drawMap(map, regions, config);
   drawControls(regions);
+  performance.mark('ecohub:layers');
   window.ecohubMap = map;
   map.once('idle', () => {
+    performance.mark('ecohub:idle');
+    chartsLoaded();  // the panel's charts: loaded once the map is drawn, not before it
     window.ecohubTiming = { ready: performance.now() };
     document.body.dataset.ready = '1';
   });
@@ -60,37 +77,48 @@ try {
   document.body.dataset.ready = 'error';
 }
 
-function collection(type) {
-  return { type: 'FeatureCollection',
-    features: [...features.values()].filter((f) => f.properties.object_type === type) };
+let echartsLoading = null;
+function chartsLoaded() {
+  echartsLoading ??= window.echarts ? Promise.resolve()
+    : loadScript('/static/vendor/echarts.min.js');
+  return echartsLoading;
 }
 
-async function drawMap(regions, config) {
-  const style = {
-    version: 8,
-    // no `glyphs`: MapLibre draws text with the system's fonts (Noto CJK), nothing downloaded
-    sources: {},
-    layers: [{ id: 'background', type: 'background', paint: { 'background-color': '#dfe7ee' } }],
-  };
-  let protocol = null;
-  if (config.basemap && window.pmtiles === undefined) await loadScript('/static/vendor/pmtiles.js');
-  if (config.basemap && window.pmtiles) {
-    protocol = new window.pmtiles.Protocol();
-    maplibregl.addProtocol('pmtiles', protocol.tile);
-    style.sources.basemap = { type: 'raster', url: `pmtiles://${location.origin}${config.basemap}`,
-      tileSize: 256, attribution: '底图：运维方提供' };
-    style.layers.push({ id: 'basemap', type: 'raster', source: 'basemap' });
-  }
-  const bounds = new maplibregl.LngLatBounds();
-  for (const f of features.values()) bounds.extend(f.geometry.coordinates);
+function collection(type) {
+  // what the layers draw and a click needs, nothing more: the worker gets a small copy (the
+  // panel reads the whole row from `features`)
+  return { type: 'FeatureCollection',
+    features: [...features.values()].filter((f) => f.properties.object_type === type)
+      .map(({ geometry, properties: p }) => ({ type: 'Feature', geometry,
+        properties: { code: p.code, name: p.name, colour: p.colour, status: p.status,
+          offline: p.offline } })) };
+}
+
+function startMap() {
+  // Anhui until the objects are known (drawMap fits the view to them)
   const m = new maplibregl.Map({
-    container: 'map', style, attributionControl: { compact: false },
-    bounds: bounds.isEmpty() ? [[114.8, 29.4], [119.7, 34.7]] : bounds,
-    fitBoundsOptions: { padding: 60, maxZoom: 11 }, maxZoom: 18, fadeDuration: 0,
+    container: 'map', attributionControl: { compact: false },
+    style: { version: 8, sources: {}, layers: [  // no `glyphs`: the system's fonts (Noto CJK)
+      { id: 'background', type: 'background', paint: { 'background-color': '#dfe7ee' } }] },
+    bounds: [[114.8, 29.4], [119.7, 34.7]], maxZoom: 18, fadeDuration: 0,
   });
   m.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
   m.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
-  await new Promise((resolve) => m.on('load', resolve));
+  return new Promise((resolve) => m.on('load', () => resolve(m)));
+}
+
+async function drawMap(m, regions, config) {
+  if (config.basemap && window.pmtiles === undefined) await loadScript('/static/vendor/pmtiles.js');
+  if (config.basemap && window.pmtiles) {
+    const protocol = new window.pmtiles.Protocol();
+    maplibregl.addProtocol('pmtiles', protocol.tile);
+    m.addSource('basemap', { type: 'raster', url: `pmtiles://${location.origin}${config.basemap}`,
+      tileSize: 256, attribution: '底图：运维方提供' });
+    m.addLayer({ id: 'basemap', type: 'raster', source: 'basemap' });
+  }
+  const bounds = new maplibregl.LngLatBounds();
+  for (const f of features.values()) bounds.extend(f.geometry.coordinates);
+  if (!bounds.isEmpty()) m.fitBounds(bounds, { padding: 60, maxZoom: 11, animate: false });
   m.addSource('regions', { type: 'geojson', data: regions });
   m.addLayer({ id: 'regions-fill', type: 'fill', source: 'regions',
     paint: { 'fill-color': '#ffffff', 'fill-opacity': 0.55 } });
@@ -286,7 +314,6 @@ async function openPanel(code, { fly = false, quiet = false } = {}) {
   openCode = code;
   const started = performance.now();
   delete panel.dataset.ready;
-  if (fly) map.flyTo({ center: feature.geometry.coordinates, zoom: Math.max(map.getZoom(), 11.5) });
   const body = el('div', { id: 'panel-body' });
   panel.replaceChildren(
     el('button', { type: 'button', class: 'close', onclick: closePanel, 'aria-label': '关闭详情' }, '关闭'),
@@ -302,13 +329,20 @@ async function openPanel(code, { fly = false, quiet = false } = {}) {
             .filter(Boolean).join(' · ')))),
     body);
   panel.hidden = false;
-  map.resize();  // the panel took part of the map's width: keep the object in view
-  if (!fly && !quiet) map.easeTo({ center: feature.geometry.coordinates, duration: 300 });
+  // The map moves to the object once the panel is drawn: on software WebGL every frame of the
+  // move costs the main thread a read-back of the canvas, which the charts would wait behind.
+  const move = () => {
+    if (openCode !== code) return;
+    map.resize();  // the panel took part of the map's width: keep the object in view
+    if (fly) map.flyTo({ center: feature.geometry.coordinates, zoom: Math.max(map.getZoom(), 11.5) });
+    else if (!quiet) map.easeTo({ center: feature.geometry.coordinates, duration: 300 });
+  };
   if (!quiet) panel.focus();
   if (isPublic) {
     body.append(el('p', { class: 'note' }, '公众视图只显示公开的实时空气质量。',
       el('a', { href: `/login?next=/` }, '登录'), '后可查看监测曲线与对象档案。'));
     panel.dataset.ready = '1';
+    move();
     return;
   }
   try {
@@ -319,6 +353,7 @@ async function openPanel(code, { fly = false, quiet = false } = {}) {
   if (openCode === code) {
     panel.dataset.ready = '1';
     window.ecohubTiming = { ...window.ecohubTiming, panel: performance.now() - started };
+    move();
   }
 }
 
@@ -327,12 +362,15 @@ async function drawDetail(p, body) {
   const to = new Date(Math.floor(anchor.getTime() / HOUR) * HOUR + HOUR);
   const from = new Date(to.getTime() - 30 * 24 * HOUR);
   const iso = (d) => d.toISOString().replace('.000Z', 'Z');
+  performance.mark('panel:asked');
   const [record, limits, readings] = await Promise.all([
     api(`/objects/${encodeURIComponent(p.code)}`),
     api(`/map/limits?object=${encodeURIComponent(p.code)}`),
     api(`/readings?object=${encodeURIComponent(p.code)}&kind=hour&from=${iso(from)}` +
         `&to=${iso(to)}&limit=50000`),
+    chartsLoaded(),
   ]);
+  performance.mark('panel:data');
   const byFactor = new Map();
   for (const r of readings.items) {
     if (!['Avg', 'Rtd'].includes(r.statistic)) continue;
@@ -385,7 +423,13 @@ async function drawDetail(p, body) {
        : `${num(o.longitude, 5)}, ${num(o.latitude, 5)}`], ['属性', attrs || '—'],
      ['数采仪', record.devices.map((d) => `${d.mn}（${d.factors.join('、')}）`).join('；') || '—']]
       .map(([k, v]) => el('tr', {}, el('th', {}, k), el('td', {}, v || '—'))))));
-  for (const c of charts) c.resize();
+  performance.mark('panel:charts');
+  // the content below may have brought a scroll bar: redraw the charts it narrowed, only those
+  for (const c of charts) {
+    const box = c.getDom();
+    if (box.clientWidth !== c.getWidth() || box.clientHeight !== c.getHeight()) c.resize();
+  }
+  performance.mark('panel:resized');
 }
 
 function factorName(factor, limits) {
