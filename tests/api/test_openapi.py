@@ -116,4 +116,5 @@ def test_downloads_of_tables_with_lists(service: Service, format: str) -> None:
         answer = anonymous.get(path)
     assert answer.status_code == 200, answer.text
     if format == "csv":
-        assert answer.text.lstrip("\ufeff").startswith("date,city,aqi,category,primary")
+        assert answer.text.lstrip("\ufeff").startswith(
+            "date,rank,city,aqi,grade,category,colour_rgb,primary")

@@ -130,6 +130,29 @@ class AirAssessment:
             "air_station_hourly": self.station_hourly,
         }
 
+    @property
+    def daily_ranking(self) -> pl.DataFrame:
+        """The cities of each day ranked by their daily AQI, as the daily bulletin lists them.
+
+        Lower is cleaner; cities with the same AQI share a rank (the lowest, "min" ranking), a
+        city whose AQI is "NA" (HJ 633-2026 5.3) is listed last without a rank. Columns:
+        ``date, rank, city, city_code, aqi, grade, category, colour_rgb, primary, edition,
+        stage`` and the day's concentrations (:func:`concentration_column`).
+        """
+        first = {"date": pl.Date, "rank": pl.Int32, "city": pl.String, "city_code": pl.String,
+                 "aqi": pl.Int64, "grade": pl.Int8, "category": pl.String,
+                 "colour_rgb": pl.String, "primary": pl.List(pl.String), "edition": pl.String,
+                 "stage": pl.String}
+        daily = self.city_daily
+        # a period without any AQI (no data) has no AQI columns: the same table, empty
+        daily = daily.with_columns(pl.lit(None, dtype).alias(name) for name, dtype in
+                                   first.items() if name not in daily.columns and name != "rank")
+        ranked = daily.with_columns(
+            pl.col("aqi").rank("min").over("date").cast(pl.Int32).alias("rank")
+        ).sort("date", "rank", "city_code", nulls_last=True)
+        return ranked.select(*first, *(c for c in ranked.columns
+                                       if c not in first and c.endswith(("_m3", "n_stations"))))
+
     def summary(self) -> pl.DataFrame:
         """Per city and period: good-day share (%), compliance, comprehensive index and rank."""
         ranks = self.ranking.select(
@@ -689,3 +712,83 @@ def _finish(
         *who, *when, "edition", *limits, *(pl.col(c).alias(renamed[c]) for c in present),
         *(pl.col(c).alias(renamed[c]) for c in counts), *index,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# good days year to date, against the same period of the year before
+# ---------------------------------------------------------------------------------------------
+
+REGION: str = "全部城市"
+"""The name of the row that stands for every city together (:func:`good_days_to_date`)."""
+
+
+def same_day_last_year(day: dt.date) -> dt.date:
+    """The same calendar day a year before; 29 February → 28 February."""
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:
+        return day.replace(year=day.year - 1, day=28)
+
+
+def good_days_to_date(store: Store, day: dt.date, *, city: str | None = None,
+                      edition: str | None = None, stage: str | None = None) -> pl.DataFrame:
+    """Share of good days (优良天数比例) from 1 January to ``day`` and a year before.
+
+    The share is days with AQI ≤ 100 over days with a valid daily AQI (HJ 663; a day published
+    as "NA" is not valid: ``air_stats.good_day_share``). Both periods are assessed like for like,
+    with one edition and stage: those in force on ``day`` unless given (as the bulletins compare
+    a month with the same month a year before), so a change is not an artefact of HJ 633-2026's
+    new breakpoints. The last row, :data:`REGION`, is the arithmetic mean of the cities' shares
+    (the way a provincial bulletin states "各城市平均优良天数比例") ⚑, its days the sums over the
+    cities.
+
+    Parameters
+    ----------
+    store : Store
+    day : date
+        The last day counted (China Standard Time).
+    city : str, optional
+        One city (name or code); default every city with air stations.
+    edition, stage : str, optional
+        The edition (and GB 3095-2026 stage) both periods are assessed with; default those in
+        force on ``day`` (:func:`ecohub.standards.gb3095.editions_for_days`).
+
+    Returns
+    -------
+    polars.DataFrame
+        ``city, city_code, from, to, good_days, valid_aqi_days, good_share, edition, stage`` of
+        this year, the same with the suffix ``_last`` for the same period the year before, and
+        ``change_pp``: the change of the share in percentage points (null when either is).
+    """
+    if edition is None:
+        editions, stages = gb3095.editions_for_days([np.datetime64(day, "D")], stage=stage)
+        edition, stage = str(editions[0]), stages[0]
+
+    def to_date(first: dt.date, last: dt.date) -> pl.DataFrame:
+        periods = assess_air(store, first, last, city=city, edition=edition,
+                             stage=stage if edition == "2026" else None).city_periods
+        return periods.filter(pl.col("period") == "year").select(
+            "city", "city_code", pl.lit(first).alias("from"), pl.lit(last).alias("to"),
+            "good_days", "valid_aqi_days", "good_share", "edition", "stage")
+
+    now = to_date(dt.date(day.year, 1, 1), day)
+    before = same_day_last_year(day)
+    then = to_date(dt.date(before.year, 1, 1), before)
+    columns = ["from", "to", "good_days", "valid_aqi_days", "good_share", "edition", "stage"]
+    last = then.drop("city").rename({c: f"{c}_last" for c in columns})
+    joined = now.join(last, on="city_code", how="full", coalesce=True, maintain_order="left")
+    joined = joined.with_columns(
+        pl.col("from").fill_null(dt.date(day.year, 1, 1)), pl.col("to").fill_null(day),
+        pl.col("from_last").fill_null(dt.date(before.year, 1, 1)),
+        pl.col("to_last").fill_null(before))
+    region = joined.select(
+        pl.lit(REGION).alias("city"), pl.lit(None, pl.String).alias("city_code"),
+        pl.first("from"), pl.first("to"), pl.sum("good_days"), pl.sum("valid_aqi_days"),
+        pl.mean("good_share"), pl.col("edition").drop_nulls().max(),
+        pl.col("stage").drop_nulls().max(), pl.first("from_last"), pl.first("to_last"),
+        pl.sum("good_days_last"), pl.sum("valid_aqi_days_last"), pl.mean("good_share_last"),
+        pl.col("edition_last").drop_nulls().max(), pl.col("stage_last").drop_nulls().max(),
+    ) if joined.height else joined.clear()
+    out = pl.concat([joined.select(region.columns), region], how="vertical_relaxed")
+    return out.with_columns(
+        ((pl.col("good_share") - pl.col("good_share_last")) * 100).alias("change_pp"))

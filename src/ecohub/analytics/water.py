@@ -316,3 +316,42 @@ def _group_status(group: pl.DataFrame, measured: Sequence[str]) -> dict[str, obj
             for p, x in _tli_inputs(group, measured).items()
         })
     return out
+
+
+def daily_classes(
+    store: Store, start: dt.date, end: dt.date, *, city: str | None = None,
+    section: str | None = None,
+) -> pl.DataFrame:
+    """Each section's class per natural day (GB 3838-2002), for the trend of a section.
+
+    One :func:`assess_water` of each day's hourly means (a daily class by the single-factor
+    method of the day's mean, as automatic stations publish their daily results ◐).
+
+    Parameters
+    ----------
+    store : Store
+    start, end : date
+        CST natural days, ``end`` inclusive (at most a few months: one assessment per day).
+    city : str, optional
+    section : str, optional
+        One section's code.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``date`` and the :attr:`WaterAssessment.sections` columns, one row per section and day
+        (days without a valid reading of a section are left out).
+    """
+    if end < start:
+        raise ValueError(f"end {end} is before start {start}")
+    parts = []
+    day = start
+    while day <= end:
+        sections = assess_water(store, day, day, city=city).sections
+        if section is not None:
+            sections = sections.filter(pl.col("code") == section)
+        parts.append(sections.filter(pl.col("n_readings") > 0)
+                     .with_columns(pl.lit(day).alias("date")))
+        day += dt.timedelta(days=1)
+    out = pl.concat(parts, how="diagonal_relaxed")
+    return out.select("date", *(c for c in out.columns if c != "date")).sort("code", "date")

@@ -28,6 +28,7 @@ from ecohub.api.routers import (
     ingest,
     internal,
     objects,
+    overview,
     quality,
     readings,
     registry,
@@ -80,7 +81,7 @@ def create_app(store: Store, *, gateway: Gateway | None = None,
     install_problem_handlers(app)
     app.include_router(health.router)
     for module in (auth, objects, registry, readings, assessments, reports, quality, ingest,
-                   audit_router, internal, map_router):
+                   overview, audit_router, internal, map_router):
         app.include_router(module.router, prefix=API_PREFIX)
 
     def openapi() -> dict:

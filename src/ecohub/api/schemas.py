@@ -16,12 +16,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
-    "AirPage", "AuditPage", "CityDailyPage", "CompliancePage", "LimitsPage", "MapConfig",
-    "MapObjectsPage", "PublicMapObjectsPage", "RegionCollection", "Healthy",
-    "IngestStatusPage", "LatestPage",
-    "NoisePage", "ObjectDetail", "ObjectsPage", "ParameterError", "ProblemDetails",
-    "ReadingsPage", "Ready", "RejectedPage", "Released", "StationsPage", "TABLE_FORMATS",
-    "WaterPage", "table_formats",
+    "AirPage", "AuditPage", "CityDailyPage", "CompliancePage", "GoodDaysPage", "LimitsPage",
+    "MapConfig", "MapObjectsPage", "PublicMapObjectsPage", "RegionCollection", "Healthy",
+    "IngestStatusPage", "LatestPage", "NoisePage", "ObjectDetail", "ObjectsPage",
+    "ParameterError", "ProblemDetails", "ReadingsPage", "ReasonsPage", "Ready", "RejectedPage",
+    "Released", "StationsPage", "TABLE_FORMATS", "WaterPage", "table_formats",
 ]
 
 
@@ -228,6 +227,8 @@ class AirPage(_Page):
     editions: list[str] = Field(description="editions of HJ 633 / GB 3095 applied")
     stage: str | None
     standards: str
+    standards_text: str = Field(description="the standards applied, in Chinese, with the stage")
+    columns: dict[str, Any] = Field(description="column → Chinese header, unit and digits")
     items: list[dict[str, Any]] = Field(description="rows of the table asked for")
 
 
@@ -235,11 +236,25 @@ class CityDailyRow(BaseModel):
     """A city's daily AQI as published."""
 
     date: date
+    rank: int | None = Field(None, description="rank by AQI (lower is cleaner; NA unranked)")
     city: str
     aqi: int | None = Field(description="AQI (HJ 633); null when the day is not valid")
+    grade: int | None = Field(None, description="AQI grade 1–6 (HJ 633 Table 1)")
     category: str | None
+    colour_rgb: str | None = Field(None, description="the category's colour (HJ 633 App. A)")
     primary: list[str] | None = Field(description="primary pollutants (AQI > 50)")
     edition: str = Field(description="HJ 633 / GB 3095 edition applied")
+    stage: str | None = Field(None, description="GB 3095-2026 stage")
+
+
+class GoodDaysPage(_Page):
+    """Share of good days to date per city and for all cities, against the year before."""
+
+    day: date
+    editions: list[str]
+    standards_text: str = Field(description="the standards both periods are assessed with")
+    columns: dict[str, Any] = Field(description="column → Chinese header, unit and digits")
+    items: list[dict[str, Any]]
 
 
 class CityDailyPage(_Page):
@@ -257,6 +272,7 @@ class WaterPage(_Page):
     standard: str
     from_: date = Field(alias="from")
     to: date
+    columns: dict[str, Any] = Field(description="column → Chinese header, unit and digits")
     items: list[dict[str, Any]]
 
 
@@ -299,7 +315,31 @@ class RejectedRow(BaseModel):
     disposition: str
     reason_kind: str | None
     reason: str | None
+    explanation: str | None = Field(None, description="the reason kind explained (Chinese)")
+    action: str | None = Field(None, description="what the operator does about it (Chinese)")
     raw: str
+
+
+class ReasonRow(BaseModel):
+    """A kind of reason a packet was not stored, explained."""
+
+    kind: str
+    explanation: str
+    action: str
+
+
+class DeviationRow(BaseModel):
+    """A kind of deviation from HJ 212, described."""
+
+    kind: str
+    description: str
+
+
+class ReasonsPage(_Page):
+    """Every reason kind, explained (``ecohub.ingest.reasons``), and the deviation kinds."""
+
+    items: list[ReasonRow]
+    deviations: list[DeviationRow]
 
 
 class RejectedPage(_Page):

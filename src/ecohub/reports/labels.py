@@ -34,8 +34,8 @@ import polars as pl
 from ecohub.standards import air_stats, gb3838
 from ecohub.standards._rounding import round_gbt8170
 
-__all__ = ["EDITIONS", "STAGES", "TABLES", "Label", "edition_text", "label", "publish",
-           "sheet_name"]
+__all__ = ["EDITIONS", "STAGES", "TABLES", "Label", "column_labels", "edition_text", "label",
+           "publish", "rounded_as_published", "sheet_name"]
 
 
 @dataclass(frozen=True)
@@ -127,6 +127,11 @@ _FIXED: Final[dict[str, Label]] = {
     "share_i_iii": Label("I–III类比例 (%)", 1, percent=True),
     "share_inferior_v": Label("劣V类比例 (%)", 1, percent=True),
     "pH": Label("pH值 (无量纲)", 2, short="pH"),
+    # good days to date and the overview (ecohub.analytics.air.good_days_to_date)
+    "from": Label("起"), "to": Label("止"),
+    "good_share_last": Label("去年同期优良天数比例 (%)", 1, percent=True, short="去年同期 (%)"),
+    "good_days_last": Label("去年同期优良天数"), "valid_aqi_days_last": Label("去年同期有效天数"),
+    "change_pp": Label("同比变化 (百分点)", 1),
     # noise (GB 3096-2008)
     "zone_class": Label("声环境功能区类别"),
     "Ld_dB": Label(f"昼间等效声级 Ld ({_DB})", 1, short=f"Ld ({_DB})"),
@@ -337,3 +342,37 @@ def publish(frame: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, int]]:
             series = series.cast(pl.String)
         columns.append(series.alias(spec.text))
     return pl.DataFrame(columns), digits
+
+
+def rounded_as_published(frame: pl.DataFrame) -> pl.DataFrame:
+    """The table with its numbers rounded as :func:`publish` rounds them, names and codes kept.
+
+    For a program that shows a table itself (the web app): the digits a bureau publishes
+    (GB/T 8170), machine column names, shares still 0–1 (rounded to 0.1 %), codes untouched;
+    the headers come from :func:`column_labels`.
+    """
+    columns = []
+    per_row = {"value", "limit"} if {"pollutant", "unit"} <= set(frame.columns) else set()
+    for name in frame.columns:
+        spec, series = label(name), frame[name]
+        if name in per_row:
+            published, _ = publish(frame.select(name, "pollutant", "unit"))
+            series = published.to_series(0).alias(name)
+        elif spec.decimals is not None and series.dtype.is_numeric():
+            if spec.percent:
+                series = (_rounded(series, spec.decimals, None, 100.0).cast(pl.Float64)
+                          / 100.0).round(spec.decimals + 2).alias(name)
+            else:
+                series = _rounded(series, spec.decimals, spec.pollutant, 1.0)
+        columns.append(series)
+    return pl.DataFrame(columns, schema=None) if columns else frame
+
+
+def column_labels(columns: list[str]) -> dict[str, dict[str, object]]:
+    """Column → its Chinese header with unit, digits and whether it is a share.
+
+    For a program that lays out a table itself: ``{"PM2.5_ug_m3": {"text": "PM2.5 (µg/m³)",
+    "short": …, "decimals": 0, "percent": false}}``.
+    """
+    return {c: {"text": (spec := label(c)).text, "short": spec.terminal,
+                "decimals": spec.decimals, "percent": spec.percent} for c in columns}

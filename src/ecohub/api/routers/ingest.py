@@ -81,6 +81,7 @@ def rejected(
     store: Store = Depends(get_store),  # noqa: B008
 ) -> Response:
     """Packets not stored, newest first: when, from where, why, and the raw text."""
+    from ecohub.ingest.reasons import explain
     from ecohub.store.models import DISPOSITIONS
 
     if disposition is not None and disposition not in DISPOSITIONS:
@@ -91,11 +92,31 @@ def rejected(
     frame = pl.DataFrame(
         [{"received_at": p.received_at, "mn": p.mn, "peer": p.peer,
           "disposition": p.disposition, "reason_kind": p.kind, "reason": p.reason,
+          "explanation": explain(p.kind).explanation, "action": explain(p.kind).action,
           "raw": p.raw.decode("utf-8", "replace")} for p in packets],
         schema={"received_at": pl.Datetime("us", "UTC"), "mn": pl.String, "peer": pl.String,
                 "disposition": pl.String, "reason_kind": pl.String, "reason": pl.String,
-                "raw": pl.String})
+                "explanation": pl.String, "action": pl.String, "raw": pl.String})
     return table_response(frame, request, format, name="rejected")
+
+
+@router.get("/reasons", summary="未入库原因说明 why packets are not stored",
+            response_model=schemas.ReasonsPage)
+def reasons(
+    principal: Principal = Depends(require("ingest.read")),  # noqa: B008
+) -> dict:
+    """Why packets are not stored, and how stored packets deviate from HJ 212.
+
+    Every reason kind with its explanation and what to do (``ecohub.ingest.reasons``), and
+    every kind of deviation a stored packet may carry (``hj212.profiles.DEVIATION_KINDS``).
+    """
+    from ecohub.ingest.reasons import REASONS
+    from ecohub.protocols.hj212.profiles import DEVIATION_KINDS
+
+    items = [{"kind": r.kind, "explanation": r.explanation, "action": r.action}
+             for r in REASONS.values()]
+    deviations = [{"kind": k, "description": d} for k, d in DEVIATION_KINDS.items()]
+    return {"count": len(items), "items": items, "deviations": deviations}
 
 
 @router.post("/release", summary="释放隔离报文 release quarantined packets",

@@ -39,7 +39,7 @@ def scores(
     store: Store = Depends(get_store),  # noqa: B008
 ) -> Response:
     """Completeness, timeliness, validity, consistency and the weighted score."""
-    from ecohub.governance.quality_scores import quality_scores
+    from ecohub.governance.quality_scores import explain_scores, quality_scores
 
     if to < from_ or (to - from_).days >= _MAX_DAYS:
         raise Problem(422, f"to={to}: on or after from={from_} and at most {_MAX_DAYS} days "
@@ -48,7 +48,8 @@ def scores(
     end = datetime.combine(to + timedelta(days=1), time(), CHINA_TZ)
     frame = quality_scores(store, start, end, by=by, period=period)
     return table_response(frame, request, format, name=f"quality_{by}",
-                          meta={"from": start, "to": end, "by": by, "period": period})
+                          meta={"from": start, "to": end, "by": by, "period": period,
+                                "notes": explain_scores(frame, by)})
 
 
 class Review(BaseModel):
