@@ -60,6 +60,8 @@ class HttpConfig:
     """Requests answered at once (the others wait): each runs on a thread, and beside the
     gateway on two cores more threads only share the same CPU and slow the loggers' answers
     (bench/RESULTS.md, "HTTP service": 4-8 kept the gateway's p99 under 300 ms, 40 did not)."""
+    answer_cache_mb: int = 512
+    """Memory for answers kept until their data changes (:mod:`ecohub.api.answers`)."""
 
 
 def bind(host: str, port: int, what: str, option: str) -> socket.socket:
@@ -123,7 +125,7 @@ async def serve(store: Store, gateway: GatewayConfig | None = None,
                 local = write_server_file(store.settings.data_dir,
                                           f"http://{_loopback(host)}:{port}")
             anyio.to_thread.current_default_thread_limiter().total_tokens = http.threads
-            web = _start_http(store, running, http_socket, local)
+            web = _start_http(store, running, http_socket, local, http.answer_cache_mb)
             log.info("HTTP service listening on %s:%s", host, port)
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
@@ -149,7 +151,7 @@ def _loopback(host: str) -> str:
 
 
 def _start_http(store: Store, gateway: Gateway | None, sock: socket.socket,
-                local_secret: str | None):
+                local_secret: str | None, answer_cache_mb: int):
     import uvicorn
 
     from ecohub.api import create_app
@@ -161,7 +163,8 @@ def _start_http(store: Store, gateway: Gateway | None, sock: socket.socket,
         def capture_signals(self) -> Iterator[None]:
             yield
 
-    config = uvicorn.Config(create_app(store, gateway=gateway, local_secret=local_secret),
+    config = uvicorn.Config(create_app(store, gateway=gateway, local_secret=local_secret,
+                                       answer_bytes=answer_cache_mb * 2**20),
                             log_config=None,
                             access_log=False, lifespan="off", server_header=False)
     server = EmbeddedServer(config)

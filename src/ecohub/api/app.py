@@ -17,7 +17,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ecohub.api import schemas
+from ecohub.api import answers, schemas
 from ecohub.api.metrics import ServiceMetrics
 from ecohub.api.problems import install_problem_handlers, no_nul_characters
 from ecohub.api.routers import (
@@ -54,8 +54,11 @@ ecohub 生态环境数据平台 HTTP 接口。
 
 
 def create_app(store: Store, *, gateway: Gateway | None = None,
-               local_secret: str | None = None) -> FastAPI:
+               local_secret: str | None = None,
+               answer_bytes: int = answers.DEFAULT_MAX_BYTES) -> FastAPI:
     """The FastAPI application serving ``store`` (OpenAPI at ``/api/v1/openapi.json``).
+
+    ``answer_bytes``: memory for answers kept until their data changes (:mod:`ecohub.api.answers`).
 
     ``local_secret`` opens the reads of commands beside the server
     (:mod:`ecohub.api.routers.internal`).
@@ -66,6 +69,7 @@ def create_app(store: Store, *, gateway: Gateway | None = None,
     app.state.store = store
     app.state.gateway = gateway
     app.state.local_secret = local_secret
+    app.state.answers = answers.Answers(answer_bytes)
     app.state.metrics = metrics = ServiceMetrics(gateway)
     install_problem_handlers(app)
     app.include_router(health.router)
