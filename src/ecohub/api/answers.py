@@ -11,7 +11,7 @@ reading is in the next answer, never hidden behind a kept one. Where the store c
 (PostgreSQL, which other processes write to), an answer is kept only where the route allows a
 fixed freshness (``fresh_s``, the map's ``/latest``), otherwise not at all.
 
-Every kept answer carries a strong ETag (a hash of its bytes): a client that sends it back in
+Every answer carries a strong ETag (a hash of its bytes): a client that sends it back in
 ``If-None-Match`` gets ``304 Not Modified`` instead of the bytes again. The kept answers are
 bounded in bytes (least recently used go first).
 """
@@ -82,8 +82,7 @@ class Answers:
             request.state.object_ids = kept.audit_ids
             return self._send(kept, request)
         response, object_ids, mns = make()
-        if response.status_code != 200 or (generation is None and fresh_s is None) or \
-                len(response.body) > self.max_bytes // 4:
+        if response.status_code != 200:
             return response
         headers = {k: v for k, v in response.headers.items()
                    if k.lower() not in ("content-length", "content-type")}
@@ -95,8 +94,10 @@ class Answers:
                      mns=tuple(sorted(set(mns))),
                      row_count=getattr(request.state, "row_count", None),
                      audit_ids=tuple(getattr(request.state, "object_ids", ())))
-        self._keep(key, kept)
-        return self._send(kept, request)
+        if (generation is not None or fresh_s is not None) and \
+                len(kept.body) <= self.max_bytes // 4:
+            self._keep(key, kept)
+        return self._send(kept, request)  # with its ETag, kept or not
 
     @staticmethod
     def _holds(kept: _Kept, store: Store, now: float, fresh_s: float | None) -> bool:
