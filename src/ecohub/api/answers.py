@@ -25,6 +25,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Collection, Hashable, Iterable
 from dataclasses import dataclass
 
+import anyio
 from fastapi import Request
 from fastapi.responses import Response
 
@@ -59,9 +60,9 @@ class Answers:
         self._bytes = 0
         self._lock = threading.Lock()
 
-    def answer(self, request: Request, store: Store, key: Hashable,
-               make: Callable[[], tuple[Response, Collection[int] | None, Iterable[str]]],
-               *, fresh_s: float | None = None) -> Response:
+    async def answer(self, request: Request, store: Store, key: Hashable,
+                     make: Callable[[], tuple[Response, Collection[int] | None, Iterable[str]]],
+                     *, fresh_s: float | None = None) -> Response:
         """The kept answer of ``key`` if its data is unchanged, else ``make()``'s, kept.
 
         ``key`` names the request and the caller's view (not the registry's version, which is
@@ -69,18 +70,29 @@ class Answers:
         readings it shows (None: any object's) and the loggers whose readings it shows
         (their QC flags and reviews). It sets ``request.state.row_count`` and
         ``object_ids`` for the audit, which a kept answer sets again.
+
+        A kept answer is found on the event loop — two look-ups in memory and the registry's
+        version (one small query) — so that it waits for no worker thread; ``make`` runs on
+        one.
         """
         generation = store.measurements.generation()  # before reading: see changed_since
         key = (key, store.registry.version())
-        now = time.monotonic()
         with self._lock:
             kept = self._kept.get(key)
             if kept is not None:
                 self._kept.move_to_end(key)
-        if kept is not None and self._holds(kept, store, now, fresh_s):
+        if kept is not None and self._holds(kept, store, time.monotonic(), fresh_s):
             request.state.row_count = kept.row_count
             request.state.object_ids = kept.audit_ids
             return self._send(kept, request)
+        made = await anyio.to_thread.run_sync(self._make, request, key, make, generation,
+                                              fresh_s)
+        return made if isinstance(made, Response) else self._send(made, request)
+
+    def _make(self, request: Request, key: Hashable,
+              make: Callable[[], tuple[Response, Collection[int] | None, Iterable[str]]],
+              generation: int | None, fresh_s: float | None) -> Response | _Kept:
+        at = time.monotonic()
         response, object_ids, mns = make()
         if response.status_code != 200:
             return response
@@ -89,7 +101,7 @@ class Answers:
         kept = _Kept(body=bytes(response.body), media_type=response.media_type,
                      headers=headers,
                      etag='"' + hashlib.blake2b(response.body, digest_size=16).hexdigest() + '"',
-                     generation=generation, at=now,
+                     generation=generation, at=at,
                      object_ids=None if object_ids is None else frozenset(object_ids),
                      mns=tuple(sorted(set(mns))),
                      row_count=getattr(request.state, "row_count", None),
@@ -97,7 +109,7 @@ class Answers:
         if (generation is not None or fresh_s is not None) and \
                 len(kept.body) <= self.max_bytes // 4:
             self._keep(key, kept)
-        return self._send(kept, request)  # with its ETag, kept or not
+        return kept  # sent with its ETag, kept or not
 
     @staticmethod
     def _holds(kept: _Kept, store: Store, now: float, fresh_s: float | None) -> bool:

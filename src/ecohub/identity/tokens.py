@@ -30,7 +30,7 @@ from ecohub.identity.users import TOUCH_EVERY, principal_for
 from ecohub.store import ApiToken, Identity, IdentityError, Store
 
 __all__ = ["DEFAULT_DAYS", "MAX_DAYS", "TOKEN_PREFIX", "VERIFIED_FOR_S", "authenticate_token",
-           "create_token", "list_tokens", "revoke_token"]
+           "create_token", "list_tokens", "remembered_token", "revoke_token"]
 
 TOKEN_PREFIX: Final = "ecohub_"
 DEFAULT_DAYS: Final = 90
@@ -153,11 +153,8 @@ def authenticate_token(store: Store, bearer: str | None, *,
     digest = _hash(bearer)
     verified = _verified(store.identity) if now is None else None  # a given time: look up
     generation = store.identity.generation  # before the look-up: a change during it counts
-    if verified is not None:
-        kept = verified.tokens.get(digest)
-        if kept is not None and kept[0] == generation and kept[3] > moment and \
-                time.monotonic() - kept[1] < VERIFIED_FOR_S:
-            return kept[2]
+    if verified is not None and (kept := _remembered(store, verified, digest)) is not None:
+        return kept
     checked = time.monotonic()
     token = store.identity.token_by_hash(digest)
     if token is None or token.revoked_at is not None or token.expires_at <= moment:
@@ -175,3 +172,22 @@ def authenticate_token(store: Store, bearer: str | None, *,
                 verified.tokens.clear()
             verified.tokens[digest] = (generation, checked, principal, token.expires_at)
     return principal
+
+
+def remembered_token(store: Store, bearer: str) -> Principal | None:
+    """The principal of a bearer token verified lately (see the module), without any look-up.
+
+    None when :func:`authenticate_token` has to look: unknown here, or no longer remembered.
+    Lets the HTTP service answer a known program without a database read or a thread.
+    """
+    if not bearer.startswith(TOKEN_PREFIX) or len(bearer) > 200:
+        return None
+    return _remembered(store, _verified(store.identity), _hash(bearer))
+
+
+def _remembered(store: Store, verified: _Verified, digest: str) -> Principal | None:
+    kept = verified.tokens.get(digest)
+    if kept is None or kept[0] != store.identity.generation or \
+            time.monotonic() - kept[1] >= VERIFIED_FOR_S or kept[3] <= datetime.now(UTC):
+        return None
+    return kept[2]

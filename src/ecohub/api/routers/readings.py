@@ -82,7 +82,7 @@ def _with_units(frame: pl.DataFrame, objects: dict[int, MonitoredObject]) -> pl.
 
 @router.get("/readings", summary="监测数据 readings", response_model=schemas.ReadingsPage,
             responses={**schemas.TABLE_FORMATS, 404: {}})
-def readings(
+async def readings(
     request: Request,
     object: Annotated[list[str] | None, Query(description="对象编码，可重复",
                                               examples=[["340100-A01"]])] = None,
@@ -113,7 +113,7 @@ def readings(
     _check(kind, factor)
     key = ("readings", _view(principal), tuple(object or ()), mn, tuple(factor or ()), kind,
            statistic, from_, to, after, limit, chosen)
-    return answers(request).answer(request, store, key, lambda: _readings(
+    return await answers(request).answer(request, store, key, lambda: _readings(
         request, store, principal, object, mn, factor, kind, statistic, from_, to, after,
         limit, format))
 
@@ -158,7 +158,7 @@ def _readings(request: Request, store: Store, principal: Principal, object: list
 
 @router.get("/latest", summary="各对象最新值 latest per object (the map)",
             response_model=schemas.LatestPage, responses=schemas.TABLE_FORMATS)
-def latest(
+async def latest(
     request: Request,
     type: Annotated[str, Query(description="空气站 / air_station …", json_schema_extra=_TYPES,
                                examples=["air_station"])],
@@ -191,7 +191,7 @@ def latest(
         request.state.object_ids = sorted(objects)
         return table_response(shown, request, format, name="latest"), list(objects), []
 
-    return answers(request).answer(request, store, key, make, fresh_s=LATEST_FRESH_S)
+    return await answers(request).answer(request, store, key, make, fresh_s=LATEST_FRESH_S)
 
 
 def _view(principal: Principal) -> str | None:
