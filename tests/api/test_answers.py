@@ -84,3 +84,17 @@ def test_a_kept_answer_is_not_shown_to_another_view(service: Service) -> None:
         assert enterprise.get(LATEST).json()["items"] == []  # E1 has no air station
         readings = enterprise.get("/api/v1/readings?kind=hour").json()["items"]
         assert {r["object_code"] for r in readings} == {"E1", "E1-DA001"}
+
+
+def test_gzip_only_for_a_client_that_asks(service: Service) -> None:
+    with service.client("analyst") as client:
+        plain = client.get(YEAR, headers={"Accept-Encoding": "identity"})
+        assert "content-encoding" not in plain.headers
+        assert plain.headers["vary"] == "Accept-Encoding"
+        packed = client.get(YEAR, headers={"Accept-Encoding": "gzip"})
+        assert packed.headers["content-encoding"] == "gzip"
+        assert int(packed.headers["content-length"]) < len(plain.content)
+        assert packed.json() == plain.json()  # httpx undoes the gzip
+        assert packed.headers["etag"] != plain.headers["etag"]
+        refused = client.get(YEAR, headers={"Accept-Encoding": "gzip;q=0"})
+        assert "content-encoding" not in refused.headers

@@ -12,12 +12,15 @@ reading is in the next answer, never hidden behind a kept one. Where the store c
 fixed freshness (``fresh_s``, the map's ``/latest``), otherwise not at all.
 
 Every answer carries a strong ETag (a hash of its bytes): a client that sends it back in
-``If-None-Match`` gets ``304 Not Modified`` instead of the bytes again. The kept answers are
-bounded in bytes (least recently used go first).
+``If-None-Match`` gets ``304 Not Modified`` instead of the bytes again. A client that accepts
+gzip (``Accept-Encoding``) gets the answer compressed, once, when it was made: JSON shrinks
+many times, and the bytes saved cost less to compress than to send, even over loopback. The
+kept answers are bounded in bytes (least recently used go first).
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import threading
 import time
@@ -35,11 +38,16 @@ __all__ = ["DEFAULT_MAX_BYTES", "Answers"]
 
 DEFAULT_MAX_BYTES = 512 * 2**20
 """Bytes of kept answers per server (``HttpConfig.answer_cache_mb``)."""
+GZIP_FROM = 1024
+"""Answers shorter than this (bytes) are sent as they are."""
+GZIP_LEVEL = 1
+"""zlib's fastest level: a year of hourly readings (2.7 MB) in ~5 ms to about a tenth."""
 
 
 @dataclass(frozen=True)
 class _Kept:
     body: bytes
+    gzipped: bytes | None
     media_type: str | None
     headers: dict[str, str]
     etag: str
@@ -49,6 +57,10 @@ class _Kept:
     mns: tuple[str, ...]
     row_count: int | None
     audit_ids: tuple[object, ...]
+
+    @property
+    def size(self) -> int:
+        return len(self.body) + len(self.gzipped or b"")
 
 
 class Answers:
@@ -98,7 +110,10 @@ class Answers:
             return response
         headers = {k: v for k, v in response.headers.items()
                    if k.lower() not in ("content-length", "content-type")}
-        kept = _Kept(body=bytes(response.body), media_type=response.media_type,
+        body = bytes(response.body)
+        kept = _Kept(body=body, media_type=response.media_type,
+                     gzipped=gzip.compress(body, GZIP_LEVEL, mtime=0)
+                     if len(body) >= GZIP_FROM else None,
                      headers=headers,
                      etag='"' + hashlib.blake2b(response.body, digest_size=16).hexdigest() + '"',
                      generation=generation, at=at,
@@ -107,7 +122,7 @@ class Answers:
                      row_count=getattr(request.state, "row_count", None),
                      audit_ids=tuple(getattr(request.state, "object_ids", ())))
         if (generation is not None or fresh_s is not None) and \
-                len(kept.body) <= self.max_bytes // 4:
+                kept.size <= self.max_bytes // 4:
             self._keep(key, kept)
         return kept  # sent with its ETag, kept or not
 
@@ -122,19 +137,35 @@ class Answers:
         with self._lock:
             old = self._kept.pop(key, None)
             if old is not None:
-                self._bytes -= len(old.body)
+                self._bytes -= old.size
             self._kept[key] = kept
-            self._bytes += len(kept.body)
+            self._bytes += kept.size
             while self._bytes > self.max_bytes:
                 _, gone = self._kept.popitem(last=False)
-                self._bytes -= len(gone.body)
+                self._bytes -= gone.size
 
     @staticmethod
     def _send(kept: _Kept, request: Request) -> Response:
-        headers = {**kept.headers, "ETag": kept.etag}
-        if kept.etag in _etags(request.headers.get("if-none-match", "")):
+        body, etag, headers = kept.body, kept.etag, dict(kept.headers)
+        if kept.gzipped is not None:
+            headers["Vary"] = "Accept-Encoding"
+            if _accepts_gzip(request.headers.get("accept-encoding", "")):
+                # another representation: another strong ETag (RFC 9110, 8.8.3)
+                body, etag = kept.gzipped, etag[:-1] + '-gzip"'
+                headers["Content-Encoding"] = "gzip"
+        headers["ETag"] = etag
+        if etag in _etags(request.headers.get("if-none-match", "")):
             return Response(status_code=304, headers=headers)
-        return Response(kept.body, media_type=kept.media_type, headers=headers)
+        return Response(body, media_type=kept.media_type, headers=headers)
+
+
+def _accepts_gzip(value: str) -> bool:
+    """Whether an ``Accept-Encoding`` header takes gzip (named, or ``*``, and not ``q=0``)."""
+    for item in value.lower().split(","):
+        coding, _, params = item.partition(";")
+        if coding.strip() in ("gzip", "*"):
+            return params.replace(" ", "") not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+    return False
 
 
 def _etags(value: str) -> set[str]:
