@@ -31,6 +31,9 @@ _READING_COLUMNS = ("object_code", "mn", "factor", "kind", "statistic", "period_
                     "period_s", "value", "unit", "device_flag", "qc_flag", "qc_valid",
                     "review", "received_at")
 
+_READ_COLUMNS = ("object_id", *(c for c in _READING_COLUMNS if c not in ("object_code", "unit")))
+"""What the store reads for an answer: not the QC details nor the packet (less to read)."""
+
 
 def _check(kind: str | None, factors: list[str] | None) -> None:
     if kind is not None and kind not in KINDS:
@@ -142,7 +145,8 @@ def _readings(request: Request, store: Store, principal: Principal, object: list
     start = moment(from_, "from")
     end = moment(to, "to", end_of_day=True)
     page = store.measurements.readings(kind, start, end, object_ids, factor, statistic,
-                                       with_qc=True, after=_cursor(after), limit=limit + 1)
+                                       with_qc=True, columns=_READ_COLUMNS,
+                                       after=_cursor(after), limit=limit + 1)
     if mn is not None:
         page = page.filter(pl.col("mn") == mn)
     more = page.height > limit
