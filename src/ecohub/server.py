@@ -60,7 +60,7 @@ class HttpConfig:
     """Requests answered at once (the others wait): each runs on a thread, and beside the
     gateway on two cores more threads only share the same CPU and slow the loggers' answers
     (bench/RESULTS.md, "HTTP service": 4-8 kept the gateway's p99 under 300 ms, 40 did not)."""
-    answer_cache_mb: int = 512
+    answer_cache_mb: int = 256
     """Memory for answers kept until their data changes (:mod:`ecohub.api.answers`)."""
 
 

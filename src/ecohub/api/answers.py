@@ -14,8 +14,10 @@ fixed freshness (``fresh_s``, the map's ``/latest``), otherwise not at all.
 Every answer carries a strong ETag (a hash of its bytes): a client that sends it back in
 ``If-None-Match`` gets ``304 Not Modified`` instead of the bytes again. A client that accepts
 gzip (``Accept-Encoding``) gets the answer compressed, once, when it was made: JSON shrinks
-many times, and the bytes saved cost less to compress than to send, even over loopback. The
-kept answers are bounded in bytes (least recently used go first).
+many times, and the bytes saved cost less to compress than to send, even over loopback. Kept
+answers are kept compressed (a year of hourly readings: 2.7 MB as JSON, ~0.15 MB kept) and
+inflated for the rare client that does not take gzip. The kept answers are bounded in bytes
+(least recently used go first).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from ecohub.store import Store
 
 __all__ = ["DEFAULT_MAX_BYTES", "Answers"]
 
-DEFAULT_MAX_BYTES = 512 * 2**20
+DEFAULT_MAX_BYTES = 256 * 2**20
 """Bytes of kept answers per server (``HttpConfig.answer_cache_mb``)."""
 GZIP_FROM = 1024
 """Answers shorter than this (bytes) are sent as they are."""
@@ -47,7 +49,9 @@ GZIP_LEVEL = 1
 @dataclass(frozen=True)
 class _Kept:
     body: bytes
-    gzipped: bytes | None
+    """The answer as made; or, when ``gzipped`` is set, as compressed (a tenth of the memory),
+    inflated again for a client that does not take gzip."""
+    gzipped: bool
     media_type: str | None
     headers: dict[str, str]
     etag: str
@@ -60,7 +64,7 @@ class _Kept:
 
     @property
     def size(self) -> int:
-        return len(self.body) + len(self.gzipped or b"")
+        return len(self.body)
 
 
 class Answers:
@@ -111,9 +115,9 @@ class Answers:
         headers = {k: v for k, v in response.headers.items()
                    if k.lower() not in ("content-length", "content-type")}
         body = bytes(response.body)
-        kept = _Kept(body=body, media_type=response.media_type,
-                     gzipped=gzip.compress(body, GZIP_LEVEL, mtime=0)
-                     if len(body) >= GZIP_FROM else None,
+        packed = len(body) >= GZIP_FROM
+        kept = _Kept(body=gzip.compress(body, GZIP_LEVEL, mtime=0) if packed else body,
+                     media_type=response.media_type, gzipped=packed,
                      headers=headers,
                      etag='"' + hashlib.blake2b(response.body, digest_size=16).hexdigest() + '"',
                      generation=generation, at=at,
@@ -146,16 +150,17 @@ class Answers:
 
     @staticmethod
     def _send(kept: _Kept, request: Request) -> Response:
-        body, etag, headers = kept.body, kept.etag, dict(kept.headers)
-        if kept.gzipped is not None:
+        etag, headers = kept.etag, dict(kept.headers)
+        packed = kept.gzipped and _accepts_gzip(request.headers.get("accept-encoding", ""))
+        if kept.gzipped:
             headers["Vary"] = "Accept-Encoding"
-            if _accepts_gzip(request.headers.get("accept-encoding", "")):
-                # another representation: another strong ETag (RFC 9110, 8.8.3)
-                body, etag = kept.gzipped, etag[:-1] + '-gzip"'
-                headers["Content-Encoding"] = "gzip"
+        if packed:  # another representation: another strong ETag (RFC 9110, 8.8.3)
+            etag = etag[:-1] + '-gzip"'
+            headers["Content-Encoding"] = "gzip"
         headers["ETag"] = etag
         if etag in _etags(request.headers.get("if-none-match", "")):
             return Response(status_code=304, headers=headers)
+        body = kept.body if packed or not kept.gzipped else gzip.decompress(kept.body)
         return Response(body, media_type=kept.media_type, headers=headers)
 
 
