@@ -664,6 +664,7 @@ class _Changes:
 
     def __init__(self) -> None:
         self.generation = 0
+        self.any_object = 0  # the last write of readings, of whichever object
         self.objects: dict[int, int] = {}
         self.mns: dict[str, int] = {}
 
@@ -673,19 +674,18 @@ class _Changes:
         generation = self.generation + 1
         for object_id in object_ids:
             self.objects[object_id] = generation
+            self.any_object = generation
         for mn in mns:
             self.mns[mn] = generation
         self.generation = generation
 
     def since(self, generation: int, object_ids: Collection[int] | None,
               mns: Iterable[str]) -> bool:
-        if object_ids is None:
-            if any(g > generation for g in self.objects.values()):
+        if object_ids is None:  # (not iterating the dict, which the writer may grow meanwhile)
+            if self.any_object > generation:
                 return True
-        else:
-            objects = self.objects
-            if any(objects.get(i, 0) > generation for i in object_ids):
-                return True
+        elif any(self.objects.get(i, 0) > generation for i in object_ids):
+            return True
         return any(self.mns.get(mn, 0) > generation for mn in mns)
 
 
