@@ -63,6 +63,8 @@ class HttpConfig:
     (bench/RESULTS.md, "HTTP service": 4-8 kept the gateway's p99 under 300 ms, 40 did not)."""
     basemap: Path | None = None
     """An operator's PMTiles basemap the web map draws under its layers (``--basemap``)."""
+    answer_cache_mb: int = 256
+    """Memory for answers kept until their data changes (:mod:`ecohub.api.answers`)."""
 
 
 def bind(host: str, port: int, what: str, option: str) -> socket.socket:
@@ -126,7 +128,8 @@ async def serve(store: Store, gateway: GatewayConfig | None = None,
                 local = write_server_file(store.settings.data_dir,
                                           f"http://{_loopback(host)}:{port}")
             anyio.to_thread.current_default_thread_limiter().total_tokens = http.threads
-            web = _start_http(store, running, http_socket, local, http.basemap)
+            web = _start_http(store, running, http_socket, local, http.basemap,
+                              http.answer_cache_mb)
             log.info("HTTP service listening on %s:%s", host, port)
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
@@ -153,7 +156,8 @@ def _loopback(host: str) -> str:
 
 
 def _start_http(store: Store, gateway: Gateway | None, sock: socket.socket,
-                local_secret: str | None, basemap: Path | None = None):
+                local_secret: str | None, basemap: Path | None = None,
+                answer_cache_mb: int = 256):
     import uvicorn
 
     from ecohub.api import create_app
@@ -166,7 +170,8 @@ def _start_http(store: Store, gateway: Gateway | None, sock: socket.socket,
             yield
 
     config = uvicorn.Config(create_app(store, gateway=gateway, local_secret=local_secret,
-                                       basemap=basemap),
+                                       basemap=basemap,
+                                       answer_bytes=answer_cache_mb * 2**20),
                             log_config=None,
                             access_log=False, lifespan="off", server_header=False)
     server = EmbeddedServer(config)

@@ -110,7 +110,7 @@ def test_events_frame_has_chinese_labels_and_china_time(people):
 
 def test_the_audit_log_has_no_update_or_delete():
     names = [name for name in dir(Identity) if "event" in name]
-    assert names == ["append_event", "events"]
+    assert names == ["append_event", "append_event_soon", "events", "flush_events"]
 
 
 def test_admin_changes_are_audited(people):
@@ -118,3 +118,30 @@ def test_admin_changes_are_audited(people):
     assert {(e.target, e.object_ids) for e in changes} >= {
         ("organisation.add", ("bureau",)), ("user.add", ("alice",))}
     assert all(e.actor == ADMIN and e.actor_kind == "cli" for e in changes)
+
+
+def test_events_recorded_soon_are_all_kept_after_a_burst(people):
+    import threading
+    import time
+
+    from ecohub.identity.audit import record_soon
+    from ecohub.store.identity import AUDIT_FLUSH_S
+
+    before = len(events(people, limit=100_000))
+
+    def burst(n: int) -> None:
+        for i in range(300):
+            record_soon(people, actor="burst", action="read", target=f"/t/{n}",
+                        parameters={"i": i, "token": "secret"})
+
+    threads = [threading.Thread(target=burst, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    kept = events(people, actor="burst", limit=100_000)  # a read writes the queue first
+    assert len(kept) == 2400 and len(events(people, limit=100_000)) == before + 2400
+    assert {e.parameters["token"] for e in kept} == {"***"}
+    record_soon(people, actor="later", action="read", target="/t")
+    time.sleep(AUDIT_FLUSH_S * 10)  # the writer, without any read
+    assert sum(cell == "later" for cell in every_cell(people, "audit_events")) == 1

@@ -98,3 +98,34 @@ def test_last_used_is_written_at_most_once_a_minute(people):
     assert people.identity.token(token.id).last_used_at == T0
     authenticate_token(people, secret, now=T0 + timedelta(seconds=60))
     assert people.identity.token(token.id).last_used_at == T0 + timedelta(seconds=60)
+
+
+def test_a_remembered_token_is_refused_at_once_when_revoked_or_its_user_disabled(people):
+    token, secret = create_token(people, "alice", name="remembered", actor=ADMIN)
+    assert authenticate_token(people, secret).username == "alice"
+    assert authenticate_token(people, secret).username == "alice"  # remembered
+    revoke_token(people, token.prefix, actor=ADMIN)
+    assert authenticate_token(people, secret) is None
+    _, other = create_token(people, "vic", name="remembered too", actor=ADMIN)
+    assert authenticate_token(people, other).username == "vic"
+    disable_user(people, "vic", actor=ADMIN)
+    assert authenticate_token(people, other) is None
+
+
+def test_a_revocation_by_another_process_holds_within_the_documented_time(people,
+                                                                          monkeypatch):
+    import time
+
+    from ecohub.identity import tokens
+    from ecohub.store import Store
+
+    monkeypatch.setattr(tokens, "VERIFIED_FOR_S", 0.3)
+    token, secret = create_token(people, "alice", name="elsewhere", actor=ADMIN)
+    assert authenticate_token(people, secret) is not None
+    other = Store(people.settings, registry_only=True)  # as the `ecohub` command opens it
+    try:
+        revoke_token(other, token.prefix, actor=ADMIN)
+    finally:
+        other.close()
+    time.sleep(0.35)
+    assert authenticate_token(people, secret) is None

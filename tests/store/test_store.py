@@ -235,3 +235,27 @@ def test_count_then_read(store):
     store.measurements.write(readings("MN0001", station, {"a34004": 1.0}))
     assert store.measurements.count() == 1
     assert store.measurements.readings().height == 1
+
+
+def test_changed_since_names_the_objects_and_loggers_written(tmp_path):
+    """The embedded store knows every write (the file is its process's): what caches compare."""
+    from ecohub.store import QC_FLAG_SCHEMA, READING_SCHEMA, open_store
+
+    with open_store(data_dir=tmp_path, migrate=True) as store:
+        at = datetime(2026, 12, 1, tzinfo=UTC)
+        before = store.measurements.generation()
+        assert not store.measurements.changed_since(before, None, ["A"])
+        store.measurements.write(pa.Table.from_pylist([{
+            "mn": "A", "object_id": 1, "factor": "a34004", "kind": "hour", "period_start": at,
+            "period_s": 3600, "statistic": "Avg", "value": 1.0, "device_flag": "N",
+            "received_at": at, "packet_id": None}], schema=READING_SCHEMA))
+        assert store.measurements.changed_since(before, [1])
+        assert store.measurements.changed_since(before, None)
+        assert not store.measurements.changed_since(before, [2], ["B"])
+        written = store.measurements.generation()
+        store.measurements.write_flags(pa.Table.from_pylist([{
+            "mn": "A", "factor": "a34004", "kind": "hour", "period_start": at,
+            "statistic": "Avg", "qc_flag": 1, "qc_tests": "{}", "qc_valid": True,
+            "qc_version": "t", "checked_at": at}], schema=QC_FLAG_SCHEMA))
+        assert store.measurements.changed_since(written, [], ["A"])
+        assert not store.measurements.changed_since(written, [1], ["B"])

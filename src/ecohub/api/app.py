@@ -4,7 +4,8 @@ Thin by design (docs/architecture): a router parses the request, checks the call
 (:mod:`ecohub.api.security`), calls a domain function and formats the answer
 (:mod:`ecohub.api.formats`). Around every request one middleware counts it for ``/metrics`` and
 puts every ``/api/v1`` access on the audit record: who, when, from where, what (route,
-parameters, object ids, row count) and the outcome.
+parameters, object ids, row count) and the outcome (written in batches off the request's path,
+:func:`ecohub.identity.audit.record_soon`).
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ import time
 from importlib.metadata import version
 from pathlib import Path
 
-import anyio
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ecohub import web
-from ecohub.api import schemas
+from ecohub.api import answers, schemas
 from ecohub.api.metrics import ServiceMetrics
 from ecohub.api.problems import install_problem_handlers, no_nul_characters
 from ecohub.api.routers import (
@@ -59,12 +60,14 @@ ecohub 生态环境数据平台 HTTP 接口。
 
 
 def create_app(store: Store, *, gateway: Gateway | None = None,
-               local_secret: str | None = None, basemap: Path | None = None) -> FastAPI:
+               local_secret: str | None = None, basemap: Path | None = None,
+               answer_bytes: int = answers.DEFAULT_MAX_BYTES) -> FastAPI:
     """The FastAPI application serving ``store`` (OpenAPI at ``/api/v1/openapi.json``).
 
     ``local_secret`` opens the reads of commands beside the server
     (:mod:`ecohub.api.routers.internal`). ``basemap``: an operator's PMTiles file the map
-    draws under its layers. The gateway's store writer feeds ``app.state.events`` (the live
+    draws under its layers. ``answer_bytes``: memory for answers kept until their data
+    changes (:mod:`ecohub.api.answers`). The gateway's store writer feeds ``app.state.events`` (the live
     ``/api/v1/events`` stream) after each commit.
     """
     app = FastAPI(title="ecohub", version=version("ecohub"), description=_DESCRIPTION,
@@ -77,6 +80,7 @@ def create_app(store: Store, *, gateway: Gateway | None = None,
     app.state.events = EventHub()
     if gateway is not None:
         gateway.on_commit.append(app.state.events.readings_committed)
+    app.state.answers = answers.Answers(answer_bytes)
     app.state.metrics = metrics = ServiceMetrics(gateway)
     install_problem_handlers(app)
     app.include_router(health.router)
@@ -94,20 +98,61 @@ def create_app(store: Store, *, gateway: Gateway | None = None,
     app.openapi = openapi  # type: ignore[method-assign]
     web.mount(app)
 
-    @app.middleware("http")
-    async def count_and_audit(request: Request, call_next) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = _route_template(request)
-        metrics.requests.labels(request.method, route, str(response.status_code)).inc()
-        metrics.latency.labels(request.method, route).observe(time.perf_counter() - started)
-        path = request.url.path
-        if path.startswith(API_PREFIX) and not path.startswith(_NOT_AUDITED):
-            await anyio.to_thread.run_sync(_audit, store, request, route,
-                                           response.status_code)
-        return response
-
+    app.add_middleware(_CountAndAudit, store=store, metrics=metrics)
     return app
+
+
+def _route_template(request: Request) -> str:
+    """The matched route as written (``/api/v1/objects/{code}``): one label per route."""
+    if request.scope.get("route") is None:
+        return "unmatched"
+    path = request.url.path
+    for name, value in request.path_params.items():
+        path = path.replace(f"/{value}", f"/{{{name}}}", 1)
+    return path
+
+
+class _CountAndAudit:
+    """Counts every request for ``/metrics`` and puts every ``/api/v1`` access on the audit record.
+
+    A plain ASGI middleware (not ``@app.middleware``, whose per-request task and streams cost
+    more than a cached answer). The event is queued (:func:`ecohub.identity.audit.record_soon`)
+    when the answer starts, before its first byte leaves: whoever got an answer finds its event
+    in the log; a request that failed without an answer is recorded as a 500.
+    """
+
+    def __init__(self, app: ASGIApp, store: Store, metrics: ServiceMetrics) -> None:
+        self.app, self.store, self.metrics = app, store, metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        answered = False
+
+        def done(status: int) -> None:
+            nonlocal answered
+            answered = True
+            request = Request(scope)
+            route = _route_template(request)
+            self.metrics.requests.labels(request.method, route, str(status)).inc()
+            self.metrics.latency.labels(request.method, route).observe(
+                time.perf_counter() - started)
+            path = request.url.path
+            if path.startswith(API_PREFIX) and not path.startswith(_NOT_AUDITED):
+                _audit(self.store, request, route, status)
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start" and not answered:
+                done(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            if not answered:
+                done(500)
 
 
 def _route_template(request: Request) -> str:
@@ -131,8 +176,8 @@ def _audit(store: Store, request: Request, route: str, status: int) -> None:
         ("read" if not export else "export") if request.method in ("GET", "HEAD") else "change")
     outcome = ("ok" if status < 400 else "denied" if status in (401, 403)
                else "error" if status >= 500 else "failed")
-    audit.record(store, actor=principal, action=action, target=route, method=request.method,
-                 parameters=dict(request.query_params),
-                 object_ids=getattr(request.state, "object_ids", ()),
-                 row_count=getattr(request.state, "row_count", None), outcome=outcome,
-                 status=status, ip=request.client.host if request.client else None)
+    audit.record_soon(store, actor=principal, action=action, target=route,
+                      method=request.method, parameters=dict(request.query_params),
+                      object_ids=getattr(request.state, "object_ids", ()),
+                      row_count=getattr(request.state, "row_count", None), outcome=outcome,
+                      status=status, ip=request.client.host if request.client else None)

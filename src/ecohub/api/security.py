@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import anyio
 from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPBearer
 
@@ -31,24 +32,27 @@ _SESSION = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, scheme_name="sess
                                     f"requests also send its CSRF token as {CSRF_HEADER}")
 
 
-def get_store(request: Request) -> Store:
+async def get_store(request: Request) -> Store:
     """The store the server was started over."""
     return request.app.state.store
 
 
-def caller(request: Request) -> Principal:
+async def caller(request: Request) -> Principal:
     """The principal of the request: bearer token, else session cookie, else anonymous.
 
     A bearer token that is unknown, expired or revoked is a 401 (a program should learn that
     its credential is bad, not silently see public data). A session cookie that no longer
     holds is treated as no sign-in. Changing requests of a session need its CSRF token.
+
+    A token verified lately is known without a thread (:func:`ecohub.identity.tokens.
+    remembered_token`); every look-up in the database runs on a worker thread.
     """
-    from ecohub.identity import tokens, users
+    from ecohub.identity import tokens
 
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
-    store = get_store(request)
+    store = request.app.state.store
     principal = _ANONYMOUS
     authorization = request.headers.get("authorization", "")
     if authorization:
@@ -56,26 +60,36 @@ def caller(request: Request) -> Principal:
         if scheme.lower() != "bearer" or not credential.strip():
             raise Problem(401, "Authorization: expected 'Bearer <token>'",
                           headers={"WWW-Authenticate": "Bearer"})
-        found = tokens.authenticate_token(store, credential.strip())
+        found = tokens.remembered_token(store, credential.strip())
+        if found is None:
+            found = await anyio.to_thread.run_sync(tokens.authenticate_token, store,
+                                                   credential.strip())
         if found is None:
             raise Problem(401, "the bearer token is unknown, expired or revoked",
                           headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
         principal = found
     elif cookie := request.cookies.get(SESSION_COOKIE):
-        found = users.authenticate_session(store, cookie)
-        if found is not None:
-            if request.method not in _SAFE_METHODS and not users.check_csrf(
-                    store, cookie, request.headers.get(CSRF_HEADER, "")):
-                raise Problem(403, f"{CSRF_HEADER}: missing or not this session's CSRF token")
-            principal = found
+        principal = await anyio.to_thread.run_sync(_session_principal, store, request, cookie)
     request.state.principal = principal
     return principal
+
+
+def _session_principal(store: Store, request: Request, cookie: str) -> Principal:
+    from ecohub.identity import users
+
+    found = users.authenticate_session(store, cookie)
+    if found is None:
+        return _ANONYMOUS
+    if request.method not in _SAFE_METHODS and not users.check_csrf(
+            store, cookie, request.headers.get(CSRF_HEADER, "")):
+        raise Problem(403, f"{CSRF_HEADER}: missing or not this session's CSRF token")
+    return found
 
 
 def require(permission: str) -> Callable[[Request], Principal]:
     """A dependency: the caller, who must hold ``permission`` (401 anonymous, 403 without)."""
 
-    def dependency(principal: Principal = Depends(caller),  # noqa: B008
+    async def dependency(principal: Principal = Depends(caller),  # noqa: B008
                    _bearer: object = Depends(_BEARER),  # noqa: B008 — in the OpenAPI document
                    _session: object = Depends(_SESSION)) -> Principal:  # noqa: B008
         if principal.anonymous:
@@ -91,6 +105,6 @@ def require(permission: str) -> Callable[[Request], Principal]:
     return dependency
 
 
-def public(principal: Principal = Depends(caller)) -> Principal:  # noqa: B008
+async def public(principal: Principal = Depends(caller)) -> Principal:  # noqa: B008
     """A dependency of public endpoints: anyone; the caller is still known for the audit."""
     return principal

@@ -4,12 +4,22 @@ A token is ``ecohub_<prefix>_<secret>``: an 8-character prefix (shown in lists, 
 the token when revoking it) and 43 characters of URL-safe randomness (256 bits). It is shown
 once, when created; ecohub keeps only its SHA-256 hash. Every token expires (90 days by
 default); it stops working when revoked, when it expires, or when its user is disabled.
+
+A program sends its token with every request, so a verified token is remembered for
+:data:`VERIFIED_FOR_S` seconds instead of being looked up each time (three reads of the
+operational database). Any identity change made through the same store — a revocation, a user
+disabled, by the server's API or by the process serving it — forgets every remembered token at
+once; a revocation made by another process (the ``ecohub`` command beside a running server)
+takes effect there within :data:`VERIFIED_FOR_S`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
+import weakref
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Final
@@ -17,15 +27,39 @@ from typing import Final
 from ecohub.identity import audit
 from ecohub.identity.roles import PERMISSIONS, ROLES, Principal
 from ecohub.identity.users import TOUCH_EVERY, principal_for
-from ecohub.store import ApiToken, IdentityError, Store
+from ecohub.store import ApiToken, Identity, IdentityError, Store
 
-__all__ = ["DEFAULT_DAYS", "MAX_DAYS", "TOKEN_PREFIX", "authenticate_token", "create_token",
-           "list_tokens", "revoke_token"]
+__all__ = ["DEFAULT_DAYS", "MAX_DAYS", "TOKEN_PREFIX", "VERIFIED_FOR_S", "authenticate_token",
+           "create_token", "list_tokens", "remembered_token", "revoke_token"]
 
 TOKEN_PREFIX: Final = "ecohub_"
 DEFAULT_DAYS: Final = 90
 MAX_DAYS: Final = 366
 """The longest a token may live: a token that never expires is not offered."""
+VERIFIED_FOR_S: Final = 5.0
+"""How long a verified token is taken as valid without a look-up (seconds; see the module)."""
+_REMEMBERED_AT_MOST = 10_000
+"""Tokens remembered per store; past that the memory starts again (bounded, never stale)."""
+
+
+class _Verified:
+    """Tokens verified lately, by hash: (identity generation, when, principal, expiry)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.tokens: dict[str, tuple[int, float, Principal, datetime]] = {}
+
+
+_VERIFIED: weakref.WeakKeyDictionary[Identity, _Verified] = weakref.WeakKeyDictionary()
+_VERIFIED_LOCK = threading.Lock()
+
+
+def _verified(identity: Identity) -> _Verified:
+    with _VERIFIED_LOCK:
+        kept = _VERIFIED.get(identity)
+        if kept is None:
+            kept = _VERIFIED[identity] = _Verified()
+        return kept
 
 
 def _now(now: datetime | None) -> datetime:
@@ -109,12 +143,20 @@ def authenticate_token(store: Store, bearer: str | None, *,
     """The principal of a bearer token, or None.
 
     None for a malformed, unknown, revoked or expired token, or when its user is disabled.
-    Notes ``last_used_at`` at most once a minute.
+    Notes ``last_used_at`` at most once a minute. Without ``now``, a token verified within
+    :data:`VERIFIED_FOR_S` and no identity change of this store since is not looked up again
+    (see the module).
     """
     if not bearer or not bearer.startswith(TOKEN_PREFIX) or len(bearer) > 200:
         return None
     moment = _now(now)
-    token = store.identity.token_by_hash(_hash(bearer))
+    digest = _hash(bearer)
+    verified = _verified(store.identity) if now is None else None  # a given time: look up
+    generation = store.identity.generation  # before the look-up: a change during it counts
+    if verified is not None and (kept := _remembered(store, verified, digest)) is not None:
+        return kept
+    checked = time.monotonic()
+    token = store.identity.token_by_hash(digest)
     if token is None or token.revoked_at is not None or token.expires_at <= moment:
         return None
     user = store.identity.user(token.username)
@@ -122,5 +164,30 @@ def authenticate_token(store: Store, bearer: str | None, *,
         return None
     if token.last_used_at is None or moment - token.last_used_at >= TOUCH_EVERY:
         store.identity.touch_token(token.id, now=moment)
-    return principal_for(store, user, "token", scopes=frozenset(token.scopes),
-                         token_id=token.id)
+    principal = principal_for(store, user, "token", scopes=frozenset(token.scopes),
+                              token_id=token.id)
+    if verified is not None:
+        with verified.lock:
+            if len(verified.tokens) >= _REMEMBERED_AT_MOST:
+                verified.tokens.clear()
+            verified.tokens[digest] = (generation, checked, principal, token.expires_at)
+    return principal
+
+
+def remembered_token(store: Store, bearer: str) -> Principal | None:
+    """The principal of a bearer token verified lately (see the module), without any look-up.
+
+    None when :func:`authenticate_token` has to look: unknown here, or no longer remembered.
+    Lets the HTTP service answer a known program without a database read or a thread.
+    """
+    if not bearer.startswith(TOKEN_PREFIX) or len(bearer) > 200:
+        return None
+    return _remembered(store, _verified(store.identity), _hash(bearer))
+
+
+def _remembered(store: Store, verified: _Verified, digest: str) -> Principal | None:
+    kept = verified.tokens.get(digest)
+    if kept is None or kept[0] != store.identity.generation or \
+            time.monotonic() - kept[1] >= VERIFIED_FOR_S or kept[3] <= datetime.now(UTC):
+        return None
+    return kept[2]

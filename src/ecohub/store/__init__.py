@@ -130,9 +130,12 @@ class Store:
 
     def close(self) -> None:
         """Close the measurement store and the operational database's connections."""
-        if self._measurements is not None:
-            self._measurements.close()
-        self.engine.dispose()
+        try:
+            self.identity.close()  # the queued audit events first
+        finally:
+            if self._measurements is not None:
+                self._measurements.close()
+            self.engine.dispose()
 
     def __enter__(self) -> Store:
         return self

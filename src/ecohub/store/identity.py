@@ -6,23 +6,40 @@ What goes in and comes out are frozen records (:class:`Organisation`, :class:`Us
 scopes, what is audited — are :mod:`ecohub.identity`'s; this module only keeps the records.
 
 Secrets are never stored: users' passwords as argon2id hashes, token and session secrets as
-SHA-256 hashes (the callers hash them). The audit log is append-only: there is a function to
-append an event and functions to read them, none to change or delete one.
+SHA-256 hashes (the callers hash them). The audit log is append-only: there are functions to
+append events and functions to read them, none to change or delete one.
+
+The HTTP service puts every request on the audit log. So that no request waits for an insert,
+:meth:`Identity.append_event_soon` queues the event and a writer thread inserts the queue in
+one transaction every :data:`AUDIT_FLUSH_S` (or at :data:`AUDIT_BATCH` events); every read of
+the log, and closing, writes the queue first, so a reader never misses an event appended
+before its read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.orm import Session
 
 from ecohub.store import models
 
-__all__ = ["ApiToken", "AuditEvent", "Identity", "IdentityError", "Organisation",
-           "SessionRecord", "User"]
+__all__ = ["AUDIT_BATCH", "AUDIT_FLUSH_S", "ApiToken", "AuditEvent", "Identity",
+           "IdentityError", "Organisation", "SessionRecord", "User"]
+
+log = logging.getLogger(__name__)
+
+AUDIT_FLUSH_S = 0.1
+"""How long a queued audit event waits at most before the writer inserts it (seconds)."""
+AUDIT_BATCH = 500
+"""Queued audit events that make the writer insert at once."""
 
 
 class IdentityError(ValueError):
@@ -122,12 +139,35 @@ class Identity:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.generation = 0
+        """Moves after every change of organisations, users, tokens or sessions made through
+        this object (not of the audit log, nor the last-used times): what a cache of verified
+        credentials in this process compares (:func:`ecohub.identity.tokens.authenticate_token`).
+        Changes made by other processes do not move it."""
+        self._queue: list[dict[str, Any]] = []
+        self._queued = threading.Condition()
+        self._inserting = threading.Lock()  # one batch at a time: a flush waits for the writer's
+        self._writer: threading.Thread | None = None
+        self._closing = False
+
+    @contextmanager
+    def _changing(self) -> Iterator[Session]:
+        """A transaction that changes identity records.
+
+        :attr:`generation` moves once it is committed (or not), so a credential read before
+        the change is not kept past it.
+        """
+        try:
+            with Session(self.engine) as session, session.begin():
+                yield session
+        finally:
+            self.generation += 1
 
     # -- organisations -------------------------------------------------------------------
 
     def add_organisation(self, organisation: Organisation, *, now: datetime) -> Organisation:
         """Keep a new organisation; its code must be new and its parent known."""
-        with Session(self.engine) as session, session.begin():
+        with self._changing() as session:
             if _org_row(session, organisation.code) is not None:
                 raise IdentityError(f"organisation {organisation.code!r}: code exists already")
             if organisation.parent is not None and _org_row(session, organisation.parent) is None:
@@ -158,7 +198,7 @@ class Identity:
     def add_user(self, *, username: str, display_name: str, organisation: str, role: str,
                  password_hash: str, must_change_password: bool, now: datetime) -> User:
         """Keep a new user; the username must be new and the organisation known."""
-        with Session(self.engine) as session, session.begin():
+        with self._changing() as session:
             if _user_row(session, username) is not None:
                 raise IdentityError(f"user {username!r}: username exists already")
             if _org_row(session, organisation) is None:
@@ -209,7 +249,7 @@ class Identity:
 
     def disable_user(self, username: str, *, now: datetime) -> User:
         """Mark the user disabled (kept, never deleted) and revoke their sessions."""
-        with Session(self.engine) as session, session.begin():
+        with self._changing() as session:
             row = _require_user(session, username)
             if row.disabled_at is None:
                 row.disabled_at = now
@@ -223,7 +263,7 @@ class Identity:
     def record_failure(self, username: str, *, now: datetime, lock_after: int,
                        lock_for) -> User:
         """Count a failed sign-in; the ``lock_after``-th in a row locks until now + lock_for."""
-        with Session(self.engine) as session, session.begin():
+        with self._changing() as session:
             row = session.scalar(select(models.User).where(models.User.username == username)
                                  .with_for_update())
             if row is None:
@@ -240,7 +280,7 @@ class Identity:
         self._update_user(username, {"failed_attempts": 0, "locked_until": None})
 
     def _update_user(self, username: str, values: dict) -> None:
-        with Session(self.engine) as session, session.begin():
+        with self._changing() as session:
             done = session.execute(update(models.User).where(models.User.username == username)
                                    .values(**values))
             if done.rowcount == 0:
@@ -251,7 +291,7 @@ class Identity:
     def add_token(self, *, username: str, name: str, token_hash: str, prefix: str,
                   scopes: Sequence[str], expires_at: datetime, now: datetime) -> ApiToken:
         """Keep a new token's hash (the secret itself is never stored)."""
-        with Session(self.engine) as session, session.begin():
+        with self._changing() as session:
             _require_user(session, username)
             if session.scalar(select(models.ApiToken.id)
                               .where(models.ApiToken.prefix == prefix)) is not None:
@@ -286,7 +326,7 @@ class Identity:
 
     def revoke_token(self, id_or_prefix: int | str, *, now: datetime) -> ApiToken:
         """Revoke a token (kept, never deleted); revoking twice keeps the first time."""
-        with Session(self.engine) as session, session.begin():
+        with self._changing() as session:
             row = _token_row(session, id_or_prefix)
             if row is None:
                 raise IdentityError(f"token {id_or_prefix!r}: no token has this id or prefix")
@@ -306,7 +346,7 @@ class Identity:
     def add_session(self, *, id_hash: str, username: str, csrf_token_hash: str,
                     expires_at: datetime, ip: str | None, now: datetime) -> SessionRecord:
         """Keep a new browser session (hashes only)."""
-        with Session(self.engine) as session, session.begin():
+        with self._changing() as session:
             _require_user(session, username)
             row = models.UserSession(id_hash=id_hash, username=username,
                                      csrf_token_hash=csrf_token_hash, created_at=now,
@@ -332,7 +372,7 @@ class Identity:
 
     def revoke_session(self, id_hash: str, *, now: datetime) -> bool:
         """Revoke a session; False if there is no such session or it was revoked already."""
-        with Session(self.engine) as session, session.begin():
+        with self._changing() as session:
             done = session.execute(update(models.UserSession)
                                    .where(models.UserSession.id_hash == id_hash,
                                           models.UserSession.revoked_at.is_(None))
@@ -341,7 +381,7 @@ class Identity:
 
     def revoke_sessions(self, username: str, *, now: datetime) -> int:
         """Revoke every open session of a user; how many were open."""
-        with Session(self.engine) as session, session.begin():
+        with self._changing() as session:
             done = session.execute(update(models.UserSession)
                                    .where(models.UserSession.username == username,
                                           models.UserSession.revoked_at.is_(None))
@@ -374,10 +414,90 @@ class Identity:
             session.flush()
             return _event(row)
 
+    def append_event_soon(self, *, at: datetime, actor: str | None, actor_kind: str,
+                          action: str, target: str, outcome: str, token_id: int | None = None,
+                          organisation: str | None = None, ip: str | None = None,
+                          method: str | None = None, parameters: dict | None = None,
+                          object_ids: Sequence[str] = (), row_count: int | None = None,
+                          status: int | None = None) -> None:
+        """Queue one event for the writer thread (see the module); returns at once.
+
+        The event is in the log within :data:`AUDIT_FLUSH_S`, and before any read of the log
+        or the close of the store that starts after this call.
+        """
+        event = {"at": at, "actor": actor, "actor_kind": actor_kind, "token_id": token_id,
+                 "organisation": organisation, "ip": ip, "action": action, "target": target,
+                 "method": method, "parameters": dict(parameters or {}),
+                 "object_ids": [str(i) for i in object_ids], "row_count": row_count,
+                 "outcome": outcome, "status": status}
+        with self._queued:
+            if self._closing:
+                raise RuntimeError("the store is closed: the audit event cannot be kept")
+            self._queue.append(event)
+            if self._writer is None:
+                self._writer = threading.Thread(target=self._write_queued, daemon=True,
+                                                name="ecohub-audit-writer")
+                self._writer.start()
+            if len(self._queue) in (1, AUDIT_BATCH):  # the writer waits for the first, and
+                self._queued.notify()               # then for a batch or AUDIT_FLUSH_S
+
+    def flush_events(self) -> None:
+        """Insert the queued events now (the reads of the log call this first)."""
+        with self._inserting:
+            with self._queued:
+                batch, self._queue = self._queue, []
+            self._insert(batch)
+
+    def _insert(self, batch: list[dict[str, Any]]) -> None:
+        """Insert the batch in one transaction.
+
+        On failure the batch goes back to the queue's head (nothing is lost) and the error is
+        raised.
+        """
+        if not batch:
+            return
+        try:
+            with Session(self.engine) as session, session.begin():
+                session.execute(insert(models.AuditEvent), batch)
+        except BaseException:
+            with self._queued:
+                self._queue[:0] = batch
+            raise
+
+    def _write_queued(self) -> None:
+        while True:
+            with self._queued:
+                while not self._queue and not self._closing:
+                    self._queued.wait()
+                if not self._queue:
+                    return  # closing, and nothing left
+                if len(self._queue) < AUDIT_BATCH and not self._closing:
+                    self._queued.wait(AUDIT_FLUSH_S)  # let a batch gather
+            try:
+                self.flush_events()
+            except Exception:  # kept in the queue: the next round tries again
+                log.exception("audit events not written yet (%d queued); retrying",
+                              len(self._queue))
+                with self._queued:
+                    if self._closing:  # close() reports it
+                        return
+                    self._queued.wait(1.0)
+
+    def close(self) -> None:
+        """Write the queued events and stop the writer (the store closes)."""
+        with self._queued:
+            self._closing = True
+            writer = self._writer
+            self._queued.notify()
+        if writer is not None:
+            writer.join()
+        self.flush_events()
+
     def events(self, *, actor: str | None = None, since: datetime | None = None,
                until: datetime | None = None, action: str | None = None,
                limit: int = 1000) -> list[AuditEvent]:
         """Events newest first: of ``actor``, at or after ``since``, before ``until``."""
+        self.flush_events()
         query = select(models.AuditEvent)
         if actor is not None:
             query = query.where(models.AuditEvent.actor == actor)

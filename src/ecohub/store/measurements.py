@@ -32,7 +32,7 @@ from __future__ import annotations
 import os
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import ClassVar, NamedTuple
@@ -244,6 +244,26 @@ class MeasurementStore(ABC):
     def close(self) -> None:
         """Close the writer and every reader connection; the store is unusable afterwards."""
 
+    # ------------------------------------------------------------------------- changes
+    def generation(self) -> int | None:
+        """A number that grows with every write of this process to the store, or None.
+
+        With :meth:`changed_since`, what a cache of answers in this process compares: an
+        answer read after taking ``generation()`` holds until ``changed_since`` says otherwise.
+        None where other processes may write too (PostgreSQL, a store read through the
+        server): then this process cannot know, and nothing should be kept on that basis.
+        """
+        return None
+
+    def changed_since(self, generation: int, object_ids: Collection[int] | None,
+                      mns: Iterable[str] = ()) -> bool:
+        """Whether readings or their flags changed since ``generation()`` gave ``generation``.
+
+        Changed: readings of ``object_ids`` (None: of any object) were written, or QC flags or
+        reviews of readings of the loggers ``mns``. True wherever :meth:`generation` is None.
+        """
+        return True
+
     # ------------------------------------------------------------------------- reads
     @abstractmethod
     def _query(self, query: Query, params: Sequence[object] = ()) -> pl.DataFrame:
@@ -379,12 +399,19 @@ class MeasurementStore(ABC):
         if (object_ids is not None and not list(object_ids)) or \
                 (factors is not None and not list(factors)):
             return pl.DataFrame(schema=query.schema)
+        if before is None:  # now: the table the writer keeps (queries.LATEST_TABLE)
+            # It holds one row per series, so reading it whole (for the factors) and keeping
+            # the objects after is cheaper than binding hundreds of object ids to the query.
+            where, params = queries.reading_filters(
+                kind, None, None, statistic, None, None if factors is None else list(factors))
+            frame = self._query(queries.latest_kept(where), params)
+            if object_ids is None:
+                return frame
+            return frame.filter(pl.col("object_id").is_in(list(object_ids)))
         where, params = queries.reading_filters(
-            kind, None, None if before is None else _aware(before, "before"), statistic,
+            kind, None, _aware(before, "before"), statistic,
             None if object_ids is None else list(object_ids),
             None if factors is None else list(factors))
-        if before is None:  # now: the table the writer keeps (queries.LATEST_TABLE)
-            return self._query(queries.latest_kept(where), params)
         return self._query(queries.latest(where), params)
 
     def count(self) -> int:
@@ -626,6 +653,42 @@ class _Deadline:
         self._timer.cancel()
 
 
+class _Changes:
+    """When each object's readings and each logger's flags last changed, in counter steps.
+
+    What :meth:`MeasurementStore.changed_since` compares (the writes of this process).
+
+    Moved after the commit: a read that began before it carries the older generation and is
+    taken as changed; a read that begins after it sees the committed rows.
+    """
+
+    def __init__(self) -> None:
+        self.generation = 0
+        self.any_object = 0  # the last write of readings, of whichever object
+        self.objects: dict[int, int] = {}
+        self.mns: dict[str, int] = {}
+
+    def moved(self, object_ids: Iterable[int], mns: Iterable[str]) -> None:
+        # Under the writer's lock: one writer moves the counter at a time. Readers read the
+        # dicts without a lock (single item reads and writes are atomic in CPython).
+        generation = self.generation + 1
+        for object_id in object_ids:
+            self.objects[object_id] = generation
+            self.any_object = generation
+        for mn in mns:
+            self.mns[mn] = generation
+        self.generation = generation
+
+    def since(self, generation: int, object_ids: Collection[int] | None,
+              mns: Iterable[str]) -> bool:
+        if object_ids is None:  # (not iterating the dict, which the writer may grow meanwhile)
+            if self.any_object > generation:
+                return True
+        elif any(self.objects.get(i, 0) > generation for i in object_ids):
+            return True
+        return any(self.mns.get(mn, 0) > generation for mn in mns)
+
+
 class DuckDBMeasurements(MeasurementStore):
     """Embedded columnar backend (one DuckDB file, one writing process).
 
@@ -652,6 +715,17 @@ class DuckDBMeasurements(MeasurementStore):
         self._local = threading.local()
         self._readers: list[duckdb.DuckDBPyConnection] = []
         self._closed = False
+        # The file is this process's alone (DuckDB locks it): every write comes through here.
+        self._changes = _Changes()
+
+    def generation(self) -> int:
+        """See :meth:`MeasurementStore.generation`: every write of the store is this process's."""
+        return self._changes.generation
+
+    def changed_since(self, generation: int, object_ids: Collection[int] | None,
+                      mns: Iterable[str] = ()) -> bool:
+        """See :meth:`MeasurementStore.changed_since`."""
+        return self._changes.since(generation, object_ids, mns)
 
     def _reader(self) -> duckdb.DuckDBPyConnection:
         """The reader cursor of this thread (its own connection to the database, MVCC)."""
@@ -716,6 +790,9 @@ class DuckDBMeasurements(MeasurementStore):
             except BaseException:
                 self._con.execute("ROLLBACK")
                 raise
+            if inserted:
+                self._changes.moved(pc.unique(batch.column("object_id")).to_pylist(),
+                                    pc.unique(batch.column("mn")).to_pylist())
         return int(inserted)
 
     def journal_position(self, journal_id: str) -> int:
@@ -726,15 +803,17 @@ class DuckDBMeasurements(MeasurementStore):
 
     def write_flags(self, flags: pa.Table) -> int:
         """See :meth:`MeasurementStore.write_flags`."""
-        batch = conform(flags, QC_FLAG_SCHEMA, "QC flags")  # noqa: F841 - read by DuckDB
+        batch = conform(flags, QC_FLAG_SCHEMA, "QC flags")
         with self._lock:
             self._con.execute(queries.DUCKDB_UPSERT_FLAGS)
+            self._changes.moved((), pc.unique(batch.column("mn")).to_pylist())
         return flags.num_rows
 
     def _insert_review(self, key, decision, reviewer, reason, reviewed_at) -> None:
         with self._lock:
             self._con.execute(queries.INSERT_REVIEW,
                               [*key, decision, reviewer, reason, reviewed_at])
+            self._changes.moved((), [key[READING_KEY.index("mn")]])
 
     def export_parquet(self, directory: str | Path, object_codes: Mapping[int, str],
                        kind: str | None = None, *, page_rows: int = 200_000) -> int:

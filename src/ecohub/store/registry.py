@@ -356,6 +356,9 @@ class EnterpriseArchive:
     """The changes of all of the above, newest first."""
 
 
+_VERSION = select(func.max(models.RegistryChange.id))
+
+
 class Registry:
     """Monitored objects, devices, permits, limits, their history, and the rejected packets.
 
@@ -907,8 +910,10 @@ class Registry:
         Every write records its change in the same transaction; the running gateway polls this
         and re-reads the devices when it moved.
         """
-        with Session(self.engine) as session:
-            return session.scalar(select(func.max(models.RegistryChange.id))) or 0
+        # A plain connection, not an ORM session: asked before every answer the HTTP service
+        # keeps (ecohub.api.answers), where a session costs several times the query.
+        with self.engine.connect() as connection:
+            return connection.scalar(_VERSION) or 0
 
     def record(self, entity: str, key: str) -> dict | None:
         """The record as it stands now, in the form of the history's records; None if unknown."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 from datetime import datetime
 from typing import Annotated
 
@@ -13,6 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from ecohub.api import schemas
+from ecohub.api.answers import Answers
 from ecohub.api.formats import Format, chosen_format, moment, table_response
 from ecohub.api.problems import Problem
 from ecohub.api.routers.objects import object_type, visible_objects
@@ -30,6 +30,9 @@ _TYPES = {"enum": [*OBJECT_TYPES, *OBJECT_TYPES.values()]}
 _READING_COLUMNS = ("object_code", "mn", "factor", "kind", "statistic", "period_start",
                     "period_s", "value", "unit", "device_flag", "qc_flag", "qc_valid",
                     "review", "received_at")
+
+_READ_COLUMNS = ("object_id", *(c for c in _READING_COLUMNS if c not in ("object_code", "unit")))
+"""What the store reads for an answer: not the QC details nor the packet (less to read)."""
 
 
 def _check(kind: str | None, factors: list[str] | None) -> None:
@@ -82,7 +85,7 @@ def _with_units(frame: pl.DataFrame, objects: dict[int, MonitoredObject]) -> pl.
 
 @router.get("/readings", summary="监测数据 readings", response_model=schemas.ReadingsPage,
             responses={**schemas.TABLE_FORMATS, 404: {}})
-def readings(
+async def readings(
     request: Request,
     object: Annotated[list[str] | None, Query(description="对象编码，可重复",
                                               examples=[["340100-A01"]])] = None,
@@ -106,10 +109,24 @@ def readings(
     Ordered by logger, factor, kind, statistic and period; keyset pages of ``limit``. Period
     starts are China Standard Time in the answer; an hour's reading is labelled by its start.
     """
-    if chosen_format(request, format) != "json" and not principal.can("data.export"):
+    chosen = chosen_format(request, format)
+    if chosen != "json" and not principal.can("data.export"):
         raise Problem(403, f"role {principal.role!r} does not grant data.export (bulk "
                            "downloads); ask for format=json")
     _check(kind, factor)
+    key = ("readings", _view(principal), tuple(object or ()), mn, tuple(factor or ()), kind,
+           statistic, from_, to, after, limit, chosen)
+    return await answers(request).answer(request, store, key, lambda: _readings(
+        request, store, principal, object, mn, factor, kind, statistic, from_, to, after,
+        limit, format))
+
+
+def _readings(request: Request, store: Store, principal: Principal, object: list[str] | None,
+              mn: str | None, factor: list[str] | None, kind: str | None,
+              statistic: str | None, from_: str | None, to: str | None, after: str | None,
+              limit: int, format: str | None
+              ) -> tuple[Response, list[int] | None, list[str]]:
+    """The answer of :func:`readings`, the objects it was read for and its loggers."""
     objects = {o.id: o for o in visible_objects(store, principal)}
     visible = {o.code: i for i, o in objects.items()}
     object_ids: list[int] | None = None
@@ -128,7 +145,8 @@ def readings(
     start = moment(from_, "from")
     end = moment(to, "to", end_of_day=True)
     page = store.measurements.readings(kind, start, end, object_ids, factor, statistic,
-                                       with_qc=True, after=_cursor(after), limit=limit + 1)
+                                       with_qc=True, columns=_READ_COLUMNS,
+                                       after=_cursor(after), limit=limit + 1)
     if mn is not None:
         page = page.filter(pl.col("mn") == mn)
     more = page.height > limit
@@ -136,13 +154,15 @@ def readings(
     next_cursor = ReadingCursor.after_last(page) if more else None
     request.state.object_ids = sorted(set(page["object_id"].to_list()))
     shown = _with_units(page, objects).select(_READING_COLUMNS)
-    return table_response(shown, request, format, name="readings",
-                          meta={"next": None if next_cursor is None else _encode(next_cursor)})
+    response = table_response(shown, request, format, name="readings",
+                              meta={"next": None if next_cursor is None else
+                                    _encode(next_cursor)})
+    return response, object_ids, page["mn"].unique().to_list()
 
 
 @router.get("/latest", summary="各对象最新值 latest per object (the map)",
             response_model=schemas.LatestPage, responses=schemas.TABLE_FORMATS)
-def latest(
+async def latest(
     request: Request,
     type: Annotated[str, Query(description="空气站 / air_station …", json_schema_extra=_TYPES,
                                examples=["air_station"])],
@@ -157,29 +177,37 @@ def latest(
 ) -> Response:
     """The latest reading per object and factor, for every object of one type, in one call.
 
-    Maps ask for this every few seconds from many browsers at once: an answer is shared by the
-    callers who see the same objects for :data:`LATEST_FRESH_S` (readings reach it within that
-    much of their commit).
+    Maps ask for this every few seconds from many browsers at once: the answer is kept for
+    everyone with the same view until a reading of one of its objects is written
+    (:mod:`ecohub.api.answers`; where the store cannot tell, for :data:`LATEST_FRESH_S`).
     """
     _check(kind, factor)
     kind_of_object = object_type(type)
-    scope = principal.enterprise_code if principal.role == "enterprise" else None
-    key = (kind_of_object, tuple(factor or ()), kind, statistic, scope)
-    cache = request.app.state.__dict__.setdefault("latest_answers", {})
-    hit = cache.get(key)
-    if hit is not None and time.monotonic() - hit[0] < LATEST_FRESH_S:
-        shown, object_ids = hit[1], hit[2]
-    else:
+    key = ("latest", _view(principal), kind_of_object, tuple(factor or ()), kind, statistic,
+           chosen_format(request, format))
+
+    def make() -> tuple[Response, list[int], list[str]]:
         objects = {o.id: o for o in visible_objects(store, principal, kind_of_object)}
         frame = store.measurements.latest(kind, list(objects), factor, statistic)
         shown = _with_units(frame, objects).select(
             "object_code", "mn", "factor", "kind", "statistic", "period_start", "period_s",
             "value", "unit", "device_flag", "received_at")
-        object_ids = sorted(objects)
-        cache[key] = (time.monotonic(), shown, object_ids)
-    request.state.object_ids = object_ids
-    return table_response(shown, request, format, name="latest")
+        request.state.object_ids = sorted(objects)
+        return table_response(shown, request, format, name="latest"), list(objects), []
+
+    return await answers(request).answer(request, store, key, make, fresh_s=LATEST_FRESH_S)
+
+
+def _view(principal: Principal) -> str | None:
+    """What decides which objects a caller sees (:func:`visible_objects`): an enterprise."""
+    return principal.enterprise_code if principal.role == "enterprise" else None
+
+
+def answers(request: Request) -> Answers:
+    """The server's kept answers (:mod:`ecohub.api.answers`)."""
+    return request.app.state.answers
 
 
 LATEST_FRESH_S = 1.0
-"""How long one answer of ``/latest`` serves every caller with the same view (seconds)."""
+"""How long one answer of ``/latest`` serves every caller with the same view where the store
+cannot tell when its readings change (PostgreSQL; seconds)."""
