@@ -67,8 +67,8 @@ def create_app(store: Store, *, gateway: Gateway | None = None,
     ``local_secret`` opens the reads of commands beside the server
     (:mod:`ecohub.api.routers.internal`). ``basemap``: an operator's PMTiles file the map
     draws under its layers. ``answer_bytes``: memory for answers kept until their data
-    changes (:mod:`ecohub.api.answers`). The gateway's store writer feeds ``app.state.events`` (the live
-    ``/api/v1/events`` stream) after each commit.
+    changes (:mod:`ecohub.api.answers`). The gateway's store writer feeds
+    ``app.state.events`` (the live ``/api/v1/events`` stream) after each commit.
     """
     app = FastAPI(title="ecohub", version=version("ecohub"), description=_DESCRIPTION,
                   openapi_url=f"{API_PREFIX}/openapi.json", docs_url=f"{API_PREFIX}/docs",
