@@ -241,8 +241,10 @@ def demo(
     console.print("The simulated day reached the gateway in one burst after the fact, so quality "
                   "reports score it as late (timeliness); lateness never makes a value suspect.")
     console.print(f"data: {result.where}")
-    console.print(f"next: ecohub assess air --from {begin:%Y-%m-%d} --to {begin:%Y-%m-%d}"
-                  + ("" if data_dir == Path("ecohub-data") else f" --data-dir {data_dir}"))
+    where = "" if data_dir == Path("ecohub-data") else f" --data-dir {data_dir}"
+    console.print(f"next: ecohub assess air --from {begin:%Y-%m-%d} --to {begin:%Y-%m-%d}{where}")
+    console.print(f"      ecohub admin init{where}, then ecohub serve{where} and open "
+                  "http://127.0.0.1:8000/ (the one map, pages, cockpit)")
 
 
 @app.command()
