@@ -72,6 +72,24 @@ def test_good_days_to_date_against_the_same_period_a_year_before(rich):
     assert old["good_share"].to_list() != frame["good_share"].to_list()
 
 
+def test_good_days_to_date_counts_as_the_whole_period_assessed(rich):
+    """The empty months before the first reading are skipped (a year-long grid of empty hours
+    was 7 s of the cockpit's 8): the counts are those of assessing 1 January to the day."""
+    frame = good_days_to_date(rich, LAST_DAY).filter(pl.col("city") != REGION)
+    whole = assess_air(rich, dt.date(2026, 1, 1), LAST_DAY, edition="2026",
+                       stage="transition").city_periods.filter(pl.col("period") == "year")
+    expected = {row["city"]: (row["good_days"], row["valid_aqi_days"])
+                for row in whole.iter_rows(named=True)}
+    assert {row["city"]: (row["good_days"], row["valid_aqi_days"])
+            for row in frame.iter_rows(named=True)} == expected
+    assert all(valid > 0 for _, valid in expected.values())
+    first = rich.measurements.hours_extent(
+        dt.datetime(2026, 1, 1, tzinfo=dt.UTC), dt.datetime(2027, 1, 1, tzinfo=dt.UTC))
+    assert first is not None and first[0] > dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+    assert rich.measurements.hours_extent(
+        dt.datetime(2020, 1, 1, tzinfo=dt.UTC), dt.datetime(2020, 2, 1, tzinfo=dt.UTC)) is None
+
+
 def test_same_day_last_year_of_29_february():
     assert same_day_last_year(dt.date(2028, 2, 29)) == dt.date(2027, 2, 28)
     assert same_day_last_year(dt.date(2026, 12, 1)) == dt.date(2025, 12, 1)

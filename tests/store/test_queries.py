@@ -149,6 +149,10 @@ def test_summaries_and_counts(pair):
     summary = same(store.measurements.kind_summary(), ref.measurements.kind_summary())
     assert summary.rows() == [("hour", 22, T0, T0 + timedelta(hours=5)),
                               ("minute", 10, T0, T0 + timedelta(minutes=45))]
+    window = (T0 + timedelta(hours=1), T0 + timedelta(hours=4))
+    assert store.measurements.hours_extent(*window) == ref.measurements.hours_extent(*window) \
+        == (T0 + timedelta(hours=1), T0 + timedelta(hours=3))
+    assert store.measurements.hours_extent(T0 - timedelta(days=9), T0) is None
     counts = same(store.measurements.counts_by_object_and_kind(),
                   ref.measurements.counts_by_object_and_kind())
     assert counts.rows() == [(1, "hour", 18), (1, "minute", 10), (2, "hour", 4)]

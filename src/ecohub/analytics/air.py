@@ -765,7 +765,17 @@ def good_days_to_date(store: Store, day: dt.date, *, city: str | None = None,
         edition, stage = str(editions[0]), stages[0]
 
     def to_date(first: dt.date, last: dt.date) -> pl.DataFrame:
-        periods = assess_air(store, first, last, city=city, edition=edition,
+        # Only days with readings count (a day without is not a valid AQI day), so the days
+        # before the first reading and after the last are left out of the assessment: the
+        # same counts, without a year-long grid of empty hours (the cockpit asks every view).
+        # A day before the first reading stays in, as moving averages look back.
+        found = store.measurements.hours_extent(
+            dt.datetime.combine(first, dt.time(), CHINA_TZ) - dt.timedelta(days=1),
+            dt.datetime.combine(last, dt.time(), CHINA_TZ) + dt.timedelta(days=1))
+        lo, hi = (last, last) if found is None else (
+            max(first, found[0].astimezone(CHINA_TZ).date() - dt.timedelta(days=1)),
+            min(last, found[1].astimezone(CHINA_TZ).date()))
+        periods = assess_air(store, lo, max(lo, hi), city=city, edition=edition,
                              stage=stage if edition == "2026" else None).city_periods
         return periods.filter(pl.col("period") == "year").select(
             "city", "city_code", pl.lit(first).alias("from"), pl.lit(last).alias("to"),

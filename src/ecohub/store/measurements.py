@@ -432,6 +432,15 @@ class MeasurementStore(ABC):
         """
         return self._query(queries.KIND_SUMMARY)
 
+    def hours_extent(self, lo: datetime, hi: datetime) -> tuple[datetime, datetime] | None:
+        """The first and last period start of the hourly readings in ``[lo, hi)`` (UTC).
+
+        None when there are none. Long assessments skip the empty stretches before and after.
+        """
+        frame = self._query(queries.HOURS_EXTENT, [_aware(lo, "lo"), _aware(hi, "hi")])
+        first, last = frame.row(0) if frame.height else (None, None)
+        return None if first is None else (first, last)
+
     def device_activity(self, since: datetime) -> pl.DataFrame:
         """Per data logger: packets stored and their readings received from ``since`` on.
 

@@ -201,6 +201,11 @@ KIND_SUMMARY: Final = Query(
     "SELECT kind, count(*) AS readings, min(period_start) AS first, max(period_start) AS last "
     "FROM readings GROUP BY kind ORDER BY kind",
     {"kind": pl.String(), "readings": pl.Int64(), "first": UTC_US, "last": UTC_US})
+HOURS_EXTENT: Final = Query(
+    "hours_extent",
+    "SELECT min(period_start) AS first, max(period_start) AS last FROM readings "
+    "WHERE kind = 'hour' AND period_start >= ? AND period_start < ?",
+    {"first": UTC_US, "last": UTC_US})
 DEVICE_ACTIVITY: Final = Query(
     "device_activity",
     """SELECT p.mn, p.packets, COALESCE(r.readings, 0) AS readings, p.last_received
