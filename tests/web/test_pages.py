@@ -106,6 +106,8 @@ def test_the_air_ranking_is_the_apis(page, web):
     expected = [[str(i["rank"]), i["city"], f"{i['composite_index']:.2f}"]
                 for i in month["items"] if i["period"] == "month"]
     assert [row[:3] for row in cells(browser_page, "period-ranking")] == expected
+    rule = browser_page.locator("#period-standards").inner_text()
+    assert month["ranking_rule"] in rule and "PM2.5 3" in rule and "transition" not in rule
 
     # good days to date against the year before, from the API
     with web.client("analyst") as api:

@@ -228,6 +228,8 @@ class AirPage(_Page):
     stage: str | None
     standards: str
     standards_text: str = Field(description="the standards applied, in Chinese, with the stage")
+    ranking_rule: str | None = Field(
+        None, description="table=ranking: the comprehensive index's weights and limits, in Chinese")
     columns: dict[str, Any] = Field(description="column → Chinese header, unit and digits")
     items: list[dict[str, Any]] = Field(description="rows of the table asked for")
 

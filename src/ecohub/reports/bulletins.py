@@ -42,7 +42,7 @@ import polars as pl
 
 from ecohub.errors import NoData
 from ecohub.reports import charts, maps
-from ecohub.reports.labels import STAGES, edition_text, label, publish
+from ecohub.reports.labels import STAGES, composite_rule_text, edition_text, label, publish
 from ecohub.reports.tables import add_published_sheet, excel_workbook, flat
 from ecohub.standards import aqi, gb3095
 from ecohub.standards._rounding import round_gbt8170
@@ -388,7 +388,7 @@ def air_monthly(store: Store, month: dt.date, *, edition: str | None = None,
     title = f"{region_name}城市环境空气质量月报"
     period = f"{first.year}年{first.month}月"
     ranking = result.ranking.filter(pl.col("period") == "month")
-    preset = _preset_text(ranking["preset"][0], used_stage) if ranking.height else ""
+    preset = composite_rule_text(ranking["preset"][0], used_stage) if ranking.height else ""
 
     step("绘图")
     figures = _monthly_figures(result, store, table, period, used_edition)
@@ -424,19 +424,6 @@ def air_monthly(store: Store, month: dt.date, *, edition: str | None = None,
         figures=tuple(figures), notes=tuple(notes), generated_at=_now(now),
         chart=("城市排名", "city", "composite_index"),
     )
-
-
-def _preset_text(name: str, stage: str | None) -> str:
-    """The comprehensive-index preset in words: weights and the limits S it divides by."""
-    from ecohub.standards import air_stats
-
-    preset = air_stats.composite_preset(name.split("+")[0], stage=stage or "transition")
-    weights = "、".join(f"{p} {w:g}" for p, w in preset.weights.items())
-    limits = "、".join(f"{p} {v:g}" for p, v in preset.standards.items())
-    source = ("GB 3095-2026（" + STAGES.get(stage or "transition", "") + "）"
-              if name.startswith("2026") else "GB 3095-2012")
-    return (f"权重 wᵢ：{weights}；Sᵢ 取 {source}二级浓度限值（CO 为 24 小时平均、O3 为日最大"
-            f" 8 小时平均，其余为年平均）：{limits}（CO 单位 mg/m³，其余 µg/m³）")
 
 
 def _same_month_last_year(store: Store, first: dt.date, edition: str,

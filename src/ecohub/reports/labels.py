@@ -34,8 +34,8 @@ import polars as pl
 from ecohub.standards import air_stats, gb3838
 from ecohub.standards._rounding import round_gbt8170
 
-__all__ = ["EDITIONS", "STAGES", "TABLES", "Label", "column_labels", "edition_text", "label",
-           "publish", "rounded_as_published", "sheet_name"]
+__all__ = ["EDITIONS", "STAGES", "TABLES", "Label", "column_labels", "composite_rule_text",
+           "edition_text", "label", "publish", "rounded_as_published", "sheet_name"]
 
 
 @dataclass(frozen=True)
@@ -376,3 +376,17 @@ def column_labels(columns: list[str]) -> dict[str, dict[str, object]]:
     """
     return {c: {"text": (spec := label(c)).text, "short": spec.terminal,
                 "decimals": spec.decimals, "percent": spec.percent} for c in columns}
+
+
+def composite_rule_text(name: str, stage: str | None) -> str:
+    """The comprehensive-index preset ``name`` in Chinese (the bulletins and the ranking page).
+
+    The weights and the limits Sᵢ the index divides by (HJ 663).
+    """
+    preset = air_stats.composite_preset(name.split("+")[0], stage=stage or "transition")
+    weights = "、".join(f"{p} {w:g}" for p, w in preset.weights.items())
+    limits = "、".join(f"{p} {v:g}" for p, v in preset.standards.items())
+    source = ("GB 3095-2026（" + STAGES.get(stage or "transition", "") + "）"
+              if name.startswith("2026") else "GB 3095-2012")
+    return (f"权重 wᵢ：{weights}；Sᵢ 取 {source}二级浓度限值（CO 为 24 小时平均、O3 为日最大"
+            f" 8 小时平均，其余为年平均）：{limits}（CO 单位 mg/m³，其余 µg/m³）")

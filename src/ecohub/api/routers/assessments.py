@@ -16,7 +16,12 @@ from ecohub.api.formats import Format, in_range, table_response
 from ecohub.api.problems import Problem
 from ecohub.api.security import get_store, public, require
 from ecohub.identity import Principal
-from ecohub.reports.labels import column_labels, edition_text, rounded_as_published
+from ecohub.reports.labels import (
+    column_labels,
+    composite_rule_text,
+    edition_text,
+    rounded_as_published,
+)
 from ecohub.store import Store
 
 router = APIRouter(prefix="/assessments", tags=["评价 assessments"])
@@ -81,7 +86,16 @@ def air(
                                 "editions": _editions(frame), "stage": stage,
                                 "standards": "HJ 633 / GB 3095 / HJ 663",
                                 "standards_text": edition_text(frame),
+                                "ranking_rule": _ranking_rule(frame) if table == "ranking"
+                                else None,
                                 "columns": column_labels(frame.columns)})
+
+
+def _ranking_rule(ranking) -> str | None:
+    if not ranking.height or "preset" not in ranking.columns:
+        return None
+    stages = ranking["stage"].drop_nulls() if "stage" in ranking.columns else []
+    return composite_rule_text(ranking["preset"][0], stages[0] if len(stages) else None)
 
 
 @router.get("/air/good-days", summary="优良天数比例：年初至今与去年同期 good days to date",

@@ -63,7 +63,7 @@ async function drawPeriod(day) {
     ...subs.map((key) => ({ key, num: true })),
     { key: 'valid', label: '时段有效' },
   ], rows, page));
-  const rule = rows[0]?.preset_description;
+  const rule = page.ranking_rule;
   $('period-standards').textContent = `评价依据：${page.standards_text}。`
     + (rule ? `排名规则：${rule}。` : '')
     + (rows.some((r) => r.valid === false) ? '“时段有效”为否：有效天数不足 GB 3095 表 4 的统计要求，排名仅供参考。' : '');
