@@ -102,16 +102,6 @@ def create_app(store: Store, *, gateway: Gateway | None = None,
     return app
 
 
-def _route_template(request: Request) -> str:
-    """The matched route as written (``/api/v1/objects/{code}``): one label per route."""
-    if request.scope.get("route") is None:
-        return "unmatched"
-    path = request.url.path
-    for name, value in request.path_params.items():
-        path = path.replace(f"/{value}", f"/{{{name}}}", 1)
-    return path
-
-
 class _CountAndAudit:
     """Counts every request for ``/metrics`` and puts every ``/api/v1`` access on the audit record.
 
