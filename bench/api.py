@@ -43,14 +43,17 @@ import contextlib
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
 import numpy as np
 import uvloop
@@ -373,6 +376,68 @@ def http_load_main(port: int, plan_file: str, clients: int, seconds: float, mix:
     print(json.dumps(uvloop.run(http_load_run(port, plan, clients, seconds, mix))), flush=True)
 
 
+_WRK_SCRIPT = """
+local paths = {%s}
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("GET", paths[(i %% #paths) + 1])
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('{"requests": %%d, "duration_us": %%d, "bytes": %%d, "non2xx": %%d, '
+    .. '"socket_errors": %%d, "timeouts": %%d, "p50_us": %%d, "p99_us": %%d, "max_us": %%d}\\n',
+    summary.requests, summary.duration, summary.bytes, e.status,
+    e.connect + e.read + e.write, e.timeout, latency:percentile(50), latency:percentile(99),
+    latency.max))
+end
+"""
+
+
+def wrk_load_main(port: int, plan_file: str, clients: int, seconds: float) -> None:
+    """The phases of :func:`http_load_run` with wrk (C, one thread) as the 50 clients.
+
+    A Python client spends more CPU per request than the server's kept answer (httpx: ~2 ms,
+    inflating the gzip included), and here it shares the two cores with the server: wrk
+    leaves them to the server, as clients on other machines would. Same requests, same
+    headers (bearer token, ``Accept-Encoding: gzip``; wrk does not inflate), keep-alive, each
+    connection waiting for its answer before asking again; a latency histogram of every
+    answer (``--timeout 60s``: none is left out of it as late).
+    """
+    plan = json.loads(Path(plan_file).read_text())
+    rng = random.Random(14)
+    results: dict[str, object] = {}
+    with tempfile.TemporaryDirectory(prefix="ecohub-wrk-") as tmp:
+        for what in plan["kinds"]:
+            paths = []
+            for _ in range(2000 if what != "latest" else 1):
+                path, params = request_for(what, plan, rng)
+                paths.append(f"{path}?{urlencode(params)}")
+            script = Path(tmp) / f"{what}.lua"
+            script.write_text(_WRK_SCRIPT % ", ".join(json.dumps(p) for p in paths))
+            command = ["wrk", "-t1", f"-c{clients}", f"-d{seconds:g}s", "--timeout", "60s",
+                       "-H", f"Authorization: Bearer {plan['token']}",
+                       "-H", "Accept-Encoding: gzip", "-s", str(script),
+                       f"http://127.0.0.1:{port}"]
+            warm = urllib.request.Request(f"http://127.0.0.1:{port}{paths[0]}", headers={
+                "Authorization": f"Bearer {plan['token']}", "Accept-Encoding": "gzip"})
+            with urllib.request.urlopen(warm, timeout=60) as answer:  # as --client httpx: one
+                answer.read()                                          # request, not counted
+            print(f"PHASE {what} {time.time():.3f}", flush=True)
+            done = subprocess.run(command, capture_output=True, text=True, check=True)
+            print(f"END {what} {time.time():.3f}", flush=True)
+            figures = json.loads(done.stdout.strip().splitlines()[-1])
+            elapsed = figures["duration_us"] / 1e6
+            errors = figures["non2xx"] + figures["socket_errors"] + figures["timeouts"]
+            results[f"{what}:{what}"] = {
+                "requests": figures["requests"], "errors": errors,
+                "statuses": ["non-2xx"] if figures["non2xx"] else [200],
+                "p50_ms": figures["p50_us"] / 1e3, "p99_ms": figures["p99_us"] / 1e3,
+                "per_s": figures["requests"] / elapsed, "seconds": elapsed,
+                "bytes_mean": figures["bytes"] / max(figures["requests"], 1)}
+    print(json.dumps(results), flush=True)
+
+
 # --------------------------------------------------------------------------- orchestration
 
 
@@ -399,9 +464,10 @@ def wait_listening(port: int, proc: subprocess.Popen[str], timeout: float = 120)
 
 
 def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system, all threads) of a process so far, from /proc (Linux)."""
+    """CPU time (user + system, all threads, and of its children that ended: wrk) of a
+    process so far, from /proc (Linux)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
 def cst(moment: datetime) -> str:
@@ -445,8 +511,12 @@ def run(args: argparse.Namespace) -> dict[str, object]:
                 raise RuntimeError("the gateway load generator exited before starting")
         time.sleep(2)  # the loggers settle into their pace
         gw_started = time.time()
-        http = spawn("http-load", str(http_port), str(plan_file), str(args.clients),
-                     str(args.seconds), args.mix)
+        if args.client == "wrk":
+            http = spawn("wrk-load", str(http_port), str(plan_file), str(args.clients),
+                         str(args.seconds))
+        else:
+            http = spawn("http-load", str(http_port), str(plan_file), str(args.clients),
+                         str(args.seconds), args.mix)
         assert http.stdout is not None
         spy = None
         if args.py_spy:
@@ -548,6 +618,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0,
                         help="HTTP load per phase (--mix phases) or in all (--mix cycle)")
     parser.add_argument("--mix", choices=("phases", "cycle"), default="phases")
+    parser.add_argument("--client", choices=("wrk", "httpx"), default="wrk",
+                        help="the 50 clients: wrk (C; Debian package wrk) or httpx.AsyncClient "
+                             "in one Python process (needed for --mix cycle)")
     parser.add_argument("--kinds", default="latest,year,month",
                         help="the requests asked for (comma-separated), in this order")
     parser.add_argument("--connections", type=int, default=200,
@@ -560,6 +633,10 @@ def main() -> None:
                         "(.svg flame graph, .json speedscope, .txt collapsed stacks)")
     parser.add_argument("--json", help="also write every figure to this file")
     args = parser.parse_args()
+    if args.client == "wrk" and args.mix == "cycle":
+        parser.error("--mix cycle needs --client httpx (wrk reports one histogram per run)")
+    if args.client == "wrk" and shutil.which("wrk") is None:
+        parser.error("wrk is not installed: apt-get install wrk, or use --client httpx")
     print(f"HTTP service: {args.stations} air stations x {args.days} days hourly, "
           f"{args.clients} clients, {args.mix} of {args.seconds:g} s; gateway "
           f"{args.rate:g} packets/s over {args.connections} connections; {os.cpu_count()} cores; "
@@ -578,6 +655,8 @@ if __name__ == "__main__":
     elif role == "gateway-load":
         gateway_load_main(int(sys.argv[2]), sys.argv[3], float(sys.argv[4]),
                           float(sys.argv[5]), sys.argv[6])
+    elif role == "wrk-load":
+        wrk_load_main(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), float(sys.argv[5]))
     elif role == "http-load":
         http_load_main(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), float(sys.argv[5]),
                        sys.argv[6])

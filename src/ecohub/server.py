@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import signal
@@ -131,6 +132,10 @@ async def serve(store: Store, gateway: GatewayConfig | None = None,
             web = _start_http(store, running, http_socket, local, http.basemap,
                               http.answer_cache_mb)
             log.info("HTTP service listening on %s:%s", host, port)
+        # What starting made (modules, the application, the registry's objects) lives as long
+        # as the process: out of the collector's sight, a full collection walks only what came
+        # after (under load, full collections paused every request ~0.1 s: bench/RESULTS.md).
+        gc.freeze()
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=log_every)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 import pyarrow as pa
 
 from ecohub.api.routers.readings import LATEST_FRESH_S
-from ecohub.identity import audit
+from ecohub.identity import audit, tokens
 from ecohub.store import QC_FLAG_SCHEMA, READING_SCHEMA
 
 from .conftest import DAY, Service
@@ -98,3 +100,55 @@ def test_gzip_only_for_a_client_that_asks(service: Service) -> None:
         assert packed.headers["etag"] != plain.headers["etag"]
         refused = client.get(YEAR, headers={"Accept-Encoding": "gzip;q=0"})
         assert "content-encoding" not in refused.headers
+
+
+def test_a_kept_answer_goes_only_to_callers_its_route_would_answer(service: Service) -> None:
+    csv = f"{YEAR}&format=csv"
+    with service.client("analyst") as analyst:
+        first = analyst.get(csv)
+        assert first.status_code == 200 and analyst.get(csv).content == first.content
+    with service.client("viewer") as viewer:  # data.read without data.export
+        for _ in range(2):  # the second time its token is remembered: checked before routing
+            refused = viewer.get(csv)
+            assert refused.status_code == 403 and "data.export" in refused.json()["detail"]
+    _, narrow = tokens.create_token(service.store, "analyst", name="registry only",
+                                    scopes=["registry.read"], actor="test")
+    with httpx.Client(base_url=service.url, timeout=30,
+                      headers={"Authorization": f"Bearer {narrow}"}) as client:
+        for _ in range(2):
+            assert client.get(YEAR).status_code == 403
+        assert client.get("/api/v1/objects").status_code == 200  # the token is a good one
+    with httpx.Client(base_url=service.url, timeout=30) as anonymous:
+        assert anonymous.get(YEAR).status_code == 401
+    metrics = httpx.get(f"{service.url}/metrics", timeout=30).text
+    sent = [line for line in metrics.splitlines() if line.startswith("ecohub_http_requests")
+            and 'route="/api/v1/readings"' in line and 'status="200"' in line]
+    assert sent and float(sent[0].rsplit(" ", 1)[1]) >= 2  # counted under its route
+
+
+def test_many_asking_at_once_for_an_answer_being_made_share_it(service: Service,
+                                                               monkeypatch) -> None:
+    measurements = service.store.measurements
+    reads: list[float] = []
+    read = measurements.readings
+
+    def slow_read(*args, **kwargs):  # a long series: the others arrive while it is read
+        reads.append(time.monotonic())
+        time.sleep(0.3)
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(measurements, "readings", slow_read)
+    with service.client("analyst") as client:
+        assert client.get(LATEST).status_code == 200  # the token is remembered
+        write(service, "340100-A01", 30, 55.0)
+        with ThreadPoolExecutor(12) as pool:
+            answers = list(pool.map(lambda _: client.get(YEAR), range(12)))
+    assert {a.status_code for a in answers} == {200}
+    assert len({a.content for a in answers}) == 1
+    assert answers[0].json()["items"][-1]["value"] == 55.0
+    # One answer made for all twelve; where the store cannot tell whether a write came
+    # between (PostgreSQL), each makes its own.
+    assert len(reads) == (1 if measurements.generation() is not None else 12)
+    audited = [e for e in audit.events(service.store, actor="analyst", limit=200)
+               if e.target == "/api/v1/readings"]
+    assert len(audited) == 12 and {e.row_count for e in audited} == {25}

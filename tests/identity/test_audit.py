@@ -145,3 +145,23 @@ def test_events_recorded_soon_are_all_kept_after_a_burst(people):
     record_soon(people, actor="later", action="read", target="/t")
     time.sleep(AUDIT_FLUSH_S * 10)  # the writer, without any read
     assert sum(cell == "later" for cell in every_cell(people, "audit_events")) == 1
+
+
+def test_object_ids_made_once_are_kept_as_any_others(people):
+    import json
+
+    from ecohub.identity.audit import record_soon
+    from ecohub.store import ObjectIds
+    from ecohub.store.identity import json_text
+
+    shared = ObjectIds.of(range(1, 301))  # one answer's objects, sent many times
+    assert shared == tuple(str(i) for i in range(1, 301)) and ObjectIds.of(shared) is shared
+    assert json_text(shared) == json.dumps([str(i) for i in range(1, 301)])
+    assert json_text({"a": [1, "二"]}) == json.dumps({"a": [1, "二"]})
+    for _ in range(3):
+        record_soon(people, actor="map", action="read", target="/api/v1/latest",
+                    object_ids=shared, row_count=300)
+    record_soon(people, actor="map", action="read", target="/api/v1/readings",
+                object_ids=[7, 8])
+    kept = events(people, actor="map")
+    assert [e.object_ids for e in kept] == [("7", "8")] + [shared] * 3

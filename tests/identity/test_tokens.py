@@ -129,3 +129,45 @@ def test_a_revocation_by_another_process_holds_within_the_documented_time(people
         other.close()
     time.sleep(0.35)
     assert authenticate_token(people, secret) is None
+
+
+def test_a_busy_program_renews_its_token_ahead_and_a_revocation_still_holds(people,
+                                                                             monkeypatch):
+    import time
+
+    from ecohub.identity import tokens
+    from ecohub.store import Store
+
+    monkeypatch.setattr(tokens, "RENEW_AFTER_S", 0.2)
+    token, secret = create_token(people, "alice", name="busy", actor=ADMIN)
+    assert authenticate_token(people, secret) is not None
+    assert not tokens.renewal_due(people, secret)  # remembered just now
+    time.sleep(0.25)
+    assert tokens.renewal_due(people, secret)
+    assert not tokens.renewal_due(people, secret)  # one request renews, not every one
+    assert tokens.remembered_token(people, secret).username == "alice"  # meanwhile: memory
+    other = Store(people.settings, registry_only=True)  # revoked by another process
+    try:
+        revoke_token(other, token.prefix, actor=ADMIN)
+    finally:
+        other.close()
+    assert tokens.remembered_token(people, secret) is not None  # not seen yet (≤ 5 s)
+    assert authenticate_token(people, secret, renew=True) is None  # the renewal sees it …
+    assert tokens.remembered_token(people, secret) is None  # … and forgets at once
+    assert not tokens.renewal_due(people, secret)
+
+
+def test_a_renewal_restarts_the_memory(people, monkeypatch):
+    import time
+
+    from ecohub.identity import tokens
+
+    monkeypatch.setattr(tokens, "RENEW_AFTER_S", 0.1)
+    monkeypatch.setattr(tokens, "VERIFIED_FOR_S", 0.3)
+    _, secret = create_token(people, "alice", name="renewed", actor=ADMIN)
+    authenticate_token(people, secret)
+    time.sleep(0.15)
+    assert tokens.renewal_due(people, secret)
+    assert authenticate_token(people, secret, renew=True).username == "alice"
+    time.sleep(0.2)  # 0.35 s after the first look-up, 0.2 s after the renewal
+    assert tokens.remembered_token(people, secret).username == "alice"

@@ -190,6 +190,37 @@ def test_applier_merges_queued_batches_and_runs_hooks(store, tmp_path: Path) -> 
     assert len(seen) == 1  # everything that had queued up: one transaction
 
 
+def test_batches_trickling_in_share_a_store_transaction_and_a_hurry_skips_the_wait(
+        store, tmp_path: Path) -> None:
+    import time
+
+    applied: list[float] = []
+    writer = StoreWriter(store, tmp_path / "journal", apply_every=0.5,
+                         on_applied=lambda result: applied.append(time.monotonic()))
+    writer.start()
+    try:
+        for minute in range(6):  # one journaled batch every 50 ms, as a quiet gateway's
+            b = batch(minute)
+            writer.submit(writer.journal.append(b.encode()), b)
+            time.sleep(0.05)
+        deadline = time.monotonic() + 5
+        while writer.unapplied and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert store.measurements.count() == 18
+        assert len(applied) == 2  # the first at once, the five after it half a second later
+        assert applied[1] - applied[0] >= 0.45
+        b = batch(9)
+        submitted = time.monotonic()
+        writer.submit(writer.journal.append(b.encode()), b)
+        writer.hurry()  # a flush: applied now, not at the next half second
+        while writer.unapplied and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert store.measurements.count() == 21
+        assert applied[2] - submitted < 0.3
+    finally:
+        writer.close()
+
+
 # --------------------------------------------------------------------------- kill -9
 
 GATEWAY = textwrap.dedent("""

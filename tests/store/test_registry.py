@@ -183,3 +183,21 @@ def test_devices_of_one_object_and_the_whole_registry_follow_its_changes(store):
     assert list(store.registry.devices(one)) == ["MN-1"]
     store.registry.add_devices([DeviceSpec("MN-4", two, "123456", ("a34004",))])
     assert list(store.registry.devices()) == ["MN-1", "MN-2", "MN-4"]
+
+
+def test_a_version_read_lately_may_serve_but_never_hides_this_registrys_own_change(store):
+    from ecohub.store import Store
+
+    before = store.registry.version()
+    assert store.registry.version(max_age=60) == before
+    store.registry.add_objects([ObjectSpec("V-1", "版本一", "air_station")])
+    mine = store.registry.version(max_age=60)  # this registry's change: seen at once
+    assert mine > before
+    other = Store(store.settings, registry_only=True)  # another process, as `ecohub` opens it
+    try:
+        other.registry.add_objects([ObjectSpec("V-2", "版本二", "air_station")])
+    finally:
+        other.close()
+    assert store.registry.version(max_age=60) == mine  # within max_age: the one read lately
+    assert store.registry.version() > mine  # asked afresh: the other process's change
+    assert store.registry.version(max_age=60) > mine  # and that read serves from now on

@@ -98,7 +98,8 @@ def create_app(store: Store, *, gateway: Gateway | None = None,
     app.openapi = openapi  # type: ignore[method-assign]
     web.mount(app)
 
-    app.add_middleware(_CountAndAudit, store=store, metrics=metrics)
+    app.add_middleware(answers.KeptFirst, answers=app.state.answers, store=store)
+    app.add_middleware(_CountAndAudit, store=store, metrics=metrics)  # around KeptFirst
     return app
 
 

@@ -9,6 +9,9 @@ what is marked public (:data:`ecohub.identity.PUBLIC`). The permission table is
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import logging
 from collections.abc import Callable
 
 import anyio
@@ -19,11 +22,13 @@ from ecohub.api.problems import Problem
 from ecohub.identity import Principal
 from ecohub.store import Store
 
-__all__ = ["CSRF_HEADER", "SESSION_COOKIE", "caller", "get_store", "public", "require"]
+__all__ = ["CSRF_HEADER", "SESSION_COOKIE", "caller", "get_store", "public",
+           "remembered_program", "require"]
 
 SESSION_COOKIE = "ecohub_session"
 CSRF_HEADER = "X-CSRF-Token"
 _ANONYMOUS = Principal(kind="anonymous")
+log = logging.getLogger(__name__)
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _BEARER = HTTPBearer(auto_error=False, scheme_name="bearer",
                      description="`ecohub admin token create`: a token per program, shown once")
@@ -60,7 +65,7 @@ async def caller(request: Request) -> Principal:
         if scheme.lower() != "bearer" or not credential.strip():
             raise Problem(401, "Authorization: expected 'Bearer <token>'",
                           headers={"WWW-Authenticate": "Bearer"})
-        found = tokens.remembered_token(store, credential.strip())
+        found = remembered_program(store, authorization)
         if found is None:
             found = await anyio.to_thread.run_sync(tokens.authenticate_token, store,
                                                    credential.strip())
@@ -72,6 +77,40 @@ async def caller(request: Request) -> Principal:
         principal = await anyio.to_thread.run_sync(_session_principal, store, request, cookie)
     request.state.principal = principal
     return principal
+
+
+def remembered_program(store: Store, authorization: str) -> Principal | None:
+    """The principal of an ``Authorization: Bearer …`` value whose token was verified lately.
+
+    No look-up, no thread (:func:`ecohub.identity.tokens.remembered_token`); None when it has
+    to be looked up (or is no bearer token). When the memory is due for renewal
+    (:func:`~ecohub.identity.tokens.renewal_due`), this request renews it on a worker thread
+    beside its answer, so that no request of a busy program waits for the look-up.
+    """
+    from ecohub.identity import tokens
+
+    scheme, _, credential = authorization.partition(" ")
+    credential = credential.strip()
+    if scheme.lower() != "bearer" or not credential:
+        return None
+    found = tokens.remembered_token(store, credential)
+    if found is not None and tokens.renewal_due(store, credential):
+        renewal = asyncio.get_running_loop().create_task(anyio.to_thread.run_sync(
+            functools.partial(tokens.authenticate_token, store, credential, renew=True)))
+        _RENEWALS.add(renewal)
+        renewal.add_done_callback(_renewed)
+    return found
+
+
+_RENEWALS: set[asyncio.Task] = set()
+"""Renewals running (referenced until they end)."""
+
+
+def _renewed(renewal: asyncio.Task) -> None:
+    _RENEWALS.discard(renewal)
+    if not renewal.cancelled() and renewal.exception() is not None:
+        log.warning("a remembered token could not be renewed (looked up at its next use): %r",
+                    renewal.exception())
 
 
 def _session_principal(store: Store, request: Request, cookie: str) -> Principal:

@@ -19,7 +19,7 @@ from typing import Any, Final
 import polars as pl
 
 from ecohub.identity.roles import Principal
-from ecohub.store import AuditEvent, IdentityError, Store
+from ecohub.store import AuditEvent, IdentityError, ObjectIds, Store
 
 __all__ = ["ACTIONS", "ACTOR_KINDS", "COLUMNS", "OUTCOMES", "SCRUBBED", "events",
            "events_frame", "record", "record_soon", "scrub"]
@@ -145,7 +145,7 @@ def _event(*, actor: Principal | str | None, action: str, target: str, method: s
     return {"at": now or datetime.now(UTC), "actor": name, "actor_kind": kind,
             "token_id": token_id, "organisation": organisation, "ip": ip, "action": action,
             "target": target, "method": method, "parameters": scrub(dict(parameters or {})),
-            "object_ids": [str(i) for i in object_ids], "row_count": row_count,
+            "object_ids": ObjectIds.of(object_ids), "row_count": row_count,
             "outcome": outcome, "status": status}
 
 

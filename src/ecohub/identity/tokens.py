@@ -10,7 +10,11 @@ A program sends its token with every request, so a verified token is remembered 
 operational database). Any identity change made through the same store — a revocation, a user
 disabled, by the server's API or by the process serving it — forgets every remembered token at
 once; a revocation made by another process (the ``ecohub`` command beside a running server)
-takes effect there within :data:`VERIFIED_FOR_S`.
+takes effect there within :data:`VERIFIED_FOR_S`. A program that keeps asking never waits for
+the look-up: once its token has been remembered :data:`RENEW_AFTER_S`, one request is told to
+renew it (:func:`renewal_due`) and does so beside the answers (:func:`authenticate_token` with
+``renew=True``), while the others go on with the memory, which is still within its
+:data:`VERIFIED_FOR_S`.
 """
 
 from __future__ import annotations
@@ -29,8 +33,9 @@ from ecohub.identity.roles import PERMISSIONS, ROLES, Principal
 from ecohub.identity.users import TOUCH_EVERY, principal_for
 from ecohub.store import ApiToken, Identity, IdentityError, Store
 
-__all__ = ["DEFAULT_DAYS", "MAX_DAYS", "TOKEN_PREFIX", "VERIFIED_FOR_S", "authenticate_token",
-           "create_token", "list_tokens", "remembered_token", "revoke_token"]
+__all__ = ["DEFAULT_DAYS", "MAX_DAYS", "RENEW_AFTER_S", "TOKEN_PREFIX", "VERIFIED_FOR_S",
+           "authenticate_token", "create_token", "list_tokens", "remembered_token",
+           "renewal_due", "revoke_token"]
 
 TOKEN_PREFIX: Final = "ecohub_"
 DEFAULT_DAYS: Final = 90
@@ -38,6 +43,8 @@ MAX_DAYS: Final = 366
 """The longest a token may live: a token that never expires is not offered."""
 VERIFIED_FOR_S: Final = 5.0
 """How long a verified token is taken as valid without a look-up (seconds; see the module)."""
+RENEW_AFTER_S: Final = 3.0
+"""Age (seconds) from which a remembered token is renewed ahead of its lapse (see the module)."""
 _REMEMBERED_AT_MOST = 10_000
 """Tokens remembered per store; past that the memory starts again (bounded, never stale)."""
 
@@ -48,6 +55,7 @@ class _Verified:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.tokens: dict[str, tuple[int, float, Principal, datetime]] = {}
+        self.renewing: set[str] = set()
 
 
 _VERIFIED: weakref.WeakKeyDictionary[Identity, _Verified] = weakref.WeakKeyDictionary()
@@ -138,29 +146,41 @@ def revoke_token(store: Store, token_id_or_prefix: int | str, *, actor: Principa
     return token
 
 
-def authenticate_token(store: Store, bearer: str | None, *,
-                       now: datetime | None = None) -> Principal | None:
+def authenticate_token(store: Store, bearer: str | None, *, now: datetime | None = None,
+                       renew: bool = False) -> Principal | None:
     """The principal of a bearer token, or None.
 
     None for a malformed, unknown, revoked or expired token, or when its user is disabled.
     Notes ``last_used_at`` at most once a minute. Without ``now``, a token verified within
     :data:`VERIFIED_FOR_S` and no identity change of this store since is not looked up again
-    (see the module).
+    (see the module), unless ``renew``: looked up, and remembered again (or forgotten).
     """
     if not bearer or not bearer.startswith(TOKEN_PREFIX) or len(bearer) > 200:
         return None
-    moment = _now(now)
     digest = _hash(bearer)
     verified = _verified(store.identity) if now is None else None  # a given time: look up
+    try:
+        return _authenticate(store, digest, verified, _now(now), renew)
+    finally:
+        if renew and verified is not None:
+            with verified.lock:
+                verified.renewing.discard(digest)
+
+
+def _authenticate(store: Store, digest: str, verified: _Verified | None, moment: datetime,
+                  renew: bool) -> Principal | None:
     generation = store.identity.generation  # before the look-up: a change during it counts
-    if verified is not None and (kept := _remembered(store, verified, digest)) is not None:
+    if verified is not None and not renew and \
+            (kept := _remembered(store, verified, digest)) is not None:
         return kept
     checked = time.monotonic()
     token = store.identity.token_by_hash(digest)
-    if token is None or token.revoked_at is not None or token.expires_at <= moment:
-        return None
-    user = store.identity.user(token.username)
-    if user is None or user.disabled:
+    user = None if token is None else store.identity.user(token.username)
+    if token is None or token.revoked_at is not None or token.expires_at <= moment or \
+            user is None or user.disabled:
+        if verified is not None:
+            with verified.lock:
+                verified.tokens.pop(digest, None)
         return None
     if token.last_used_at is None or moment - token.last_used_at >= TOUCH_EVERY:
         store.identity.touch_token(token.id, now=moment)
@@ -183,6 +203,25 @@ def remembered_token(store: Store, bearer: str) -> Principal | None:
     if not bearer.startswith(TOKEN_PREFIX) or len(bearer) > 200:
         return None
     return _remembered(store, _verified(store.identity), _hash(bearer))
+
+
+def renewal_due(store: Store, bearer: str) -> bool:
+    """Whether this request should renew the remembered token (see the module).
+
+    True once per renewal: for a token remembered for :data:`RENEW_AFTER_S` or more that no
+    other request is renewing. The caller then calls :func:`authenticate_token` with
+    ``renew=True`` beside its answer (a worker thread), which ends the renewal.
+    """
+    verified = _verified(store.identity)
+    digest = _hash(bearer)
+    kept = verified.tokens.get(digest)
+    if kept is None or time.monotonic() - kept[1] < RENEW_AFTER_S:
+        return False
+    with verified.lock:
+        if digest in verified.renewing:
+            return False
+        verified.renewing.add(digest)
+        return True
 
 
 def _remembered(store: Store, verified: _Verified, digest: str) -> Principal | None:

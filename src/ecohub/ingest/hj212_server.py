@@ -612,6 +612,7 @@ class Gateway:
         """
         await self._answer_everything()
         while self._writer is not None and self._writer.unapplied:
+            self._writer.hurry()
             await asyncio.sleep(0.002)
         await asyncio.sleep(0)  # the store thread's last report runs on the loop first
 

@@ -17,6 +17,7 @@ slows the loggers down instead of filling memory.
 from __future__ import annotations
 
 import logging
+import math
 import queue
 import struct
 import threading
@@ -47,6 +48,8 @@ REJECTED_SCHEMA = pa.schema([
 
 _LENGTH = struct.Struct("<Q")
 _RETRY_SECONDS = 1.0
+APPLY_EVERY_S = 0.2
+"""Default :attr:`StoreWriter.apply_every`: the stores trail the loggers' answers by ~0.2 s more."""
 
 
 @dataclass
@@ -125,13 +128,23 @@ class StoreWriter:
         Receive every applied readings table (e.g. quality control), before ``on_applied``.
     max_rows : int
         Most readings merged into one store transaction.
+    apply_every : float
+        Least time (s) between the starts of two store transactions while data trickles in:
+        what arrives meanwhile joins the next one. A store transaction costs milliseconds of
+        CPU whatever its size (the latest-readings upkeep, the journal position), so a gateway
+        that applied each small journal batch by itself would spend a core on 1,000 packets/s
+        (measured: bench/RESULTS.md); the loggers' answers do not wait for it (they follow
+        the journal), only the stores trail the answers by up to this much more.
+        :meth:`hurry` skips the wait once.
     """
 
     def __init__(self, store: Store, journal_dir: str | Path, *,
                  on_applied: Callable[[Applied], None] | None = None,
                  hooks: Iterable[Callable[[pa.Table], object]] = (),
-                 max_rows: int = 200_000) -> None:
+                 max_rows: int = 200_000, apply_every: float = APPLY_EVERY_S) -> None:
         self.store = store
+        self.apply_every = apply_every
+        self._hurry = threading.Event()
         self.on_applied = on_applied
         self.hooks = hooks
         self.max_rows = max_rows
@@ -244,6 +257,10 @@ class StoreWriter:
             self._unapplied += 1
         self._queue.put((seq, batch))
 
+    def hurry(self) -> None:
+        """Apply what is queued now, without waiting for ``apply_every`` (a flush, a stop)."""
+        self._hurry.set()
+
     @property
     def backlog(self) -> int:
         """Packets answered (journaled) but not yet applied to the stores."""
@@ -266,14 +283,20 @@ class StoreWriter:
         if self._thread is not None:
             self._closing = True
             self._queue.put(None)
+            self.hurry()
             self._thread.join()
             self._thread = None
         self.journal.close()
 
     def _run(self) -> None:
         stopping = False
+        last_start = -math.inf
         while not stopping:
             items = [self._queue.get()]
+            wait = last_start + self.apply_every - time.monotonic()
+            if wait > 0 and items[0] is not None and self._hurry.wait(wait):
+                self._hurry.clear()
+            last_start = time.monotonic()
             rows = 0 if items[0] is None else items[0][1].readings.num_rows
             while rows < self.max_rows:  # merge what queued up meanwhile into one transaction
                 try:

@@ -18,6 +18,7 @@ from ecohub.store.identity import (
     AuditEvent,
     Identity,
     IdentityError,
+    ObjectIds,
     Organisation,
     SessionRecord,
     User,
@@ -65,7 +66,8 @@ from ecohub.store.schema import (
 from ecohub.store.settings import StoreSettings, resolve
 
 __all__ = [
-    "ApiToken", "AuditEvent", "Identity", "IdentityError", "Organisation", "SessionRecord",
+    "ApiToken", "AuditEvent", "Identity", "IdentityError", "ObjectIds", "Organisation",
+    "SessionRecord",
     "User",
     "ENTITIES", "KINDS", "PACKET_SCHEMA", "QC_FLAG_SCHEMA", "READING_SCHEMA", "SECRET",
     "STATISTICS", "Device", "DeviceSpec", "DischargeLimit", "EnterpriseArchive", "LimitSpec",

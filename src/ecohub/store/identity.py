@@ -18,9 +18,11 @@ before its read.
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,7 +34,8 @@ from sqlalchemy.orm import Session
 from ecohub.store import models
 
 __all__ = ["AUDIT_BATCH", "AUDIT_FLUSH_S", "ApiToken", "AuditEvent", "Identity",
-           "IdentityError", "Organisation", "SessionRecord", "User"]
+           "IdentityError", "ObjectIds", "Organisation", "SessionRecord", "User",
+           "json_text"]
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +135,34 @@ class AuditEvent:
     object_ids: tuple[str, ...] = ()
     row_count: int | None = None
     status: int | None = None
+
+
+class ObjectIds(tuple[str, ...]):
+    """Object ids as an audit event keeps them (strings), made once for many events.
+
+    The HTTP service sends one kept answer many times a second, and each sending is an
+    audit event naming the same objects (300 for a map's ``/latest``): made from the answer
+    once, the ids are neither converted nor written as JSON again per event (:func:`json_text`,
+    the store's JSON writer). ``ObjectIds.of(ids)`` takes ids of any type.
+    """
+
+    @classmethod
+    def of(cls, ids: Iterable[object]) -> ObjectIds:
+        """``ids`` as strings (itself, if it is one already)."""
+        return ids if isinstance(ids, cls) else cls(map(str, ids))
+
+    @functools.cached_property
+    def json(self) -> str:
+        """The ids as a JSON array, written once."""
+        return json.dumps(list(self))
+
+
+def json_text(value: object) -> str:
+    """The store's JSON writer (its engines' ``json_serializer``): ``json.dumps``.
+
+    The text of an :class:`ObjectIds` is made once.
+    """
+    return value.json if isinstance(value, ObjectIds) else json.dumps(value)
 
 
 class Identity:
@@ -428,7 +459,7 @@ class Identity:
         event = {"at": at, "actor": actor, "actor_kind": actor_kind, "token_id": token_id,
                  "organisation": organisation, "ip": ip, "action": action, "target": target,
                  "method": method, "parameters": dict(parameters or {}),
-                 "object_ids": [str(i) for i in object_ids], "row_count": row_count,
+                 "object_ids": ObjectIds.of(object_ids), "row_count": row_count,
                  "outcome": outcome, "status": status}
         with self._queued:
             if self._closing:

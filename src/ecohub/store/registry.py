@@ -19,9 +19,10 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from time import monotonic
 
-from sqlalchemy import Engine, and_, func, or_, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Engine, and_, event, func, or_, select, update
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from ecohub.passwords import check_device_password, hash_device_password
 from ecohub.protocols.hj212.profiles import PROFILES, check_kinds
@@ -368,6 +369,12 @@ class Registry:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._session = sessionmaker(engine)
+        event.listen(self._session, "after_commit", self._forget_version)
+        self._version_read: tuple[int, float] | None = None
+        """The last version read, and when (monotonic): see :meth:`version`."""
+        self._commits = 0
+        """Transactions of this registry committed: a version read across one is not kept."""
         self._objects: dict[tuple[str | None, bool], tuple[int, list[MonitoredObject]]] = {}
         """objects() answers by (type, retired too), with the registry version they were read at
         (every request of the HTTP service asks; the version query is far cheaper)."""
@@ -397,7 +404,7 @@ class Registry:
         """
         _require_actor(actor)
         now = datetime.now(UTC)
-        with Session(self.engine) as session, session.begin():
+        with self._session() as session, session.begin():
             by_code: dict[str, models.MonitoredObject] = {}
             rows = []
             for spec in objects:
@@ -459,7 +466,7 @@ class Registry:
             raise RegistryError(f"object {code}: unknown field(s) {', '.join(unknown)}; "
                                 f"expected {', '.join(sorted(_OBJECT_FIELDS))}")
         now = datetime.now(UTC)
-        with Session(self.engine) as session:
+        with self._session() as session:
             row = _object_row(session, code)
             _require_in_service("object", code, row.retired_at)
             before = _object_record(session, row)
@@ -502,14 +509,14 @@ class Registry:
             statement = statement.where(models.MonitoredObject.object_type == object_type)
         if not include_retired:
             statement = statement.where(models.MonitoredObject.retired_at.is_(None))
-        with Session(self.engine) as session:
+        with self._session() as session:
             objects = [_object(o) for o in session.scalars(statement)]
         self._objects[(object_type, include_retired)] = (version, objects)
         return list(objects)
 
     def object_by_code(self, code: str) -> MonitoredObject | None:
         """The object registered under ``code`` (retired or not), or None."""
-        with Session(self.engine) as session:
+        with self._session() as session:
             row = _object_row_or_none(session, code)
             return None if row is None else _object(row)
 
@@ -539,7 +546,7 @@ class Registry:
         """
         _require_actor(actor)
         now = datetime.now(UTC)
-        with Session(self.engine) as session, session.begin():
+        with self._session() as session, session.begin():
             for spec in devices:
                 if session.get(models.Device, spec.mn) is not None:
                     raise RegistryError(f"device {spec.mn}: MN is registered already")
@@ -591,7 +598,7 @@ class Registry:
             raise RegistryError(f"device {mn}: unknown field(s) {', '.join(unknown)}; "
                                 f"expected {', '.join(sorted(_DEVICE_FIELDS))}")
         now = datetime.now(UTC)
-        with Session(self.engine) as session:
+        with self._session() as session:
             row = _device_row(session, mn)
             _require_in_service("device", mn, row.retired_at)
             before = _device_record(row)
@@ -652,7 +659,7 @@ class Registry:
         )
         if object_id is not None:
             statement = statement.where(models.Device.object_id == object_id)
-        with Session(self.engine) as session:
+        with self._session() as session:
             devices = {device.mn: _device(device, obj)
                        for device, obj in session.execute(statement)}
         if version is not None:
@@ -661,7 +668,7 @@ class Registry:
 
     def device(self, mn: str) -> Device | None:
         """The data logger registered under ``mn`` (retired or not), or None."""
-        with Session(self.engine) as session:
+        with self._session() as session:
             row = session.get(models.Device, mn)
             return None if row is None else _device(row, row.object)
 
@@ -672,7 +679,7 @@ class Registry:
         """
         statement = select(models.Device.mn, models.Device.retired_at).where(
             models.Device.active == 0, models.Device.retired_at.is_not(None))
-        with Session(self.engine) as session:
+        with self._session() as session:
             return {mn: _utc(moment) for mn, moment in session.execute(statement)}
 
     # -- permits and limits --------------------------------------------------------------
@@ -694,7 +701,7 @@ class Registry:
         """
         _require_actor(actor)
         now = datetime.now(UTC)
-        with Session(self.engine) as session, session.begin():
+        with self._session() as session, session.begin():
             for spec in permits:
                 if _permit_row_or_none(session, spec.number) is not None:
                     raise RegistryError(f"permit {spec.number}: registered already")
@@ -717,7 +724,7 @@ class Registry:
             raise RegistryError(f"permit {number}: unknown field(s) {', '.join(unknown)}; "
                                 f"expected {', '.join(sorted(_PERMIT_FIELDS))}")
         now = datetime.now(UTC)
-        with Session(self.engine) as session:
+        with self._session() as session:
             row = _permit_row(session, number)
             _require_in_service("permit", number, row.retired_at)
             before = _permit_record(session, row)
@@ -740,7 +747,7 @@ class Registry:
         statement = select(models.Permit).order_by(models.Permit.id)
         if not include_retired:
             statement = statement.where(models.Permit.retired_at.is_(None))
-        with Session(self.engine) as session:
+        with self._session() as session:
             if source_code is not None:
                 statement = statement.where(
                     models.Permit.source_id == _object_row(session, source_code).id)
@@ -762,7 +769,7 @@ class Registry:
         """
         _require_actor(actor)
         now = datetime.now(UTC)
-        with Session(self.engine) as session, session.begin():
+        with self._session() as session, session.begin():
             for spec in limits:
                 if _limit_row_or_none(session, spec.key) is not None:
                     raise RegistryError(f"limit {spec.key}: registered already")
@@ -786,7 +793,7 @@ class Registry:
             raise RegistryError(f"limit {key}: unknown field(s) {', '.join(unknown)}; "
                                 f"expected {', '.join(sorted(_LIMIT_FIELDS))}")
         now = datetime.now(UTC)
-        with Session(self.engine) as session:
+        with self._session() as session:
             row = _limit_row(session, key)
             _require_in_service("limit", key, row.retired_at)
             before = _limit_record(session, row)
@@ -818,7 +825,7 @@ class Registry:
         )  # one query with the outlet's code and the permit's number (not one per limit)
         if not include_retired:
             statement = statement.where(models.DischargeLimit.retired_at.is_(None))
-        with Session(self.engine) as session:
+        with self._session() as session:
             if outlet_code is not None:
                 statement = statement.where(
                     models.DischargeLimit.outlet_id == _object_row(session, outlet_code).id)
@@ -850,7 +857,7 @@ class Registry:
         """
         _require_actor(actor)
         now = datetime.now(UTC)
-        with Session(self.engine) as session, session.begin():
+        with self._session() as session, session.begin():
             row = _row(session, entity, key)
             if row.retired_at is not None:
                 raise RegistryError(f"{entity} {key}: retired already, on "
@@ -884,7 +891,7 @@ class Registry:
         """
         _require_actor(actor)
         now = datetime.now(UTC)
-        with Session(self.engine) as session, session.begin():
+        with self._session() as session, session.begin():
             row = _row(session, entity, key)
             if row.retired_at is None:
                 raise RegistryError(f"{entity} {key}: not retired")
@@ -904,20 +911,33 @@ class Registry:
 
     # -- history -------------------------------------------------------------------------
 
-    def version(self) -> int:
+    def version(self, max_age: float = 0.0) -> int:
         """A number that grows with every change of the registry: the last change's id.
 
         Every write records its change in the same transaction; the running gateway polls this
-        and re-reads the devices when it moved.
+        and re-reads the devices when it moved. ``max_age`` (seconds) lets the number read
+        that long ago do: the HTTP service asks before every answer it keeps
+        (:mod:`ecohub.api.answers`), thousands of times a second. A change through this
+        registry (this process) is seen at once whatever ``max_age``; another process's within
+        ``max_age``.
         """
-        # A plain connection, not an ORM session: asked before every answer the HTTP service
-        # keeps (ecohub.api.answers), where a session costs several times the query.
+        read, commits, now = self._version_read, self._commits, monotonic()
+        if read is not None and now - read[1] < max_age:
+            return read[0]
+        # A plain connection, not an ORM session: several times cheaper.
         with self.engine.connect() as connection:
-            return connection.scalar(_VERSION) or 0
+            version = connection.scalar(_VERSION) or 0
+        if self._commits == commits:  # else a commit ended meanwhile: it may be newer
+            self._version_read = (version, now)
+        return version
+
+    def _forget_version(self, _session: Session) -> None:
+        self._commits += 1
+        self._version_read = None
 
     def record(self, entity: str, key: str) -> dict | None:
         """The record as it stands now, in the form of the history's records; None if unknown."""
-        with Session(self.engine) as session:
+        with self._session() as session:
             try:
                 row = _row(session, entity, key)
             except RegistryError:
@@ -941,7 +961,7 @@ class Registry:
             statement = statement.where(table.key == key)
         if since is not None:
             statement = statement.where(table.changed_at >= _aware(since, "since"))
-        with Session(self.engine) as session:
+        with self._session() as session:
             return [_change(row) for row in session.scalars(statement)]
 
     def as_of(self, entity: str, key: str, moment: datetime) -> dict | None:
@@ -958,7 +978,7 @@ class Registry:
             .order_by(table.changed_at.desc(), table.id.desc())
             .limit(1)
         )
-        with Session(self.engine) as session:
+        with self._session() as session:
             record = session.scalar(statement)
             return None if record is None else dict(record)
 
@@ -970,7 +990,7 @@ class Registry:
         RegistryError
             The code is unknown or not a pollution source.
         """
-        with Session(self.engine) as session:
+        with self._session() as session:
             source = _object_row(session, source_code)
             if source.object_type != "pollution_source":
                 raise RegistryError(f"object {source_code}: a {source.object_type}, not a "
@@ -1043,7 +1063,7 @@ class Registry:
                 )
         if not packets and not released:
             return
-        with Session(self.engine) as session, session.begin():
+        with self._session() as session, session.begin():
             if journal is not None:
                 session.merge(models.JournalPosition(
                     journal_id=journal[0], target="registry", seq=journal[1]))
@@ -1063,7 +1083,7 @@ class Registry:
 
     def journal_position(self, journal_id: str) -> int:
         """The last record of journal ``journal_id`` whose rejected packets are kept (0: none)."""
-        with Session(self.engine) as session:
+        with self._session() as session:
             row = session.get(models.JournalPosition, (journal_id, "registry"))
             return 0 if row is None else row.seq
 
@@ -1075,7 +1095,7 @@ class Registry:
             .group_by(table.disposition, table.reason_kind)
             .order_by(func.count().desc())
         )
-        with Session(self.engine) as session:
+        with self._session() as session:
             return [RejectedCount(disposition, kind, packets)
                     for disposition, kind, packets in session.execute(statement)]
 
@@ -1094,7 +1114,7 @@ class Registry:
             .group_by(table.mn, table.disposition, table.reason_kind)
             .order_by(table.mn, func.count().desc(), table.reason_kind)
         )
-        with Session(self.engine) as session:
+        with self._session() as session:
             return [RejectedByLogger(mn, disposition, kind, packets)
                     for mn, disposition, kind, packets in session.execute(statement)]
 
@@ -1116,7 +1136,7 @@ class Registry:
                 raise ValueError(f"since {since.isoformat()}: a timezone-aware datetime is "
                                  "required")
             statement = statement.where(table.received_at >= since.astimezone(UTC))
-        with Session(self.engine) as session:
+        with self._session() as session:
             return [
                 RejectedPacket(r.raw, r.reason, _utc(r.received_at), r.peer, r.mn,
                                r.disposition, r.reason_kind)
@@ -1135,7 +1155,7 @@ class Registry:
                      .order_by(table.id).limit(limit))
         if mns is not None:
             statement = statement.where(table.mn.in_(list(mns)))
-        with Session(self.engine) as session:
+        with self._session() as session:
             return [(r.id, RejectedPacket(r.raw, r.reason, _utc(r.received_at), r.peer, r.mn,
                                           r.disposition, r.reason_kind))
                     for r in session.scalars(statement)]

@@ -26,6 +26,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import OperationalError
 
 from ecohub.store import queries
+from ecohub.store.identity import json_text
 from ecohub.store.settings import StoreSettings
 
 __all__ = [
@@ -235,7 +236,7 @@ def _migrate_measurements(settings: StoreSettings) -> Migration:
 
 
 def _engine(settings: StoreSettings) -> Engine:
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, json_serializer=json_text)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
