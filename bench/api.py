@@ -419,10 +419,12 @@ def wrk_load_main(port: int, plan_file: str, clients: int, seconds: float) -> No
                        "-H", f"Authorization: Bearer {plan['token']}",
                        "-H", "Accept-Encoding: gzip", "-s", str(script),
                        f"http://127.0.0.1:{port}"]
-            warm = urllib.request.Request(f"http://127.0.0.1:{port}{paths[0]}", headers={
-                "Authorization": f"Bearer {plan['token']}", "Accept-Encoding": "gzip"})
-            with urllib.request.urlopen(warm, timeout=60) as answer:  # as --client httpx: one
-                answer.read()                                          # request, not counted
+            # Not counted: one request, as --client httpx does; with --warm, every distinct one
+            for path in sorted(set(paths)) if plan.get("warm") else paths[:1]:
+                warm = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={
+                    "Authorization": f"Bearer {plan['token']}", "Accept-Encoding": "gzip"})
+                with urllib.request.urlopen(warm, timeout=60) as answer:
+                    answer.read()
             print(f"PHASE {what} {time.time():.3f}", flush=True)
             done = subprocess.run(command, capture_output=True, text=True, check=True)
             print(f"END {what} {time.time():.3f}", flush=True)
@@ -492,7 +494,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         plan = {"token": setup["token"], "codes": setup["codes"], "cities": setup["cities"],
                 "year_from": cst(start), "year_to": cst(end),
                 "month_from": month_from.isoformat(), "month_to": last_day.isoformat(),
-                "kinds": args.kinds.split(",")}
+                "kinds": args.kinds.split(","), "warm": args.warm}
         plan_file, devices_file = Path(tmp) / "plan.json", Path(tmp) / "devices.json"
         plan_file.write_text(json.dumps(plan))
         devices_file.write_text(json.dumps(setup["gateway_devices"]))
@@ -618,6 +620,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0,
                         help="HTTP load per phase (--mix phases) or in all (--mix cycle)")
     parser.add_argument("--mix", choices=("phases", "cycle"), default="phases")
+    parser.add_argument("--warm", action="store_true",
+                        help="ask every distinct request once before its phase, not counted: a "
+                             "server that has been answering for a while (default: the phase "
+                             "starts with nothing kept, as after a restart)")
     parser.add_argument("--client", choices=("wrk", "httpx"), default="wrk",
                         help="the 50 clients: wrk (C; Debian package wrk) or httpx.AsyncClient "
                              "in one Python process (needed for --mix cycle)")
@@ -635,6 +641,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.client == "wrk" and args.mix == "cycle":
         parser.error("--mix cycle needs --client httpx (wrk reports one histogram per run)")
+    if args.warm and args.client != "wrk":
+        parser.error("--warm is a --client wrk option")
     if args.client == "wrk" and shutil.which("wrk") is None:
         parser.error("wrk is not installed: apt-get install wrk, or use --client httpx")
     print(f"HTTP service: {args.stations} air stations x {args.days} days hourly, "

@@ -11,7 +11,7 @@ reading is in the next answer, never hidden behind a kept one. Where the store c
 (PostgreSQL, which other processes write to), an answer is kept only where the route allows a
 fixed freshness (``fresh_s``, the map's ``/latest``), otherwise not at all.
 
-Every answer carries a strong ETag (a hash of its bytes): a client that sends it back in
+Every answer carries a strong ETag (a hash of its bytes as kept): a client that sends it back in
 ``If-None-Match`` gets ``304 Not Modified`` instead of the bytes again. A client that accepts
 gzip (``Accept-Encoding``) gets the answer compressed, once, when it was made: JSON shrinks
 many times, and the bytes saved cost less to compress than to send, even over loopback. Kept
@@ -185,10 +185,12 @@ class Answers:
                    if k.lower() not in ("content-length", "content-type")}
         body = bytes(response.body)
         packed = len(body) >= GZIP_FROM
-        kept = _Kept(body=gzip.compress(body, GZIP_LEVEL, mtime=0) if packed else body,
-                     media_type=response.media_type, gzipped=packed,
+        stored = gzip.compress(body, GZIP_LEVEL, mtime=0) if packed else body
+        kept = _Kept(body=stored, media_type=response.media_type, gzipped=packed,
                      headers=headers,
-                     etag='"' + hashlib.blake2b(response.body, digest_size=16).hexdigest() + '"',
+                     # of the bytes kept: a tenth of the answer's to hash, as telling (the
+                     # compression is the same every time: level, no time stamp)
+                     etag='"' + hashlib.blake2b(stored, digest_size=16).hexdigest() + '"',
                      generation=generation, at=at,
                      object_ids=None if object_ids is None else frozenset(object_ids),
                      mns=tuple(sorted(set(mns))),
