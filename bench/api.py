@@ -4,7 +4,8 @@ Run from the repository root::
 
     .venv/bin/python bench/api.py                         # 300 stations x 365 days, 3 x 30 s
     .venv/bin/python bench/api.py --stations 100 --days 90 --seconds 10   # a quick look
-    .venv/bin/python bench/api.py --mix cycle             # each client cycles the 3 requests
+    .venv/bin/python bench/api.py --warm                  # after a pass over each phase's requests
+    .venv/bin/python bench/api.py --client httpx --mix cycle   # each client cycles the 3 requests
 
 Set-up (not timed): a fresh embedded store; ``--stations`` air stations over Anhui's 16 cities
 (one logger each) with ``--days`` of hourly readings of the six air factors written directly
@@ -16,12 +17,17 @@ exactly :func:`ecohub.server.serve` with the gateway and the HTTP service on one
 a gateway load generator (``--connections`` TCP connections, ``--rate`` packets/s in all, each
 logger stop-and-wait on its 9014 and paced to its share of the rate, CN 2051 minute uploads with
 Flag=5 from the seeded simulator, pre-encoded before the clock starts); and an HTTP load
-generator (``--clients`` concurrent httpx.AsyncClient clients, keep-alive, bearer token).
+generator: ``--clients`` keep-alive connections with the bearer token, each waiting for its
+answer before asking again — wrk (Debian package ``wrk``; the default: it leaves the two cores to
+the server, as clients on other machines would) or httpx.AsyncClient clients in one Python
+process (``--client httpx``, ~2 ms of CPU per request).
 
 The HTTP load is three phases of ``--seconds`` each by default (``--mix phases``): all clients
 ask for one kind of request at a time, so each kind's requests/s is what the service sustains
 for it alone. ``--mix cycle`` instead lets each client cycle through the three requests for
-``--seconds``. The requests:
+``--seconds`` (``--client httpx`` only). Each phase starts with nothing kept, as after a restart
+(one request before it, not counted), or with ``--warm`` after one pass over its distinct
+requests, as a server that has been answering for a while. The requests:
 
 * latest: ``GET /api/v1/latest?type=air_station&factor=a34004&kind=hour`` (every station)
 * year: ``GET /api/v1/readings?object=<random station>&factor=a34004&kind=hour&from=…&to=…
