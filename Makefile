@@ -25,12 +25,13 @@ $(WEB_STAMP): package.json package-lock.json
 	   node_modules/pmtiles/dist/pmtiles.js $(VENDOR)/
 	touch $(WEB_STAMP)
 
-# Debian's Chromium (Playwright drives it; no browser download), Noto CJK (the PDFs and pages) and
-# poppler-utils (the bulletin tests read the PDFs back with pdftotext)
+# Debian's Chromium (Playwright drives it; no browser download), Noto CJK (the PDFs and pages),
+# poppler-utils (the bulletin tests read the PDFs back with pdftotext) and wrk (bench/api.py's
+# HTTP clients)
 $(SYSTEM_STAMP): $(STAMP)
 	command -v chromium >/dev/null && command -v pdftotext >/dev/null && \
-	  fc-list :lang=zh | grep -q . || (apt-get update -qq && \
-	  apt-get install -y -qq chromium fonts-noto-cjk poppler-utils >/dev/null)
+	  command -v wrk >/dev/null && fc-list :lang=zh | grep -q . || (apt-get update -qq && \
+	  apt-get install -y -qq chromium fonts-noto-cjk poppler-utils wrk >/dev/null)
 	touch $(SYSTEM_STAMP)
 
 .PHONY: demo test lint setup
