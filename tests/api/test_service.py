@@ -123,6 +123,8 @@ def test_a_wrong_parameter_is_a_problem_naming_it(service: Service) -> None:
             "factor": client.get("/api/v1/readings?factor=pm25"),
             "type": client.get("/api/v1/latest?type=station"),
             "format": client.get("/api/v1/objects?format=pdf"),
+            "stage": client.get("/api/v1/assessments/air/good-days?day=2026-12-01&stage=final"
+                                "&edition=2012"),
         }
     for parameter, answer in answers.items():
         assert answer.status_code == 422, (parameter, answer.text)

@@ -112,21 +112,27 @@ def test_a_remembered_token_is_refused_at_once_when_revoked_or_its_user_disabled
     assert authenticate_token(people, other) is None
 
 
+def revoke_elsewhere(people, prefix: str) -> None:
+    """Revoke the token from another process's store, as the `ecohub` command opens it."""
+    from ecohub.store import Store
+
+    other = Store(people.settings, registry_only=True)
+    try:
+        revoke_token(other, prefix, actor=ADMIN)
+    finally:
+        other.close()
+
+
 def test_a_revocation_by_another_process_holds_within_the_documented_time(people,
                                                                           monkeypatch):
     import time
 
     from ecohub.identity import tokens
-    from ecohub.store import Store
 
     monkeypatch.setattr(tokens, "VERIFIED_FOR_S", 0.3)
     token, secret = create_token(people, "alice", name="elsewhere", actor=ADMIN)
     assert authenticate_token(people, secret) is not None
-    other = Store(people.settings, registry_only=True)  # as the `ecohub` command opens it
-    try:
-        revoke_token(other, token.prefix, actor=ADMIN)
-    finally:
-        other.close()
+    revoke_elsewhere(people, token.prefix)
     time.sleep(0.35)
     assert authenticate_token(people, secret) is None
 
@@ -136,7 +142,6 @@ def test_a_busy_program_renews_its_token_ahead_and_a_revocation_still_holds(peop
     import time
 
     from ecohub.identity import tokens
-    from ecohub.store import Store
 
     monkeypatch.setattr(tokens, "RENEW_AFTER_S", 0.2)
     token, secret = create_token(people, "alice", name="busy", actor=ADMIN)
@@ -146,11 +151,7 @@ def test_a_busy_program_renews_its_token_ahead_and_a_revocation_still_holds(peop
     assert tokens.renewal_due(people, secret)
     assert not tokens.renewal_due(people, secret)  # one request renews, not every one
     assert tokens.remembered_token(people, secret).username == "alice"  # meanwhile: memory
-    other = Store(people.settings, registry_only=True)  # revoked by another process
-    try:
-        revoke_token(other, token.prefix, actor=ADMIN)
-    finally:
-        other.close()
+    revoke_elsewhere(people, token.prefix)
     assert tokens.remembered_token(people, secret) is not None  # not seen yet (≤ 5 s)
     assert authenticate_token(people, secret, renew=True) is None  # the renewal sees it …
     assert tokens.remembered_token(people, secret) is None  # … and forgets at once

@@ -2,8 +2,9 @@
 
 Maps poll ``/latest`` from many browsers and programs fetch the same long series again and
 again; a year of hourly readings is 2.7 MB of JSON, made in tens of milliseconds of CPU. So an
-encoded answer (the bytes as sent) is kept under its request — route, parameters, format — the
-caller's view (who sees which objects) and the registry's version, with the measurement
+encoded answer (the bytes as sent) is kept under its request — path, query string and
+``Accept`` as sent — the caller's view (who sees which objects) and the registry's version,
+with the measurement
 store's generation it was read at (:meth:`ecohub.store.MeasurementStore.generation`). It is
 sent again until the store says that readings of its objects, or QC flags or reviews of its
 loggers' readings, changed since (:meth:`~ecohub.store.MeasurementStore.changed_since`): a new
@@ -36,10 +37,11 @@ from fastapi import Request
 from fastapi.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from ecohub.api.security import remembered_program
 from ecohub.identity import Principal
 from ecohub.store import ObjectIds, Store
 
-__all__ = ["DEFAULT_MAX_BYTES", "Answers", "KeptFirst", "view"]
+__all__ = ["DEFAULT_MAX_BYTES", "Answers", "KeptFirst"]
 
 DEFAULT_MAX_BYTES = 256 * 2**20
 """Bytes of kept answers per server (``HttpConfig.answer_cache_mb``)."""
@@ -101,7 +103,7 @@ class Answers:
         """The kept answer of this request if its data is unchanged, else ``make()``'s, kept.
 
         The request is its route, its query string as sent, its ``Accept`` header and the
-        caller's view (:func:`view`), with the registry's version. ``needs``: the permissions
+        caller's view (:func:`_view`), with the registry's version. ``needs``: the permissions
         the route checked before calling this, which a caller must hold to be sent the kept
         answer without the route (:meth:`send_kept`). ``make`` returns the answer and what it
         was read from: the objects whose readings it shows (None: any object's) and the
@@ -109,9 +111,9 @@ class Answers:
         ``request.state.row_count`` and ``object_ids`` for the audit, which a kept answer sets
         again.
 
-        A kept answer is found on the event loop — two look-ups in memory and the registry's
-        version (one small query) — so that it waits for no worker thread; ``make`` runs on
-        one.
+        A kept answer is found on the event loop — look-ups in memory, and the registry's
+        version at most every :data:`REGISTRY_SEEN_S` — so that it waits for no worker
+        thread; ``make`` runs on one. Callers asking while it is made wait for that one.
         """
         principal = request.state.principal
         generation = store.measurements.generation()  # before reading: see changed_since
@@ -161,7 +163,7 @@ class Answers:
     @staticmethod
     def _key(scope: Scope, principal: Principal, store: Store) -> Hashable:
         accept = next((v for k, v in scope["headers"] if k == b"accept"), b"")
-        return (scope["path"], scope["query_string"], accept, view(principal),
+        return (scope["path"], scope["query_string"], accept, _view(principal),
                 store.registry.version(max_age=REGISTRY_SEEN_S))
 
     def _holding(self, key: Hashable, store: Store) -> _Kept | None:
@@ -263,15 +265,13 @@ class KeptFirst:
         await self.app(scope, receive, send)
 
     def _remembered(self, scope: Scope) -> Principal | None:
-        from ecohub.api.security import remembered_program
-
         for name, value in scope["headers"]:
             if name == b"authorization":
                 return remembered_program(self.store, value.decode("latin-1"))
         return None
 
 
-def view(principal: Principal) -> str | None:
+def _view(principal: Principal) -> str | None:
     """What decides which objects a caller sees: an enterprise user sees its own.
 
     Everyone else sees all (:func:`ecohub.api.routers.objects.visible_objects`).

@@ -71,6 +71,16 @@ def in_range(day: date, name: str) -> date:
     return day
 
 
+def stage_of_edition(edition: str | None, stage: str | None) -> None:
+    """A 422 naming ``stage`` when it is given without ``edition=2026``.
+
+    Only GB 3095-2026 has implementation stages (docs/reference/standards.md).
+    """
+    if stage is not None and edition != "2026":
+        raise Problem(422, f"stage={stage!r} needs edition=2026 (GB 3095-2012 has no stages)",
+                      errors=[{"parameter": "stage", "value": stage}])
+
+
 def chosen_format(request: Request, format: str | None) -> str:
     """The output format asked for (``format=`` first, then ``Accept``)."""
     if format is not None:

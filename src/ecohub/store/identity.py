@@ -439,7 +439,7 @@ class Identity:
             row = models.AuditEvent(
                 at=at, actor=actor, actor_kind=actor_kind, token_id=token_id,
                 organisation=organisation, ip=ip, action=action, target=target, method=method,
-                parameters=dict(parameters or {}), object_ids=[str(i) for i in object_ids],
+                parameters=dict(parameters or {}), object_ids=ObjectIds.of(object_ids),
                 row_count=row_count, outcome=outcome, status=status)
             session.add(row)
             session.flush()

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from ecohub.api import schemas
-from ecohub.api.formats import Format, in_range, table_response
+from ecohub.api.formats import Format, in_range, stage_of_edition, table_response
 from ecohub.api.problems import Problem
 from ecohub.api.security import get_store, public, require
 from ecohub.identity import Principal
@@ -76,9 +76,7 @@ def air(
     from ecohub.analytics.air import assess_air
 
     _days(from_, to)
-    if stage is not None and edition != "2026":
-        raise Problem(422, f"stage={stage!r} needs edition=2026 (GB 3095-2012 has no stages)",
-                      errors=[{"parameter": "stage", "value": stage}])
+    stage_of_edition(edition, stage)
     result = assess_air(store, from_, to, city=city, edition=edition, stage=stage)
     frame = getattr(result, table)
     return table_response(_shown(frame, published), request, format, name=f"air_{table}",
@@ -120,9 +118,7 @@ def air_good_days(
     """
     from ecohub.analytics.air import good_days_to_date
 
-    if stage is not None and edition != "2026":
-        raise Problem(422, f"stage={stage!r} needs edition=2026 (GB 3095-2012 has no stages)",
-                      errors=[{"parameter": "stage", "value": stage}])
+    stage_of_edition(edition, stage)
     frame = good_days_to_date(store, in_range(day, "day"), city=city, edition=edition,
                               stage=stage)
     return table_response(_shown(frame, published), request, format, name="air_good_days",

@@ -16,7 +16,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from ecohub.api.formats import in_range
+from ecohub.api.formats import in_range, stage_of_edition
 from ecohub.api.problems import Problem
 from ecohub.api.security import get_store, public
 from ecohub.errors import NoData
@@ -36,12 +36,6 @@ _RESPONSES: dict[int | str, dict] = {
                       for media in bulletins.FORMATS.values()}},
     404: {"description": "该日（月）无空气监测数据"},
 }
-
-
-def _options(edition: str | None, stage: str | None) -> None:
-    if stage is not None and edition != "2026":
-        raise Problem(422, f"stage={stage!r} needs edition=2026 (GB 3095-2012 has no stages)",
-                      errors=[{"parameter": "stage", "value": stage}])
 
 
 def _download(bulletin: bulletins.Bulletin, fmt: str, ascii_name: str) -> Response:
@@ -76,7 +70,7 @@ def air_daily(
     chart and map; the edition and stage stated (HJ 633).
     """
     in_range(day, "day")
-    _options(edition, stage)
+    stage_of_edition(edition, stage)
     try:
         bulletin = bulletins.air_daily(store, day, edition=edition, stage=stage)
     except NoData as error:
@@ -108,7 +102,7 @@ def air_monthly(
     except ValueError as error:
         raise Problem(422, f"month={month!r}: {error}",
                       errors=[{"parameter": "month", "value": month}]) from None
-    _options(edition, stage)
+    stage_of_edition(edition, stage)
     try:
         bulletin = bulletins.air_monthly(store, first, edition=edition, stage=stage)
     except NoData as error:
